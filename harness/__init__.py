@@ -1,0 +1,9 @@
+"""The engine of the conformance harness: how ONE case is run, isolated, compared and recorded.
+
+    eager PyTorch -> torch.export -> run_decompositions -> from_exported_program
+                  -> tvm.compile(target) -> relax.VirtualMachine -> compare with eager
+
+Modules: case (the contract with case families), stages (one case in-process), worker and
+pool (isolation), compare (the verdict on values), records (results.jsonl), expect
+(expected failures), repro (standalone scripts), runner and cli (commands).
+"""

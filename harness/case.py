@@ -1,0 +1,167 @@
+"""The contract between case families (opsuite/, models/) and the engine.
+
+A `Case` is plain, picklable data: it crosses a process boundary to reach the worker
+that runs it, and it is written back out as a standalone repro script. Everything
+callable on it (the program factory, a property check, an expectation predicate) must
+therefore be a module-level function.
+
+A `Program` is `factory(**kwargs) -> (torch.nn.Module, tuple_of_inputs)`. The factory's
+module must import only the standard library, torch and torchvision: repro scripts embed
+that module's source verbatim, so a repro runs the very code the harness ran.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+KINDS = ("op", "dynamic", "model")
+
+STATUSES = (
+    "pass",
+    "mismatch",
+    "export_error",
+    "import_unsupported",
+    "import_error",
+    "compile_error",
+    "run_error",
+    "crash",
+    "timeout",
+    "xfail",
+    "xpass",
+    "skip",
+)
+FAILURES = frozenset(STATUSES) - {"pass", "xfail", "xpass", "skip"}
+# What makes a run (or `check`) exit non-zero: anything a declared expectation did not predict.
+UNEXPECTED = FAILURES | {"xpass"}
+
+# Stages in the order a case goes through them. `symbolic` only runs for dynamic cases.
+STAGES = ("eager", "export", "decompose", "import", "symbolic", "compile", "run", "compare")
+
+_CASE_ID = re.compile(r"^[A-Za-z0-9_.:+\-]+(\[[A-Za-z0-9_.,=+\-]+\])?$")
+
+
+@dataclass(frozen=True)
+class Program:
+    """A torch program: `factory(**kwargs)` returns `(module, inputs)`."""
+
+    factory: Callable[..., tuple[Any, tuple[Any, ...]]]
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+
+    def build(self, **overrides: Any) -> tuple[Any, tuple[Any, ...]]:
+        return self.factory(**{**self.kwargs, **overrides})
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """A per-case widening of the default tolerance; the reason is mandatory."""
+
+    rtol: float
+    atol: float
+    reason: str
+
+    def __post_init__(self) -> None:
+        if not self.reason.strip():
+            raise ValueError("a tolerance override needs a written reason")
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """A known failure, declared as data.
+
+    It applies to a case when the dtype, target and `when` predicate all match; an applicable
+    expectation turns a failure that matches `status`, `stage` and `match` into `xfail`, and a
+    pass into `xpass` (a strict failure: the expectation is stale).
+    """
+
+    reason: str
+    status: str | None = None  # e.g. "mismatch"; None accepts any failure status
+    stage: str | None = None  # e.g. "import"; None accepts any stage
+    match: str | None = None  # regex searched in the one-line error
+    dtypes: tuple[str, ...] | None = None
+    targets: tuple[str, ...] | None = None
+    when: Callable[[Case], bool] | None = None  # module-level predicate over the case
+    link: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.reason.strip():
+            raise ValueError("an expectation needs a written reason")
+        if self.status is not None and self.status not in FAILURES:
+            raise ValueError(f"expectation status {self.status!r} is not a failure status")
+        if self.stage is not None and self.stage not in STAGES:
+            raise ValueError(f"expectation stage {self.stage!r} is not one of {STAGES}")
+        if self.match is not None:
+            re.compile(self.match)
+
+    def applies(self, case: Case, target: str) -> bool:
+        if self.dtypes is not None and case.dtype not in self.dtypes:
+            return False
+        if self.targets is not None and target not in self.targets:
+            return False
+        return self.when is None or bool(self.when(case))
+
+    def explains(self, status: str, stage: str | None, error: str | None) -> bool:
+        if status not in FAILURES:
+            return False
+        if self.status is not None and status != self.status:
+            return False
+        if self.stage is not None and stage != self.stage:
+            return False
+        return self.match is None or re.search(self.match, error or "") is not None
+
+
+@dataclass(frozen=True)
+class DynamicSpec:
+    """Symbolic dims for export, and the concrete sizes the compiled program runs at.
+
+    `dims` maps a symbol to its (min, max); `shapes` gives, per input, the axes that are
+    dynamic and their expression (`"b"`, `"2*b"`, `"b+1"`); each entry of `sizes` is a set
+    of factory keyword overrides producing inputs of one concrete size; `probes` are sizes
+    outside the declared constraints, run to record what happens (an error or a silent run).
+    """
+
+    dims: Mapping[str, tuple[int, int]]
+    shapes: tuple[Mapping[int, str] | None, ...]
+    sizes: tuple[Mapping[str, Any], ...]
+    probes: tuple[Mapping[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class Case:
+    case_id: str
+    kind: str
+    op: str  # the aten overload the case is for (`aten.add.Tensor`) or the model name
+    program: Program
+    dtype: str
+    seed: int = 0
+    tolerance: Tolerance | None = None
+    expectations: tuple[Expectation, ...] = ()
+    decompose: bool = True  # run the ExportedProgram decompositions, as the importer does by default
+    nondeterministic: bool = False  # eager is run twice and must agree before it is a reference
+    # A property the outputs must have instead of equal values (random ops), module-level:
+    # check(expected_outputs, actual_outputs, inputs) -> None or a one-line mismatch message.
+    check: Callable[[list[Any], list[Any], tuple[Any, ...]], str | None] | None = None
+    dynamic: DynamicSpec | None = None
+    timeout: float | None = None  # seconds; overrides the run's per-case limit
+    cost: float = 1.0  # expected relative cost, for sharding
+    meta: Mapping[str, Any] = field(default_factory=dict)  # shown in reports and repros
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"{self.case_id}: kind {self.kind!r} is not one of {KINDS}")
+        if not _CASE_ID.match(self.case_id):
+            raise ValueError(f"case id {self.case_id!r} is not of the form name[variant]")
+        if self.dynamic is not None and self.kind != "dynamic":
+            raise ValueError(f"{self.case_id}: only dynamic cases carry a DynamicSpec")
+
+
+def check_unique(cases: list[Case]) -> list[Case]:
+    """Reject duplicate case ids: a duplicate would silently overwrite a verdict."""
+    seen: dict[str, Case] = {}
+    for case in cases:
+        if case.case_id in seen:
+            raise ValueError(f"duplicate case id {case.case_id!r}")
+        seen[case.case_id] = case
+    return cases

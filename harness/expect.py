@@ -1,0 +1,40 @@
+"""Apply a case's declared expectations to its records: failures become xfail, passes xpass."""
+
+from __future__ import annotations
+
+from harness.case import FAILURES, Case, Expectation
+
+
+def describe(expectation: Expectation) -> dict:
+    return {
+        "reason": expectation.reason,
+        "status": expectation.status,
+        "stage": expectation.stage,
+        "match": expectation.match,
+        "link": expectation.link,
+    }
+
+
+def apply(case: Case, target: str, record: dict) -> dict:
+    """Set `raw_status` and, where an expectation applies, turn the status into xfail/xpass.
+
+    A failure that an applicable expectation does not explain (another stage, another
+    status, an error the pattern does not match) stays what it is: a different bug.
+    """
+    raw = record["status"]
+    record["raw_status"] = raw
+    if record.get("probe"):
+        return record
+    applicable = [e for e in case.expectations if e.applies(case, target)]
+    if not applicable:
+        return record
+    if raw == "pass":
+        record["status"] = "xpass"
+        record["expectation"] = describe(applicable[0])
+    elif raw in FAILURES:
+        for expectation in applicable:
+            if expectation.explains(raw, record.get("stage"), record.get("error")):
+                record["status"] = "xfail"
+                record["expectation"] = describe(expectation)
+                break
+    return record

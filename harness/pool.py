@@ -1,0 +1,258 @@
+"""Isolation: a pool of worker processes, each running one case at a time.
+
+A case that kills its worker (segfault, abort) becomes a `crash` record naming the signal
+and the stage the worker had announced; a case that outlives its time limit has its worker
+killed and becomes a `timeout` record. Either way a fresh worker takes the next case and
+the run goes on. Workers are also replaced after many cases or when they grow too large,
+so one leaky case cannot starve the rest of the run.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.case import Case
+from harness.records import per_size
+from harness.signature import error_signature
+from harness.worker import _HEADER, send
+
+STARTUP_SECONDS = 180.0
+
+
+class PoolError(Exception):
+    """The pool cannot run at all (a worker fails to start); one line."""
+
+
+@dataclass(frozen=True)
+class PoolOptions:
+    target: str
+    jobs: int = 1
+    timeout: float = 120.0
+    convert_map: str | None = None
+    log_dir: Path | None = None
+    threads: int = 1
+    max_cases_per_worker: int = 400
+    max_rss_mb: float = 8000.0
+
+
+class _Worker:
+    def __init__(self, slot: int, options: PoolOptions):
+        self.slot = slot
+        self.buffer = bytearray()
+        self.case: Case | None = None
+        self.base: dict | None = None
+        self.record: dict | None = None
+        self.deadline = self.assigned_at = 0.0
+        self.started = time.monotonic()
+        self.ready = False
+        self.cases_run = 0
+        self.log_path = None
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+        env["TVM_NUM_THREADS"] = str(options.threads)
+        env["OMP_NUM_THREADS"] = str(options.threads)
+        env["HARNESS_THREADS"] = str(options.threads)
+        if options.log_dir is not None:
+            options.log_dir.mkdir(parents=True, exist_ok=True)
+            self.log_path = options.log_dir / f"worker-{slot}.log"
+            log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
+        else:
+            log = subprocess.DEVNULL
+        argv = [sys.executable, "-m", "harness.worker", options.target]
+        if options.convert_map:
+            argv.append(options.convert_map)
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=log, env=env, start_new_session=True)
+        if log is not subprocess.DEVNULL:
+            log.close()
+        os.set_blocking(self.proc.stdout.fileno(), False)
+        self.log_offset = self._log_size()
+
+    def _log_size(self) -> int:
+        try:
+            return self.log_path.stat().st_size if self.log_path else 0
+        except OSError:
+            return 0
+
+    def log_tail(self, lines: int = 20) -> str:
+        """What the worker printed to stderr since its current case started."""
+        if not self.log_path:
+            return ""
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(self.log_offset)
+                text = f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def assign(self, case: Case, base: dict, timeout: float) -> None:
+        self.case, self.base, self.record = case, base, None
+        self.log_offset = self._log_size()
+        self.assigned_at = time.monotonic()
+        self.deadline = self.assigned_at + (case.timeout or timeout)
+        send(self.proc.stdin, {"op": "run", "case": case, "base": base})
+
+    def read_messages(self) -> tuple[list, bool]:
+        """Messages that arrived, and whether the channel closed (the worker died)."""
+        import pickle
+
+        closed = False
+        while True:
+            try:
+                chunk = os.read(self.proc.stdout.fileno(), 1 << 20)
+            except BlockingIOError:
+                break
+            if not chunk:
+                closed = True
+                break
+            self.buffer += chunk
+        messages = []
+        while len(self.buffer) >= _HEADER.size:
+            (size,) = _HEADER.unpack_from(self.buffer)
+            if len(self.buffer) < _HEADER.size + size:
+                break
+            messages.append(pickle.loads(bytes(self.buffer[_HEADER.size:_HEADER.size + size])))
+            del self.buffer[:_HEADER.size + size]
+        return messages, closed
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.proc.wait()
+
+    def stop(self) -> None:
+        try:
+            send(self.proc.stdin, {"op": "exit"})
+            self.proc.stdin.close()
+            self.proc.wait(timeout=10)
+        except (OSError, subprocess.TimeoutExpired, ValueError):
+            self.kill()
+
+
+def _signal_name(returncode: int) -> str:
+    if returncode < 0:
+        try:
+            return signal.Signals(-returncode).name
+        except ValueError:
+            return f"signal {-returncode}"
+    return f"exit status {returncode}"
+
+
+def _died(worker: _Worker, status: str, error: str, **extra) -> list[dict]:
+    """Records for a case whose worker died or was killed, built from its last progress."""
+    case = worker.case
+    record = copy.deepcopy(worker.record or worker.base)
+    stage = record.get("stage") or "eager"
+    record.update(status=status, stage=stage, error=error,
+                  error_signature=error_signature(stage, error), **extra)
+    record["seconds"]["total"] = round(time.monotonic() - worker.assigned_at, 6)
+    tail = worker.log_tail()
+    if tail:
+        record["stderr_tail"] = tail
+    if case.dynamic is not None:
+        return per_size(case, record)
+    return [record]
+
+
+class Pool:
+    def __init__(self, options: PoolOptions):
+        self.options = options
+        self.workers: list[_Worker] = []
+        self.selector = selectors.DefaultSelector()
+        self._next_slot = 0
+
+    def _spawn(self) -> _Worker:
+        worker = _Worker(self._next_slot % max(1, self.options.jobs), self.options)
+        self._next_slot += 1
+        self.workers.append(worker)
+        self.selector.register(worker.proc.stdout, selectors.EVENT_READ, worker)
+        return worker
+
+    def _retire(self, worker: _Worker, kill: bool = False) -> None:
+        self.selector.unregister(worker.proc.stdout)
+        self.workers.remove(worker)
+        worker.kill() if kill else worker.stop()
+
+    def run(self, items: Iterable[tuple[Case, dict]]) -> Iterator[tuple[Case, list[dict]]]:
+        """Run (case, base record) pairs; yields (case, records) as each case ends."""
+        pending = deque(items)
+        try:
+            while pending or any(w.case is not None for w in self.workers):
+                busy = sum(1 for w in self.workers if w.case is not None)
+                while len(self.workers) < min(self.options.jobs, busy + len(pending)):
+                    self._spawn()
+                for worker in self.workers:
+                    if worker.ready and worker.case is None and pending:
+                        worker.assign(*pending.popleft(), self.options.timeout)
+                yield from self._wait()
+        finally:
+            self.close()
+
+    def _wait(self) -> Iterator[tuple[Case, list[dict]]]:
+        now = time.monotonic()
+        deadlines = [w.deadline for w in self.workers if w.case is not None]
+        deadlines += [w.started + STARTUP_SECONDS for w in self.workers if not w.ready]
+        wait = max(0.0, min(deadlines) - now) if deadlines else None
+        for key, _ in self.selector.select(timeout=wait):
+            worker = key.data
+            messages, closed = worker.read_messages()
+            for message in messages:
+                yield from self._handle(worker, message)
+            if closed and worker in self.workers:
+                worker.proc.wait()
+                if not worker.ready:
+                    tail = worker.log_tail().strip().splitlines()
+                    raise PoolError("worker failed to start: " + (tail[-1] if tail else _signal_name(worker.proc.returncode)))
+                if worker.case is not None:
+                    sig = _signal_name(worker.proc.returncode)
+                    case = worker.case
+                    records = _died(worker, "crash", f"worker died ({sig})", signal=sig)
+                    self._retire(worker, kill=True)
+                    yield case, records
+                else:
+                    self._retire(worker, kill=True)
+        now = time.monotonic()
+        for worker in list(self.workers):
+            if worker.case is not None and now >= worker.deadline:
+                case = worker.case
+                limit = case.timeout or self.options.timeout
+                records = _died(worker, "timeout", f"no result within {limit:g}s")
+                self._retire(worker, kill=True)
+                yield case, records
+            elif not worker.ready and now >= worker.started + STARTUP_SECONDS:
+                self._retire(worker, kill=True)
+                raise PoolError(f"worker did not start within {STARTUP_SECONDS:g}s")
+
+    def _handle(self, worker: _Worker, message: dict) -> Iterator[tuple[Case, list[dict]]]:
+        kind = message["type"]
+        if kind == "fatal":
+            raise PoolError(message["error"])
+        if kind == "ready":
+            worker.ready = True
+        elif kind == "progress":
+            worker.record = message["record"]
+        elif kind == "done":
+            case = worker.case
+            worker.case, worker.cases_run = None, worker.cases_run + 1
+            if (worker.cases_run >= self.options.max_cases_per_worker
+                    or message.get("rss_mb", 0) > self.options.max_rss_mb):
+                self._retire(worker)
+            yield case, message["records"]
+
+    def close(self) -> None:
+        for worker in list(self.workers):
+            self._retire(worker, kill=worker.case is not None)
+        self.selector.close()

@@ -1,0 +1,209 @@
+"""Result records: one JSON object per line of `results.jsonl`, appended and flushed per case.
+
+Field by field (scripts outside the repo read these; do not rename):
+    case_id          stable readable id; a dynamic program's records add `@size`
+    kind             "op" | "dynamic" | "model"
+    op               the aten overload the case is for, or the model name
+    aten_ops         every aten overload in the (decomposed) exported graph
+    dtype            the case's dtype ("float32", ..., or "mixed")
+    target           "llvm" | "cuda"
+    status           one of harness.case.STATUSES
+    raw_status       the status before expectations were applied (differs for xfail/xpass)
+    stage            the stage the case failed at, or the last stage it reached
+    error            one line: exception type and first informative line
+    error_signature  `stage: error` with numbers, addresses, paths, variable names normalised
+    unsupported_ops  for import_unsupported: the aten overloads the importer has no converter for
+    skip_reason      for skip: "no-gpu", "eager: ...", ...
+    signal           for crash: the signal name
+    max_abs_err, max_rel_err, cosine, rtol, atol, tolerance_reason
+    degenerate       why the reference proves little ("all-zero", "constant", ...), or null
+    seconds          per stage, plus "total"
+    peak_rss_mb      per stage, the worker's resident-memory high-water mark
+    seed, repro, input_shapes, input_dtypes
+    dynamic_case     for dynamic programs: the id of the compiled program all its sizes share
+    sizes            for dynamic programs: this record's concrete size
+    probe            for runs outside the declared constraints: what was broken, and the outcome
+    expectation      the expectation that turned this record into xfail/xpass: reason, link
+    meta             the case's free-form description (generator variant, arguments)
+    torch_version, tvm_version
+"""
+
+from __future__ import annotations
+
+import copy
+import fcntl
+import json
+import math
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from harness.case import STATUSES, Case
+
+RESULTS_FILE = "results.jsonl"
+REQUIRED = ("case_id", "kind", "op", "status", "stage", "target", "dtype")
+
+
+class ResultsError(Exception):
+    """A results file that cannot be read; the message is one line naming file and line."""
+
+
+def new_record(case: Case, target: str, versions: dict) -> dict:
+    return {
+        "case_id": case.case_id,
+        "kind": case.kind,
+        "op": case.op,
+        "aten_ops": [],
+        "dtype": case.dtype,
+        "target": target,
+        "status": None,
+        "raw_status": None,
+        "stage": None,
+        "error": None,
+        "error_signature": None,
+        "unsupported_ops": None,
+        "skip_reason": None,
+        "signal": None,
+        "max_abs_err": None,
+        "max_rel_err": None,
+        "cosine": None,
+        "rtol": None,
+        "atol": None,
+        "tolerance_reason": case.tolerance.reason if case.tolerance else None,
+        "degenerate": None,
+        "seconds": {},
+        "peak_rss_mb": {},
+        "seed": case.seed,
+        "repro": None,
+        "input_shapes": [],
+        "input_dtypes": [],
+        "dynamic_case": None,
+        "sizes": None,
+        "probe": None,
+        "expectation": None,
+        "meta": dict(case.meta),
+        "torch_version": versions.get("torch_version"),
+        "tvm_version": versions.get("tvm_version"),
+    }
+
+
+def _clean(value):
+    """JSON has no NaN or infinity: such figures are recorded as null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
+def dumps(record: dict) -> str:
+    return json.dumps(_clean(record), sort_keys=False, allow_nan=False, default=str)
+
+
+class ResultsWriter:
+    """Appends records to results.jsonl; each line is written whole, flushed and synced.
+
+    An exclusive lock around each append lets several processes (pytest-xdist workers)
+    share one file without interleaving lines.
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - held for the run
+
+    def write(self, records: Iterable[dict]) -> None:
+        text = "".join(dumps(r) + "\n" for r in records)
+        if not text:
+            return
+        fcntl.flock(self._file, fcntl.LOCK_EX)
+        try:
+            self._file.write(text)
+            self._file.flush()
+            os.fsync(self._file.fileno())
+        finally:
+            fcntl.flock(self._file, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> ResultsWriter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def validate(record: object, where: str) -> dict:
+    if not isinstance(record, dict):
+        raise ResultsError(f"{where}: not a JSON object")
+    missing = [k for k in REQUIRED if k not in record]
+    if missing:
+        raise ResultsError(f"{where}: record lacks {', '.join(missing)}")
+    if record["status"] not in STATUSES:
+        raise ResultsError(f"{where}: unknown status {record['status']!r}")
+    return record
+
+
+def read_results(path: str | os.PathLike, allow_torn_tail: bool = False) -> list[dict]:
+    """Every record of a results file, validated.
+
+    A run killed while writing can leave the last line without its newline; with
+    `allow_torn_tail` such a line is dropped (it is an unfinished record), any other bad
+    line is an error.
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = path / RESULTS_FILE
+    if not path.exists():
+        raise ResultsError(f"{path}: no such results file")
+    text = path.read_text(encoding="utf-8")
+    lines = text.split("\n")
+    torn = lines[-1] != ""
+    records = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        last = number == len(lines)
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as err:
+            if last and torn and allow_torn_tail:
+                break
+            raise ResultsError(f"{path}:{number}: corrupt results line ({err.msg})") from None
+        records.append(validate(obj, f"{path}:{number}"))
+    return records
+
+
+def truncate_torn_tail(path: str | os.PathLike) -> None:
+    """Cut an unfinished last line so appends start on a line of their own."""
+    path = Path(path)
+    if not path.exists():
+        return
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        cut = data.rfind(b"\n") + 1
+        with open(path, "r+b") as f:
+            f.truncate(cut)
+
+
+def size_case_id(case: Case, size: dict, probe: bool = False) -> str:
+    label = ",".join(f"{k}={v}" for k, v in size.items())
+    return f"{case.case_id}@{'probe:' if probe else ''}{label}"
+
+
+def per_size(case: Case, record: dict) -> list[dict]:
+    """A dynamic program that failed before any run: the same verdict for each of its sizes."""
+    records = []
+    for size in case.dynamic.sizes:
+        one = copy.deepcopy(record)
+        one.update(case_id=size_case_id(case, size), dynamic_case=case.case_id, sizes=dict(size))
+        records.append(one)
+    return records
+
+
+def finished_cases(records: Iterable[dict]) -> set[str]:
+    """Ids of cases already done: a dynamic program counts once for all its sizes."""
+    return {r.get("dynamic_case") or r["case_id"] for r in records}

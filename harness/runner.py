@@ -1,0 +1,139 @@
+"""A run: cases in, one record per case (per size) appended to DIR/results.jsonl as each ends.
+
+Resumable: `resume` reads what DIR already holds (dropping a line torn by a kill) and runs
+only the cases not recorded yet, under the same configuration.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from harness import env, expect, repro
+from harness.case import Case
+from harness.pool import Pool, PoolOptions
+from harness.records import (
+    RESULTS_FILE,
+    ResultsError,
+    ResultsWriter,
+    finished_cases,
+    new_record,
+    read_results,
+    truncate_torn_tail,
+)
+from harness.targets import available_cores, resolve, worker_threads
+
+RUN_FILE = "run.json"
+# What must be equal for --resume to continue a run rather than mix two.
+_RESUME_KEYS = ("target", "profile", "seed", "convert_map")
+
+
+@dataclass
+class RunOptions:
+    out: Path
+    target: str = "llvm"
+    profile: str = "quick"
+    seed: int = 0
+    jobs: int = field(default_factory=available_cores)
+    timeout: float = 120.0
+    convert_map: str | None = None
+    resume: bool = False
+    replace: bool = False  # move an earlier results file aside instead of refusing (check)
+
+
+def _config(options: RunOptions) -> dict:
+    config = asdict(options)
+    config["out"] = str(options.out)
+    return config
+
+
+def prepare(options: RunOptions) -> list[dict]:
+    """Make DIR ready; returns the records already there when resuming."""
+    out = Path(options.out)
+    out.mkdir(parents=True, exist_ok=True)
+    results = out / RESULTS_FILE
+    run_file = out / RUN_FILE
+    existing: list[dict] = []
+    if options.resume:
+        if results.exists():
+            existing = read_results(results, allow_torn_tail=True)
+            truncate_torn_tail(results)
+        if run_file.exists():
+            before = json.loads(run_file.read_text())
+            now = _config(options)
+            changed = [k for k in _RESUME_KEYS if before.get(k) != now.get(k)]
+            if changed:
+                raise ResultsError(f"{out}: cannot resume a run with different {', '.join(changed)} "
+                                   f"(was {', '.join(f'{k}={before.get(k)!r}' for k in changed)})")
+    elif results.exists() and results.stat().st_size > 0:
+        if not options.replace:
+            count = sum(1 for line in results.read_text().splitlines() if line.strip())
+            raise ResultsError(f"{results} already holds {count} records: pass --resume to continue "
+                               "that run, or --out a new directory")
+        results.replace(out / "results.prev.jsonl")
+    run_file.write_text(json.dumps(_config(options), indent=2) + "\n")
+    (out / "environment.json").write_text(
+        json.dumps(env.fingerprint(options.target, options.seed, options.profile), indent=2) + "\n")
+    return existing
+
+
+def execute(cases: list[Case], options: RunOptions,
+            on_result: Callable[[Case, dict], None] = lambda case, record: None) -> list[dict]:
+    """Run `cases` in isolated workers; returns every record in DIR (earlier ones included)."""
+    existing = prepare(options)
+    done = finished_cases(existing)
+    todo = [c for c in cases if c.case_id not in done]
+    spec = resolve(options.target)
+    versions = env.library_versions()
+    pool = Pool(PoolOptions(
+        target=options.target, jobs=max(1, min(options.jobs, len(todo) or 1)), timeout=options.timeout,
+        convert_map=options.convert_map, log_dir=Path(options.out) / "logs",
+        threads=worker_threads(options.jobs)))
+    records = list(existing)
+    with ResultsWriter(Path(options.out) / RESULTS_FILE) as writer:
+        items = ((case, new_record(case, options.target, versions)) for case in todo)
+        for case, case_records in pool.run(items):
+            for record in case_records:
+                expect.apply(case, options.target, record)
+                if repro.wants_repro(record):
+                    record["repro"] = repro.write(case, record, Path(options.out), spec.tvm_target,
+                                                  options.convert_map)
+            writer.write(case_records)
+            records.extend(case_records)
+            for record in case_records:
+                on_result(case, record)
+    return records
+
+
+class Progress:
+    """A terse line per unexpected outcome and a running count, for long runs."""
+
+    def __init__(self, total: int, verbose: bool, echo: Callable[[str], None] = print):
+        self.total, self.verbose, self.echo = total, verbose, echo
+        self.count, self.start = 0, time.monotonic()
+
+    def __call__(self, case: Case, record: dict) -> None:
+        from harness.case import UNEXPECTED
+
+        if record.get("dynamic_case") is None or record["case_id"] == record["dynamic_case"]:
+            self.count += 1
+        if self.verbose or record["status"] in UNEXPECTED:
+            self.echo(format_line(record))
+            if record.get("repro") and record["status"] in UNEXPECTED:
+                self.echo(f"    repro: {record['repro']}")
+        elif self.count % 100 == 0:
+            self.echo(f"[{self.count} cases, {time.monotonic() - self.start:.0f}s]")
+
+
+def format_line(record: dict) -> str:
+    err = record.get("max_abs_err")
+    err_text = f"{err:.2g}" if isinstance(err, float) else "-"
+    seconds = record.get("seconds", {}).get("total")
+    detail = record.get("skip_reason") or record.get("error") or ""
+    if record["status"] in ("xfail", "xpass") and record.get("expectation"):
+        detail = f"expected: {record['expectation']['reason']}"
+    return (f"{record['case_id']:<60} {record['status']:<18} {record.get('stage') or '-':<9} "
+            f"err={err_text:<8} {seconds if seconds is not None else 0:7.2f}s  {detail}"[:400])

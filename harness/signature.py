@@ -1,0 +1,61 @@
+"""One-line errors and normalised error signatures, so that equal bugs group together."""
+
+from __future__ import annotations
+
+import re
+
+_UNSUPPORTED = re.compile(r"Unsupported function types? \[(.*?)\]", re.S)
+
+# Lines that carry no information about the bug itself.
+_NOISE = re.compile(
+    r"^(Traceback \(most recent call last\)|File \"|  File |\s*\^+\s*$|During handling|"
+    r"The above exception|\s*$)"
+)
+
+_SUBSTITUTIONS = [
+    (re.compile(r"0x[0-9a-fA-F]+"), "0x?"),
+    (re.compile(r"(/[\w.\-+]+)+\.(py|cc|h|cpp|so)(:\d+)?"), "<file>"),
+    (re.compile(r"/tmp/[\w./\-]+"), "<tmp>"),
+    # Relax/TIR/FX variable names: lv12, gv3, v_4, alloc7, s77, arg0_1, x_1, add_3, ...
+    (re.compile(r"\b(lv|gv|v|alloc|storage|s|arg|primals|buf|sym|p|u|tmp)_?\d+(_\d+)?\b"), r"\1?"),
+    (re.compile(r"\b([A-Za-z]+)_\d+\b"), r"\1_?"),
+    (re.compile(r"(?<![A-Za-z_])[-+]?\d+(\.\d+)?([eE][-+]?\d+)?"), "N"),
+    (re.compile(r"\s+"), " "),
+]
+
+
+def first_line(message: str, limit: int = 300) -> str:
+    """The first informative line of an exception message."""
+    for line in str(message).splitlines():
+        if not _NOISE.match(line):
+            line = line.strip()
+            return line if len(line) <= limit else line[: limit - 3] + "..."
+    return ""
+
+
+def one_line_error(exc: BaseException) -> str:
+    line = first_line(str(exc))
+    return f"{type(exc).__name__}: {line}" if line else type(exc).__name__
+
+
+def normalise(message: str) -> str:
+    text = message
+    for pattern, repl in _SUBSTITUTIONS:
+        text = pattern.sub(repl, text)
+    return text.strip()
+
+
+def error_signature(stage: str, error: str | None) -> str | None:
+    """`stage: normalised error`: numbers, addresses, paths and variable names replaced."""
+    if not error:
+        return None
+    return f"{stage}: {normalise(error)}"
+
+
+def unsupported_ops(message: str) -> list[str] | None:
+    """The op names in the importer's 'Unsupported function types [...]' message, as aten overloads."""
+    found = _UNSUPPORTED.search(str(message))
+    if not found:
+        return None
+    names = re.findall(r"'([^']+)'", found.group(1))
+    return sorted({n if n.startswith("aten.") or "." not in n else f"aten.{n}" for n in names})

@@ -1,0 +1,115 @@
+"""Where cases come from, which of them a command means, and how they split into shards.
+
+The engine never imports the case families or the reports: they register entry points
+in pyproject.toml, group `harness.cases` (name = the family selected by `--ops`/`--models`,
+value = `cases(profile, seed) -> Iterable[Case]`) and group `harness.reports`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+from collections.abc import Callable, Iterable
+from importlib import metadata
+
+from harness.case import Case, check_unique
+
+PROFILES = ("quick", "nightly")
+FAMILIES = ("ops", "models")
+
+
+class SelectionError(Exception):
+    """A command names something that does not exist; one line."""
+
+
+def _entry_points(group: str) -> dict[str, metadata.EntryPoint]:
+    return {ep.name: ep for ep in metadata.entry_points(group=group)}
+
+
+def case_source(family: str) -> Callable[[str, int], Iterable[Case]]:
+    points = _entry_points("harness.cases")
+    if family not in points:
+        raise SelectionError(f"no case family {family!r} is installed (have: {', '.join(sorted(points)) or 'none'}; "
+                             "is the project installed with `pip install -e .`?)")
+    return points[family].load()
+
+
+def reporter():
+    """The installed reports plugin, or None."""
+    points = _entry_points("harness.reports")
+    return points["reports"].load() if "reports" in points else None
+
+
+def load(families: Iterable[str], profile: str, seed: int) -> list[Case]:
+    if profile not in PROFILES:
+        raise SelectionError(f"unknown profile {profile!r}; expected one of {', '.join(PROFILES)}")
+    cases: list[Case] = []
+    for family in families:
+        cases.extend(case_source(family)(profile, seed))
+    return check_unique(cases)
+
+
+def update_command(family: str) -> str | None:
+    """The command a family documents for rewriting its expectations, if any."""
+    return getattr(case_source(family), "update_expectations", None)
+
+
+def _names(case: Case) -> tuple[str, ...]:
+    op = case.op
+    short = op.removeprefix("aten.")
+    return (op, short, case.case_id)
+
+
+def matches(case: Case, pattern: str) -> bool:
+    names = _names(case)
+    if any(fnmatch.fnmatchcase(name, pattern) for name in names):
+        return True
+    # `add` means every overload of aten.add, as `aten.add` does.
+    packet = case.op.split(".")[1] if case.op.startswith("aten.") and case.op.count(".") == 2 else None
+    return packet is not None and pattern in (packet, f"aten.{packet}")
+
+
+def select(cases: list[Case], patterns: list[str] | None) -> list[Case]:
+    """Cases matching any pattern; a pattern that matches nothing is an error with suggestions."""
+    if not patterns:
+        return list(cases)
+    chosen, unmatched = [], []
+    hits = {p: False for p in patterns}
+    for case in cases:
+        for pattern in patterns:
+            if matches(case, pattern):
+                hits[pattern] = True
+                chosen.append(case)
+                break
+    unmatched = [p for p, hit in hits.items() if not hit]
+    if unmatched:
+        known = sorted({n for c in cases for n in _names(c)[:2]})
+        close = difflib.get_close_matches(unmatched[0], known, n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise SelectionError(f"unknown op or model {unmatched[0]!r}: no case matches{hint}")
+    return chosen
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    try:
+        index, count = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise SelectionError(f"--shard {text!r}: expected I/N, e.g. 1/4") from None
+    if not 1 <= index <= count:
+        raise SelectionError(f"--shard {text!r}: I must be between 1 and N")
+    return index, count
+
+
+def shard(cases: list[Case], index: int, count: int) -> list[Case]:
+    """The index-th of `count` shards (1-based), balanced by expected cost, deterministic.
+
+    Longest-processing-time first: cases in decreasing cost (ties by id) go to the shard
+    with the least cost so far, so shards end at about the same time, not with the same count.
+    """
+    loads = [0.0] * count
+    owner: dict[str, int] = {}
+    for case in sorted(cases, key=lambda c: (-c.cost, c.case_id)):
+        lightest = min(range(count), key=lambda i: (loads[i], i))
+        loads[lightest] += case.cost
+        owner[case.case_id] = lightest
+    return [c for c in cases if owner[c.case_id] == index - 1]

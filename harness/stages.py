@@ -1,0 +1,331 @@
+"""How ONE case goes through the stages, in the current process.
+
+    eager -> export -> decompose -> import [-> symbolic] -> compile -> run -> compare
+
+Every stage is timed on its own and its failure has its own status, so an importer error
+is never reported as a run error. Isolation (crashes, hangs) is the worker's business
+(harness.worker); this module only raises what the stage raised.
+
+Decomposition is done here, with the same call the importer makes by default
+(`ExportedProgram.run_decompositions()`), and the importer is then called with
+`run_ep_decomposition=False`: the translation is identical (a test checks it) and the
+harness gets the decomposed graph's aten ops and a separate timing for free.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import random
+import time
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from harness import memory
+from harness.case import Case
+from harness.compare import compare_outputs, compare_structure, dtype_name
+from harness.records import per_size, size_case_id
+from harness.signature import error_signature, one_line_error, unsupported_ops
+from harness.targets import TargetSpec
+
+
+class StageFailure(Exception):
+    def __init__(self, status: str, stage: str, error: str, **extra):
+        super().__init__(error)
+        self.status, self.stage, self.error, self.extra = status, stage, error, extra
+
+
+class _Clock:
+    """Times stages into record['seconds'] and their memory peaks into record['peak_rss_mb']."""
+
+    def __init__(self, record: dict, progress: Callable[[str, dict], None]):
+        self.record, self.progress = record, progress
+
+    @contextlib.contextmanager
+    def stage(self, name: str, status: str):
+        self.record["stage"] = name
+        self.progress(name, self.record)
+        memory.reset_peak()
+        start = time.perf_counter()
+        try:
+            yield
+        except StageFailure:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any exception is this stage's verdict
+            raise StageFailure(status, name, one_line_error(exc), exc=exc) from exc
+        finally:
+            self.record["seconds"][name] = round(
+                self.record["seconds"].get(name, 0.0) + time.perf_counter() - start, 6)
+            self.record["peak_rss_mb"][name] = memory.peak_mb()
+
+
+def seed_everything(seed: int) -> None:
+    torch.manual_seed(seed)
+    np.random.seed(seed % 2**32)
+    random.seed(seed)
+
+
+def flatten_outputs(value) -> list:
+    leaves, _ = torch.utils._pytree.tree_flatten(value)
+    return [x for x in leaves if x is not None]
+
+
+def tvm_outputs(value) -> list:
+    """TVM VM results (tensors, nested arrays, shapes, scalars) as a flat list of torch values."""
+    import tvm_ffi
+
+    if isinstance(value, tvm_ffi.Tensor):
+        return [torch.from_dlpack(value).cpu().clone()]
+    if isinstance(value, tvm_ffi.Shape):
+        return [int(v) for v in value]
+    if isinstance(value, tvm_ffi.Array | list | tuple):
+        return [leaf for item in value for leaf in tvm_outputs(item)]
+    if isinstance(value, bool | int | float):
+        return [value]
+    raise TypeError(f"unexpected TVM output of type {type(value).__name__}")
+
+
+def graph_aten_ops(ep) -> list[str]:
+    """Every aten overload called in an exported program's graph, nested subgraphs included."""
+    found: set[str] = set()
+    for module in ep.graph_module.modules():
+        if not isinstance(module, torch.fx.GraphModule):
+            continue
+        for node in module.graph.nodes:
+            if node.op == "call_function" and isinstance(node.target, torch._ops.OpOverload):
+                if node.target.namespace == "aten":
+                    found.add(f"aten.{node.target.__name__}")
+    return sorted(found)
+
+
+def _shapes(inputs) -> tuple[list, list]:
+    tensors = [x for x in flatten_outputs(inputs) if isinstance(x, torch.Tensor)]
+    return [list(t.shape) for t in tensors], [dtype_name(t.dtype) for t in tensors]
+
+
+def export_dynamic_shapes(case: Case, inputs):
+    """The `dynamic_shapes` argument torch.export takes, built from the case's DynamicSpec."""
+    if case.dynamic is None:
+        return None
+    dims = {name: torch.export.Dim(name, min=lo, max=hi) for name, (lo, hi) in case.dynamic.dims.items()}
+    spec = []
+    for axes in case.dynamic.shapes:
+        if axes is None:
+            spec.append(None)
+        else:
+            spec.append({axis: eval(expr, {"__builtins__": {}}, dict(dims)) for axis, expr in axes.items()})
+    return tuple(spec)
+
+
+@contextlib.contextmanager
+def convert_map_removals(removed: frozenset[str]):
+    """Drop converters from the importer for the duration (a convert map entry set to None)."""
+    if not removed:
+        yield
+        return
+    from tvm.relax.frontend.torch.exported_program_translator import ExportedProgramImporter
+
+    original = ExportedProgramImporter.create_convert_map
+
+    def without(self):
+        table = original(self)
+        return {k: v for k, v in table.items() if k not in removed}
+
+    ExportedProgramImporter.create_convert_map = without
+    try:
+        yield
+    finally:
+        ExportedProgramImporter.create_convert_map = original
+
+
+def _import(ep, convert_map: dict | None):
+    from tvm.relax.frontend.torch import from_exported_program
+
+    convert_map = convert_map or {}
+    custom = {k: v for k, v in convert_map.items() if v is not None}
+    removed = frozenset(k for k, v in convert_map.items() if v is None)
+    with convert_map_removals(removed):
+        return from_exported_program(ep, run_ep_decomposition=False, custom_convert_map=custom or None)
+
+
+def symbolic_problems(case: Case, mod) -> list[str]:
+    """Dynamic axes that came out static, and declared ranges that did not reach the module."""
+    problems = []
+    params = list(mod["main"].params)
+    for index, axes in enumerate(case.dynamic.shapes):
+        if not axes or index >= len(params):
+            continue
+        shape = params[index].ty.shape
+        values = getattr(shape, "values", None)
+        if values is None:
+            problems.append(f"input {index} has no shape in the Relax signature")
+            continue
+        for axis, expr in axes.items():
+            dim = values[axis]
+            if hasattr(dim, "value") and not hasattr(dim, "name"):
+                problems.append(f"input {index} axis {axis} ({expr}) specialised to {int(dim.value)}")
+    attrs = mod["main"].attrs or {}
+    lower = dict(attrs.get("tir_var_lower_bound", {}) or {})
+    upper = dict(attrs.get("tir_var_upper_bound", {}) or {})
+    lows = sorted(int(v) for v in lower.values())
+    highs = sorted(int(v) for v in upper.values())
+    for name, (lo, hi) in case.dynamic.dims.items():
+        if lo not in lows or hi not in highs:
+            problems.append(f"declared range {name} in [{lo}, {hi}] not in the module's bounds "
+                            f"(lower {lows}, upper {highs})")
+    return problems
+
+
+class Session:
+    """The imported TVM pieces a process needs, loaded once."""
+
+    def __init__(self, spec: TargetSpec, convert_map: dict | None = None):
+        import tvm
+        from tvm import relax
+
+        self.tvm, self.relax, self.spec, self.convert_map = tvm, relax, spec, convert_map
+        self.target = tvm.target.Target(spec.tvm_target)
+        self.device = tvm.cuda(0) if spec.name == "cuda" else tvm.cpu(0)
+
+    def to_device(self, tensor: torch.Tensor):
+        tensor = tensor.detach().contiguous().clone()
+        if self.spec.name == "cuda":
+            tensor = tensor.cuda()
+        return self.tvm.runtime.from_dlpack(tensor)
+
+
+def _eager(module, inputs):
+    with torch.no_grad():
+        return flatten_outputs(module(*copy.deepcopy(inputs)))
+
+
+def _same(a: list, b: list) -> bool:
+    return compare_outputs(a, b, tol=(0.0, 0.0))["ok"]
+
+
+def run_case(case: Case, session: Session, base: dict,
+             progress: Callable[[str, dict], None] = lambda stage, record: None) -> list[dict]:
+    """Run every stage of one case; returns its records (one, or one per dynamic size)."""
+    record = copy.deepcopy(base)
+    clock = _Clock(record, progress)
+    outcome: list[dict] = []
+    try:
+        with clock.stage("eager", "skip"):
+            seed_everything(case.seed)
+            module, inputs = case.program.build()
+            record["input_shapes"], record["input_dtypes"] = _shapes(inputs)
+            expected = _eager(module, inputs)
+            if case.nondeterministic and not _same(expected, _eager(module, inputs)):
+                raise StageFailure("skip", "eager", "nondeterministic-reference: two eager runs differ")
+        with clock.stage("export", "export_error"):
+            ep = torch.export.export(module, copy.deepcopy(inputs),
+                                     dynamic_shapes=export_dynamic_shapes(case, inputs))
+        with clock.stage("decompose", "export_error"):
+            if case.decompose:
+                ep = ep.run_decompositions()
+            record["aten_ops"] = graph_aten_ops(ep)
+        with clock.stage("import", "import_error"):
+            try:
+                mod = _import(ep, session.convert_map)
+            except AssertionError as exc:
+                missing = unsupported_ops(str(exc))
+                if missing is None:
+                    raise
+                raise StageFailure("import_unsupported", "import", one_line_error(exc),
+                                   unsupported_ops=missing) from exc
+        if case.dynamic is not None:
+            with clock.stage("symbolic", "import_error"):
+                problems = symbolic_problems(case, mod)
+                if problems:
+                    raise StageFailure("import_error", "symbolic", "; ".join(problems))
+        with clock.stage("compile", "compile_error"):
+            executable = session.tvm.compile(mod, target=session.target)
+        if not session.spec.can_run:
+            raise StageFailure("skip", "run", None, skip_reason="no-gpu")
+        with clock.stage("run", "run_error"):
+            vm = session.relax.VirtualMachine(executable, session.device)
+        if case.dynamic is None:
+            outcome.append(_run_and_compare(case, session, vm, record, clock, inputs, expected))
+        else:
+            outcome.extend(_run_sizes(case, session, vm, record, clock))
+    except StageFailure as failure:
+        _fail(record, failure)
+        outcome = per_size(case, record) if case.dynamic is not None and not outcome else [*outcome, record]
+    for one in outcome:
+        one["seconds"]["total"] = round(sum(v for k, v in one["seconds"].items() if k != "total"), 6)
+    return outcome
+
+
+def _fail(record: dict, failure: StageFailure) -> None:
+    extra = dict(failure.extra)
+    extra.pop("exc", None)
+    record.update(status=failure.status, stage=failure.stage, error=failure.error, **extra)
+    if failure.status == "skip":
+        record["skip_reason"] = extra.get("skip_reason") or failure.error
+        record["error"] = failure.error
+    record["error_signature"] = error_signature(failure.stage, failure.error)
+
+
+def _run_and_compare(case, session, vm, record, clock, inputs, expected) -> dict:
+    record = copy.deepcopy(record)
+    clock.record = record
+    try:
+        with clock.stage("run", "run_error"):
+            tensors = [x for x in flatten_outputs(inputs) if isinstance(x, torch.Tensor)]
+            actual = tvm_outputs(vm["main"](*[session.to_device(t) for t in tensors]))
+        with clock.stage("compare", "mismatch"):
+            if case.check is not None:
+                message = compare_structure(expected, actual) or case.check(expected, actual, inputs)
+                result = {"ok": message is None, "message": message}
+            else:
+                result = compare_outputs(expected, actual, tol=(
+                    (case.tolerance.rtol, case.tolerance.atol) if case.tolerance else None))
+                for key in ("max_abs_err", "max_rel_err", "cosine", "rtol", "atol", "degenerate"):
+                    record[key] = result[key]
+            if not result["ok"]:
+                raise StageFailure("mismatch", "compare", result["message"])
+        record["status"] = "pass"
+    except StageFailure as failure:
+        _fail(record, failure)
+    return record
+
+
+def _run_sizes(case, session, vm, record, clock) -> list[dict]:
+    records = []
+    for size in case.dynamic.sizes:
+        one = copy.deepcopy(record)
+        one.update(case_id=size_case_id(case, size), dynamic_case=case.case_id, sizes=dict(size))
+        clock.record = one
+        try:
+            with clock.stage("eager", "skip"):
+                seed_everything(case.seed)
+                module, inputs = case.program.build(**size)
+                one["input_shapes"], one["input_dtypes"] = _shapes(inputs)
+                expected = _eager(module, inputs)
+        except StageFailure as failure:
+            _fail(one, failure)
+            records.append(one)
+            continue
+        records.append(_run_and_compare(case, session, vm, one, clock, inputs, expected))
+    for size in case.dynamic.probes:
+        records.append(_probe(case, session, vm, record, clock, size))
+    return records
+
+
+def _probe(case, session, vm, record, clock, size) -> dict:
+    """Run at a size outside the declared constraints and record what TVM does."""
+    one = copy.deepcopy(record)
+    one.update(case_id=size_case_id(case, size, probe=True), dynamic_case=case.case_id,
+               sizes=dict(size))
+    clock.record = one
+    seed_everything(case.seed)
+    module, inputs = case.program.build(**size)
+    one["input_shapes"], one["input_dtypes"] = _shapes(inputs)
+    expected = _eager(module, inputs)
+    result = _run_and_compare(case, session, vm, one, clock, inputs, expected)
+    outcome = {"pass": "silent-correct", "mismatch": "silent-wrong"}.get(result["status"], "rejected")
+    result.update(probe={"outcome": outcome, "error": result["error"]}, status="skip",
+                  skip_reason=f"constraint-probe: {outcome}")
+    return result

@@ -1,0 +1,102 @@
+"""A worker process: imports torch and TVM once, then runs cases one at a time.
+
+Run as `python -m harness.worker TARGET [CONVERT_MAP]`. Messages are length-prefixed
+pickles: cases arrive on stdin; progress (the stage about to start, with the record so
+far) and results leave on the original stdout, which is moved off fd 1 first so that
+whatever torch or TVM print cannot corrupt the channel. If the process dies or hangs,
+the parent (harness.pool) knows the last stage it announced.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import struct
+import sys
+from typing import Any, BinaryIO
+
+_HEADER = struct.Struct("<Q")
+
+
+def send(stream: BinaryIO, message: Any) -> None:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(_HEADER.pack(len(data)) + data)
+    stream.flush()
+
+
+def receive(stream: BinaryIO) -> Any:
+    header = stream.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        raise EOFError
+    (size,) = _HEADER.unpack(header)
+    return pickle.loads(stream.read(size))
+
+
+def load_convert_map(spec: str | None) -> dict | None:
+    """`MODULE:ATTR` -> the dict it names; a value of None removes that converter."""
+    if not spec:
+        return None
+    import importlib
+
+    module_name, _, attr = spec.partition(":")
+    if not module_name or not attr:
+        raise ValueError(f"--convert-map {spec!r}: expected MODULE:ATTR")
+    try:
+        table = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as err:
+        raise ValueError(f"--convert-map {spec!r}: {err}") from None
+    if not isinstance(table, dict) or not all(v is None or callable(v) for v in table.values()):
+        raise ValueError(f"--convert-map {spec!r}: not a dict of op name -> converter (or None)")
+    return table
+
+
+def _die_with_parent() -> None:
+    """A worker left behind by a killed run would hold a core forever (a hung case never ends)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def main(argv: list[str]) -> int:
+    _die_with_parent()
+    channel = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    target_name = argv[0]
+    convert_spec = argv[1] if len(argv) > 1 else None
+    try:
+        import torch
+
+        torch.set_num_threads(int(os.environ.get("HARNESS_THREADS", "1")))
+        from harness import memory
+        from harness.stages import Session, run_case
+        from harness.targets import resolve
+
+        session = Session(resolve(target_name), load_convert_map(convert_spec))
+    except Exception as err:  # noqa: BLE001 - reported to the parent as a fatal start-up error
+        send(channel, {"type": "fatal", "error": f"{type(err).__name__}: {err}"})
+        return 2
+    send(channel, {"type": "ready", "pid": os.getpid(), "can_run": session.spec.can_run})
+    stdin = sys.stdin.buffer
+    while True:
+        try:
+            message = receive(stdin)
+        except EOFError:
+            return 0
+        if message.get("op") == "exit":
+            return 0
+        case, base = message["case"], message["base"]
+
+        def progress(stage: str, record: dict) -> None:
+            send(channel, {"type": "progress", "stage": stage, "record": record})
+
+        records = run_case(case, session, base, progress)
+        send(channel, {"type": "done", "records": records, "rss_mb": memory.rss_mb()})
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

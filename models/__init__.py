@@ -1,0 +1,5 @@
+"""The TorchVision model zoo as cases."""
+
+
+def cases(profile: str, seed: int):
+    return []

@@ -1,0 +1,46 @@
+"""Small cases built directly on the engine, independent of the op suite's table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from harness.case import Case, Expectation, Program
+from harness.programs import op_program
+from harness.runner import RunOptions, execute
+
+
+def op_case(op: str, args, kwargs=None, dtype="float32", variant="0", **fields) -> Case:
+    return Case(f"{op}[{dtype}-{variant}]", "op", op,
+                Program(op_program, {"op": op, "args": list(args), "kwargs": kwargs or {}}), dtype, **fields)
+
+
+def sin_case(dtype=torch.float32, variant="0", **fields) -> Case:
+    gen = torch.Generator().manual_seed(1)
+    x = torch.rand(3, 4, generator=gen, dtype=torch.float64).mul(4).sub(2).to(dtype)
+    return op_case("aten.sin.default", [x], dtype=str(dtype).removeprefix("torch."), variant=variant, **fields)
+
+
+def add_case(variant="0", **fields) -> Case:
+    gen = torch.Generator().manual_seed(2)
+    return op_case("aten.add.Tensor", [torch.randn(2, 3, generator=gen), torch.randn(3, generator=gen)],
+                   variant=variant, **fields)
+
+
+def run(cases: list[Case], out: Path, convert_map: str | None = None, **options) -> dict[str, dict]:
+    """Run cases through isolated workers; records by case id."""
+    records = execute(cases, RunOptions(out=out, convert_map=convert_map, **{"jobs": 1, **options}))
+    return {r["case_id"]: r for r in records}
+
+
+def expect_status(status: str, **fields) -> Expectation:
+    return Expectation(reason="known in this test", status=status, **fields)
+
+
+VOLATILE = {"seconds", "peak_rss_mb", "repro", "stderr_tail"}
+
+
+def stable(record: dict) -> dict:
+    """A record without the fields that differ between two identical runs (timings, paths)."""
+    return {k: v for k, v in record.items() if k not in VOLATILE}

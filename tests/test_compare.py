@@ -1,0 +1,110 @@
+"""The comparator: shapes, dtypes, NaN, infinities, exact integers, degenerate references."""
+
+import math
+
+import pytest
+import torch
+
+from harness.compare import DEFAULT_TOLERANCES, compare_outputs, compare_structure, degenerate_kind
+
+
+def test_equal_outputs_pass_and_report_zero_error():
+    x = torch.randn(4, 5)
+    result = compare_outputs([x], [x.clone()])
+    assert result["ok"]
+    assert result["max_abs_err"] == 0.0
+    assert result["cosine"] == pytest.approx(1.0)
+
+
+def test_error_figures_are_recorded_even_when_passing():
+    x = torch.ones(3, dtype=torch.float64)
+    result = compare_outputs([x], [x + 1e-9])
+    assert result["ok"]
+    assert result["max_abs_err"] == pytest.approx(1e-9, rel=1e-3)
+    assert result["max_rel_err"] == pytest.approx(1e-9, rel=1e-3)
+
+
+def test_value_outside_tolerance_is_a_mismatch():
+    x = torch.tensor([1.0, 2.0, 3.0])
+    result = compare_outputs([x], [torch.tensor([1.0, 2.1, 3.0])])
+    assert not result["ok"]
+    assert "1/3 elements" in result["message"]
+
+
+def test_nan_equals_nan_but_not_a_number():
+    nan = float("nan")
+    assert compare_outputs([torch.tensor([nan, 1.0])], [torch.tensor([nan, 1.0])])["ok"]
+    assert not compare_outputs([torch.tensor([nan, 1.0])], [torch.tensor([0.0, 1.0])])["ok"]
+    assert not compare_outputs([torch.tensor([0.0, 1.0])], [torch.tensor([nan, 1.0])])["ok"]
+
+
+def test_infinities_must_match_in_sign():
+    inf = float("inf")
+    assert compare_outputs([torch.tensor([inf, -inf])], [torch.tensor([inf, -inf])])["ok"]
+    assert not compare_outputs([torch.tensor([inf])], [torch.tensor([-inf])])["ok"]
+    assert not compare_outputs([torch.tensor([inf])], [torch.tensor([3.0e38])])["ok"]
+
+
+def test_dtype_difference_is_a_mismatch_even_with_equal_values():
+    x = torch.randn(3, dtype=torch.float64)
+    result = compare_outputs([x], [x.float()])
+    assert not result["ok"]
+    assert "dtype float32 != expected float64" in result["message"]
+
+
+def test_shape_difference_is_a_mismatch():
+    result = compare_outputs([torch.zeros(2, 3)], [torch.zeros(3, 2)])
+    assert not result["ok"] and "shape" in result["message"]
+
+
+def test_integers_and_bools_are_compared_exactly():
+    assert not compare_outputs([torch.tensor([10**12])], [torch.tensor([10**12 + 1])])["ok"]
+    assert not compare_outputs([torch.tensor([True, False])], [torch.tensor([True, True])])["ok"]
+    assert compare_outputs([torch.tensor([1, 2], dtype=torch.int8)], [torch.tensor([1, 2], dtype=torch.int8)])["ok"]
+
+
+def test_output_count_and_elementwise_tuples():
+    a, b = torch.randn(2), torch.randn(3)
+    assert not compare_outputs([a, b], [a])["ok"]
+    result = compare_outputs([a, b], [a, b + 1])
+    assert not result["ok"] and result["message"].startswith("output 1")
+
+
+def test_tolerance_table_orders_precisions():
+    rtol = {k: v[0] for k, v in DEFAULT_TOLERANCES.items()}
+    assert rtol["float64"] < rtol["float32"] < rtol["float16"] <= rtol["bfloat16"]
+
+
+def test_half_precision_uses_its_looser_tolerance():
+    x = torch.tensor([1.0], dtype=torch.float16)
+    y = torch.tensor([1.0 + 2**-10 * 4], dtype=torch.float16)  # 4 ULP away
+    assert compare_outputs([x], [y])["ok"]
+    assert not compare_outputs([x.float()], [y.float()])["ok"]
+
+
+def test_case_tolerance_override_replaces_the_table():
+    x = torch.tensor([1.0])
+    assert not compare_outputs([x], [x + 0.01])["ok"]
+    assert compare_outputs([x], [x + 0.01], tol=(0.02, 0.0))["ok"]
+
+
+@pytest.mark.parametrize(
+    ("tensors", "kind"),
+    [
+        ([torch.zeros(3, 3)], "all-zero"),
+        ([torch.full((4,), 2.5)], "constant"),
+        ([torch.full((4,), math.nan)], "all-nan"),
+        ([torch.zeros(0, 3)], "empty"),
+        ([torch.ones(5, dtype=torch.bool)], "constant"),
+        ([torch.randn(5)], None),
+        ([torch.zeros(3), torch.randn(3)], None),
+    ],
+)
+def test_degenerate_references_are_flagged(tensors, kind):
+    assert degenerate_kind(tensors) == kind
+    assert compare_outputs(tensors, tensors)["degenerate"] == kind
+
+
+def test_structure_only_comparison_ignores_values():
+    assert compare_structure([torch.randn(3)], [torch.randn(3)]) is None
+    assert "dtype" in compare_structure([torch.randn(3)], [torch.randn(3).double()])

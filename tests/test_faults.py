@@ -1,0 +1,81 @@
+"""The engine catches real faults: real TVM, with a doctored convert map for `sin`.
+
+Each run also carries an `add` case the doctored map does not touch: it must still pass,
+so a fault is pinned to the case that has it.
+"""
+
+import torch
+
+from tests.helpers import add_case, run, sin_case
+
+
+def test_wrong_function_is_a_mismatch(tmp_path):
+    records = run([sin_case(), add_case()], tmp_path, "tests.converters:WRONG")
+    sin = records["aten.sin.default[float32-0]"]
+    assert sin["status"] == "mismatch"
+    assert sin["stage"] == "compare"
+    assert sin["max_abs_err"] > 0.1
+    assert "outside rtol" in sin["error"]
+    assert records["aten.add.Tensor[float32-0]"]["status"] == "pass"
+
+
+def test_removed_converter_is_import_unsupported_naming_the_op(tmp_path):
+    records = run([sin_case()], tmp_path, "tests.converters:REMOVED")
+    sin = records["aten.sin.default[float32-0]"]
+    assert sin["status"] == "import_unsupported"
+    assert sin["stage"] == "import"
+    assert sin["unsupported_ops"] == ["aten.sin.default"]
+
+
+def test_raising_converter_is_an_import_error(tmp_path):
+    records = run([sin_case(), add_case()], tmp_path, "tests.converters:RAISES")
+    sin = records["aten.sin.default[float32-0]"]
+    assert sin["status"] == "import_error"
+    assert sin["stage"] == "import"
+    assert "converter exploded on purpose" in sin["error"]
+    assert sin["error_signature"].startswith("import: RuntimeError")
+    assert records["aten.add.Tensor[float32-0]"]["status"] == "pass"
+
+
+def test_segfault_is_a_crash_and_the_next_case_still_runs(tmp_path):
+    cases = [sin_case(variant="a"), add_case(), sin_case(variant="b")]
+    records = run(cases, tmp_path, "tests.converters:SEGFAULTS")
+    for case_id in ("aten.sin.default[float32-a]", "aten.sin.default[float32-b]"):
+        assert records[case_id]["status"] == "crash"
+        assert records[case_id]["signal"] == "SIGSEGV"
+        assert records[case_id]["stage"] == "import"
+    assert records["aten.add.Tensor[float32-0]"]["status"] == "pass"
+    lines = (tmp_path / "results.jsonl").read_text().splitlines()
+    assert len(lines) == 3
+
+
+def test_abort_is_a_crash_with_its_signal(tmp_path):
+    records = run([sin_case(), add_case()], tmp_path, "tests.converters:ABORTS")
+    assert records["aten.sin.default[float32-0]"]["status"] == "crash"
+    assert records["aten.sin.default[float32-0]"]["signal"] == "SIGABRT"
+    assert records["aten.add.Tensor[float32-0]"]["status"] == "pass"
+
+
+def test_hang_is_a_timeout_and_the_next_case_still_runs(tmp_path):
+    records = run([sin_case(), add_case()], tmp_path, "tests.converters:HANGS", timeout=8)
+    sin = records["aten.sin.default[float32-0]"]
+    assert sin["status"] == "timeout"
+    assert sin["stage"] == "import"
+    assert 8 <= sin["seconds"]["total"] < 30
+    assert records["aten.add.Tensor[float32-0]"]["status"] == "pass"
+
+
+def test_float64_program_answered_in_float32_is_a_mismatch(tmp_path):
+    records = run([sin_case(torch.float64)], tmp_path, "tests.converters:FLOAT32")
+    sin = records["aten.sin.default[float64-0]"]
+    assert sin["status"] == "mismatch"
+    assert "dtype float32 != expected float64" in sin["error"]
+
+
+def test_unloadable_convert_map_stops_the_run(tmp_path):
+    import pytest
+
+    from harness.pool import PoolError
+
+    with pytest.raises(PoolError, match="not a dict"):
+        run([sin_case()], tmp_path, "tests.converters:NOT_A_DICT")

@@ -1,0 +1,114 @@
+"""Error signatures, expectations as data, and the results file."""
+
+import json
+
+import pytest
+
+from harness import expect
+from harness.case import Case, Expectation, Program, Tolerance, check_unique
+from harness.programs import op_program
+from harness.records import ResultsError, ResultsWriter, read_results
+from harness.signature import error_signature, first_line, unsupported_ops
+
+
+def _case(dtype="float32", expectations=()):
+    return Case(f"aten.sin.default[{dtype}-0]", "op", "aten.sin.default",
+                Program(op_program, {"op": "aten.sin.default", "args": []}), dtype,
+                expectations=tuple(expectations))
+
+
+def test_signatures_group_equal_bugs():
+    a = error_signature("compile", "InternalError: Check failed: lv12 == 0x7f3a1c (3 vs. 4) at /a/b/x.cc:10")
+    b = error_signature("compile", "InternalError: Check failed: lv7 == 0x55aa00 (8 vs. 16) at /c/d/y.cc:99")
+    assert a == b
+    assert error_signature("run", "InternalError: Check failed: lv12") != error_signature("compile", "InternalError: Check failed: lv12")
+
+
+def test_first_line_skips_tracebacks():
+    text = "Traceback (most recent call last):\n  File \"x.py\", line 1\n    ^^^\nValueError: bad"
+    assert first_line(text) == "ValueError: bad"
+
+
+def test_unsupported_ops_are_named_as_aten_overloads():
+    msg = "Unsupported function types ['special_bessel_j0.default', 'sin.default']"
+    assert unsupported_ops(msg) == ["aten.sin.default", "aten.special_bessel_j0.default"]
+    assert unsupported_ops("something else") is None
+
+
+def test_expectation_turns_matching_failure_into_xfail():
+    e = Expectation("alpha ignored", status="mismatch", stage="compare", match="outside rtol")
+    record = {"status": "mismatch", "stage": "compare", "error": "output 0: 3/3 elements outside rtol"}
+    expect.apply(_case(expectations=[e]), "llvm", record)
+    assert record["status"] == "xfail" and record["raw_status"] == "mismatch"
+    assert record["expectation"]["reason"] == "alpha ignored"
+
+
+def test_expectation_does_not_explain_a_different_failure():
+    e = Expectation("alpha ignored", status="mismatch")
+    record = {"status": "compile_error", "stage": "compile", "error": "boom"}
+    expect.apply(_case(expectations=[e]), "llvm", record)
+    assert record["status"] == "compile_error"
+
+
+def test_unexpected_pass_is_xpass():
+    e = Expectation("fails on llvm", targets=("llvm",))
+    record = {"status": "pass", "stage": "compare", "error": None}
+    expect.apply(_case(expectations=[e]), "llvm", record)
+    assert record["status"] == "xpass"
+    other = {"status": "pass", "stage": "compare", "error": None}
+    expect.apply(_case(expectations=[e]), "cuda", other)
+    assert other["status"] == "pass"
+
+
+def test_expectation_scopes_by_dtype_and_predicate():
+    e = Expectation("half only", dtypes=("float16",))
+    assert not e.applies(_case("float32"), "llvm")
+    assert e.applies(_case("float16"), "llvm")
+    p = Expectation("never", when=lambda case: False)
+    assert not p.applies(_case("float16"), "llvm")
+
+
+def test_expectations_and_tolerances_need_reasons():
+    with pytest.raises(ValueError):
+        Expectation("  ")
+    with pytest.raises(ValueError):
+        Tolerance(1e-2, 1e-2, "")
+    with pytest.raises(ValueError):
+        Expectation("x", status="pass")
+
+
+def test_duplicate_case_ids_are_rejected():
+    with pytest.raises(ValueError, match="duplicate"):
+        check_unique([_case(), _case()])
+
+
+def test_results_roundtrip_and_corrupt_line_is_named(tmp_path):
+    path = tmp_path / "results.jsonl"
+    record = {"case_id": "a", "kind": "op", "op": "x", "status": "pass", "stage": "compare",
+              "target": "llvm", "dtype": "float32", "max_abs_err": float("nan")}
+    with ResultsWriter(path) as writer:
+        writer.write([record])
+    (loaded,) = read_results(path)
+    assert loaded["max_abs_err"] is None  # JSON has no NaN
+    with open(path, "a") as f:
+        f.write("{not json\n")
+    with pytest.raises(ResultsError, match=r"results.jsonl:2: corrupt results line"):
+        read_results(path)
+
+
+def test_torn_last_line_is_dropped_only_when_resuming(tmp_path):
+    path = tmp_path / "results.jsonl"
+    good = {"case_id": "a", "kind": "op", "op": "x", "status": "pass", "stage": "compare",
+            "target": "llvm", "dtype": "float32"}
+    path.write_text(json.dumps(good) + "\n" + '{"case_id": "b", "ki')
+    assert len(read_results(path, allow_torn_tail=True)) == 1
+    with pytest.raises(ResultsError):
+        read_results(path)
+
+
+def test_unknown_status_is_rejected(tmp_path):
+    path = tmp_path / "results.jsonl"
+    path.write_text(json.dumps({"case_id": "a", "kind": "op", "op": "x", "status": "fine", "stage": "s",
+                                "target": "llvm", "dtype": "float32"}) + "\n")
+    with pytest.raises(ResultsError, match="unknown status"):
+        read_results(path)
