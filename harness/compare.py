@@ -74,20 +74,22 @@ def degenerate_kind(tensors: list[torch.Tensor]) -> str | None:
     return None
 
 
-def _cosine(e: torch.Tensor, a: torch.Tensor) -> float | None:
+def _cosine_and_rel_l2(e: torch.Tensor, a: torch.Tensor) -> tuple[float | None, float | None]:
+    """Scale-aware figures over elements finite in both: cosine similarity and ||a-e|| / ||e||."""
     mask = torch.isfinite(e) & torch.isfinite(a)
     e, a = e[mask], a[mask]
     ne, na = float(e.norm()), float(a.norm())
+    rel_l2 = float((a - e).norm()) / ne if ne > 0.0 else None
     if ne == 0.0 or na == 0.0:
-        return None
-    return float((e * a).sum()) / (ne * na)
+        return None, rel_l2
+    return float((e * a).sum()) / (ne * na), rel_l2
 
 
 def _compare_one(index: int, expected: torch.Tensor, actual: torch.Tensor, tol) -> dict:
     """Compare one output; `tol` is (rtol, atol) or None for the table's default."""
     where = f"output {index}"
     result = {"ok": True, "message": None, "max_abs_err": 0.0, "max_rel_err": 0.0,
-              "rtol": 0.0, "atol": 0.0, "cosine": None}
+              "rtol": 0.0, "atol": 0.0, "cosine": None, "rel_l2_err": None}
     if tuple(expected.shape) != tuple(actual.shape):
         return {**result, "ok": False,
                 "message": f"{where}: shape {tuple(actual.shape)} != expected {tuple(expected.shape)}"}
@@ -125,7 +127,7 @@ def _compare_one(index: int, expected: torch.Tensor, actual: torch.Tensor, tol) 
         nonzero = finite & (e != 0)
         if bool(nonzero.any()):
             result["max_rel_err"] = float((diff[nonzero] / e[nonzero].abs()).max())
-    result["cosine"] = _cosine(e.reshape(-1), a.reshape(-1))
+    result["cosine"], result["rel_l2_err"] = _cosine_and_rel_l2(e.reshape(-1), a.reshape(-1))
     if bool(bad.any()):
         flat_bad = bad.reshape(-1)
         i = int(flat_bad.nonzero()[0])
@@ -142,7 +144,7 @@ def compare_outputs(expected: list, actual: list, tol=None) -> dict:
     `tol` is an (rtol, atol) pair that replaces the table for floating outputs, or None.
     """
     summary = {"ok": True, "message": None, "max_abs_err": 0.0, "max_rel_err": 0.0,
-               "rtol": None, "atol": None, "cosine": None, "degenerate": None}
+               "rtol": None, "atol": None, "cosine": None, "rel_l2_err": None, "degenerate": None}
     if len(expected) != len(actual):
         return {**summary, "ok": False,
                 "message": f"{len(actual)} outputs, expected {len(expected)}"}
@@ -162,6 +164,8 @@ def compare_outputs(expected: list, actual: list, tol=None) -> dict:
             summary["atol"] = max(summary["atol"] or 0.0, one["atol"])
         if one["cosine"] is not None:
             cosines.append(one["cosine"])
+        if one["rel_l2_err"] is not None:
+            summary["rel_l2_err"] = max(summary["rel_l2_err"] or 0.0, one["rel_l2_err"])
         if not one["ok"] and summary["ok"]:
             summary.update(ok=False, message=one["message"])
     if summary["rtol"] is None:

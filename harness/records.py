@@ -15,7 +15,9 @@ Field by field (scripts outside the repo read these; do not rename):
     unsupported_ops  for import_unsupported: the aten overloads the importer has no converter for
     skip_reason      for skip: "no-gpu", "eager: ...", ...
     signal           for crash: the signal name
-    max_abs_err, max_rel_err, cosine, rtol, atol, tolerance_reason
+    max_abs_err, max_rel_err  the largest elementwise errors (relative: over nonzero reference elements)
+    rel_l2_err, cosine        scale-aware: ||tvm - eager|| / ||eager|| and cosine similarity (worst output)
+    rtol, atol, tolerance_reason
     degenerate       why the reference proves little ("all-zero", "constant", ...), or null
     seconds          per stage, plus "total"
     peak_rss_mb      per stage, the worker's resident-memory high-water mark
@@ -66,6 +68,7 @@ def new_record(case: Case, target: str, versions: dict) -> dict:
         "signal": None,
         "max_abs_err": None,
         "max_rel_err": None,
+        "rel_l2_err": None,
         "cosine": None,
         "rtol": None,
         "atol": None,

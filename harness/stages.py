@@ -282,7 +282,7 @@ def _run_and_compare(case, session, vm, record, clock, inputs, expected) -> dict
             else:
                 result = compare_outputs(expected, actual, tol=(
                     (case.tolerance.rtol, case.tolerance.atol) if case.tolerance else None))
-                for key in ("max_abs_err", "max_rel_err", "cosine", "rtol", "atol", "degenerate"):
+                for key in ("max_abs_err", "max_rel_err", "rel_l2_err", "cosine", "rtol", "atol", "degenerate"):
                     record[key] = result[key]
             if not result["ok"]:
                 raise StageFailure("mismatch", "compare", result["message"])
