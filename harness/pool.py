@@ -187,7 +187,11 @@ class Pool:
         worker.kill() if kill else worker.stop()
 
     def run(self, items: Iterable[tuple[Case, dict]]) -> Iterator[tuple[Case, list[dict]]]:
-        """Run (case, base record) pairs; yields (case, records) as each case ends."""
+        """Run (case, base record) pairs; yields (case, records) as each case ends.
+
+        Workers stay alive afterwards for the next call; `close()` (or leaving the `with`
+        block) stops them.
+        """
         pending = deque(items)
         try:
             while pending or any(w.case is not None for w in self.workers):
@@ -198,8 +202,22 @@ class Pool:
                     if worker.ready and worker.case is None and pending:
                         worker.assign(*pending.popleft(), self.options.timeout)
                 yield from self._wait()
-        finally:
+        except GeneratorExit:
+            raise  # the caller stopped listening between cases: workers stay for the next call
+        except BaseException:
             self.close()
+            raise
+
+    def run_one(self, case: Case, base: dict) -> list[dict]:
+        for _, records in self.run([(case, base)]):
+            return records
+        raise PoolError(f"no result for {case.case_id}")
+
+    def __enter__(self) -> Pool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def _wait(self) -> Iterator[tuple[Case, list[dict]]]:
         now = time.monotonic()
@@ -255,4 +273,3 @@ class Pool:
     def close(self) -> None:
         for worker in list(self.workers):
             self._retire(worker, kill=worker.case is not None)
-        self.selector.close()

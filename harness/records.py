@@ -4,7 +4,8 @@ Field by field (scripts outside the repo read these; do not rename):
     case_id          stable readable id; a dynamic program's records add `@size`
     kind             "op" | "dynamic" | "model"
     op               the aten overload the case is for, or the model name
-    aten_ops         every aten overload in the (decomposed) exported graph
+    aten_ops         every op in the (decomposed) exported graph: aten overloads, plus `operator.*`,
+                     `higher_order.*` and other namespaces (`torchvision.roi_align.default`)
     dtype            the case's dtype ("float32", ..., or "mixed")
     target           "llvm" | "cuda"
     status           one of harness.case.STATUSES

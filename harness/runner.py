@@ -93,19 +93,24 @@ def execute(cases: list[Case], options: RunOptions,
         convert_map=options.convert_map, log_dir=Path(options.out) / "logs",
         threads=worker_threads(options.jobs)))
     records = list(existing)
-    with ResultsWriter(Path(options.out) / RESULTS_FILE) as writer:
+    with pool, ResultsWriter(Path(options.out) / RESULTS_FILE) as writer:
         items = ((case, new_record(case, options.target, versions)) for case in todo)
         for case, case_records in pool.run(items):
-            for record in case_records:
-                expect.apply(case, options.target, record)
-                if repro.wants_repro(record):
-                    record["repro"] = repro.write(case, record, Path(options.out), spec.tvm_target,
-                                                  options.convert_map)
+            finish(case, case_records, options.target, Path(options.out), spec.tvm_target, options.convert_map)
             writer.write(case_records)
             records.extend(case_records)
             for record in case_records:
                 on_result(case, record)
     return records
+
+
+def finish(case: Case, records: list[dict], target: str, out: Path, tvm_target: dict,
+           convert_map: str | None) -> None:
+    """Apply the case's expectations and write a repro for each failure."""
+    for record in records:
+        expect.apply(case, target, record)
+        if repro.wants_repro(record):
+            record["repro"] = repro.write(case, record, out, tvm_target, convert_map)
 
 
 class Progress:

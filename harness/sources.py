@@ -45,7 +45,12 @@ def load(families: Iterable[str], profile: str, seed: int) -> list[Case]:
         raise SelectionError(f"unknown profile {profile!r}; expected one of {', '.join(PROFILES)}")
     cases: list[Case] = []
     for family in families:
-        cases.extend(case_source(family)(profile, seed))
+        source = case_source(family)
+        try:
+            cases.extend(source(profile, seed))
+        except Exception as err:  # noqa: BLE001 - bad table data must be a one-line error, not a traceback
+            raise SelectionError(f"case family {family!r} failed to build its cases: "
+                                 f"{type(err).__name__}: {err}") from err
     return check_unique(cases)
 
 

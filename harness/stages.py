@@ -87,16 +87,29 @@ def tvm_outputs(value) -> list:
     raise TypeError(f"unexpected TVM output of type {type(value).__name__}")
 
 
+def op_name(target) -> str | None:
+    """Canonical name of a graph node's target: `aten.add.Tensor`, `operator.floordiv`,
+    `higher_order.cond`, `torchvision.roi_align.default` (the names the coverage matrix uses)."""
+    if isinstance(target, torch._ops.OpOverload):
+        return f"{target.namespace}.{target.__name__}"
+    if isinstance(target, torch._ops.HigherOrderOperator):
+        return f"higher_order.{target.name()}"
+    module = getattr(target, "__module__", None)
+    if module in ("_operator", "operator"):
+        return f"operator.{target.__name__}"
+    return None
+
+
 def graph_aten_ops(ep) -> list[str]:
-    """Every aten overload called in an exported program's graph, nested subgraphs included."""
+    """Every op called in an exported program's graph (aten overloads, and the Python operators,
+    higher-order ops and other namespaces the importer also converts), nested subgraphs included."""
     found: set[str] = set()
     for module in ep.graph_module.modules():
         if not isinstance(module, torch.fx.GraphModule):
             continue
         for node in module.graph.nodes:
-            if node.op == "call_function" and isinstance(node.target, torch._ops.OpOverload):
-                if node.target.namespace == "aten":
-                    found.add(f"aten.{node.target.__name__}")
+            if node.op == "call_function" and (name := op_name(node.target)) is not None:
+                found.add(name)
     return sorted(found)
 
 

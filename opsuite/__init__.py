@@ -1,5 +1,20 @@
-"""What to test per aten op: the op table, hypothesis strategies, dynamic shapes."""
+"""What to test per aten op: the op table, hypothesis strategies, dynamic shapes.
+
+`cases(profile, seed)` is the `ops` family the engine finds through its entry point.
+"""
+
+from __future__ import annotations
 
 
 def cases(profile: str, seed: int):
-    return []
+    from opsuite.expectations import attach
+    from opsuite.generate import row_cases
+    from opsuite.table import rows
+
+    found = []
+    for row in rows():
+        found.extend(row_cases(row, profile, seed))
+    return attach(found)
+
+
+cases.update_expectations = "python -m opsuite.expectations update {results}"

@@ -1,0 +1,35 @@
+"""Which denominator ops have cases, which are declared uncovered, and which are neither."""
+
+from __future__ import annotations
+
+import collections
+
+from opsuite import denominators, table
+
+
+def planned_ops() -> collections.Counter:
+    """Rows per op: the op table's rows, and the dynamic programs declared for an op."""
+    counts = collections.Counter(row.op for row in table.rows())
+    try:
+        from opsuite.dynamic import programs
+    except ImportError:
+        return counts
+    counts.update(p.op for p in programs())
+    return counts
+
+
+def inventory() -> dict[str, dict]:
+    """Per op of the union of denominators (and any op with a row): denominators, rows, no-case reason."""
+    planned = planned_ops()
+    no_case = table.no_case()
+    union = denominators.union()
+    result = {}
+    for op in sorted(set(union) | set(planned)):
+        result[op] = {"denominators": sorted(union.get(op, ())), "rows": planned.get(op, 0),
+                      "no_case": no_case.get(op)}
+    return result
+
+
+def missing() -> list[str]:
+    """Denominator ops with neither a row nor a no-case reason: what the completeness test rejects."""
+    return [op for op, info in inventory().items() if info["denominators"] and not info["rows"] and not info["no_case"]]

@@ -1,0 +1,69 @@
+"""Named predicates over a case, for expectations that hold for only some of an op's cases.
+
+In expectations.toml, `when = "NAME"` or `when = "NAME:ARG"`:
+    kwarg:NAME      the call passes keyword argument NAME
+    variant:TEXT    the case's variant label contains TEXT (e.g. "broadcast", "keepdim")
+    tier:edge       the case is in the edge-value tier (NaN, inf, extremes)
+    empty           some tensor input has a zero-size dimension
+    scalar          some tensor input is 0-dimensional
+"""
+
+from __future__ import annotations
+
+import functools
+
+import torch
+
+from harness.case import Case
+
+
+def _tensors(case: Case) -> list[torch.Tensor]:
+    found = []
+
+    def walk(value):
+        if isinstance(value, torch.Tensor):
+            found.append(value)
+        elif isinstance(value, list | tuple):
+            for v in value:
+                walk(v)
+        elif isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+
+    walk(dict(case.program.kwargs))
+    return found
+
+
+def kwarg(name: str, case: Case) -> bool:
+    return name in (case.program.kwargs.get("kwargs") or {})
+
+
+def variant(text: str, case: Case) -> bool:
+    return text in str(case.meta.get("variant", ""))
+
+
+def tier(name: str, case: Case) -> bool:
+    return case.meta.get("tier") == name
+
+
+def empty(case: Case) -> bool:
+    return any(t.numel() == 0 for t in _tensors(case))
+
+
+def scalar(case: Case) -> bool:
+    return any(t.dim() == 0 for t in _tensors(case))
+
+
+_PARAMETRISED = {"kwarg": kwarg, "variant": variant, "tier": tier}
+_PLAIN = {"empty": empty, "scalar": scalar}
+
+
+def parse(spec: str):
+    """The predicate a `when` string names; a picklable callable taking a Case."""
+    name, _, arg = spec.partition(":")
+    if name in _PARAMETRISED and arg:
+        return functools.partial(_PARAMETRISED[name], arg)
+    if name in _PLAIN and not arg:
+        return _PLAIN[name]
+    raise ValueError(f"unknown predicate {spec!r}; known: {', '.join(sorted(_PLAIN))}, "
+                     f"{', '.join(k + ':ARG' for k in sorted(_PARAMETRISED))}")
