@@ -10,6 +10,7 @@ opsuite/expectations.toml, where a command can rewrite them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -123,3 +124,30 @@ def tensor_scalar(domain: str = "real", low: float = -3.0, high: float = 3.0, sc
             scalar = scalar.filter(lambda v: v != 0)
         return st.builds(lambda x, s: call(x, s), ctx.tensors(S.shapes_with_edges(0, 4), domain), scalar)
     return calls
+
+
+@functools.cache
+def _opinfo_dtypes() -> dict[str, frozenset[str]]:
+    from torch.testing._internal.common_methods_invocations import op_db
+
+    table: dict[str, set[str]] = {}
+    for entry in op_db:
+        names = {entry.name, getattr(entry, "aten_name", None) or entry.name}
+        supported = {str(d).removeprefix("torch.") for d in entry.supported_dtypes("cpu")}
+        for name in names:
+            table.setdefault(name, set()).update(supported)
+    return {k: frozenset(v) for k, v in table.items()}
+
+
+def dtypes_for(name: str, fallback: Sequence[str] = ALL) -> tuple[str, ...]:
+    """The dtypes eager PyTorch supports on CPU for OpInfo entry `name`, in our canonical order.
+
+    Falls back to `fallback` when OpInfo has no entry of that name.
+
+    >>> dtypes_for("sin")  # doctest: +SKIP
+    ('float32', 'float16', 'bfloat16', 'float64', 'int32', 'int64', 'int8', 'uint8', 'bool')
+    """
+    supported = _opinfo_dtypes().get(name)
+    if supported is None:
+        return tuple(fallback)
+    return tuple(d for d in ALL if d in supported)

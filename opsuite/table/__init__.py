@@ -12,7 +12,7 @@ import importlib
 
 from opsuite.rows import OpRow
 
-MODULES = ("pointwise",)
+MODULES = ("pointwise", "reductions", "nn", "linalg", "shape", "indexing", "creation", "random")
 
 
 def _modules():

@@ -1,0 +1,4 @@
+"""Op rows: creation."""
+
+ROWS = []
+NO_CASE: dict[str, str] = {}

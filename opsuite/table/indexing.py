@@ -1,0 +1,4 @@
+"""Op rows: indexing."""
+
+ROWS = []
+NO_CASE: dict[str, str] = {}

@@ -1,0 +1,4 @@
+"""Op rows: linalg."""
+
+ROWS = []
+NO_CASE: dict[str, str] = {}

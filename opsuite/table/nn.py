@@ -1,0 +1,4 @@
+"""Op rows: nn."""
+
+ROWS = []
+NO_CASE: dict[str, str] = {}

@@ -1,0 +1,4 @@
+"""Op rows: random."""
+
+ROWS = []
+NO_CASE: dict[str, str] = {}

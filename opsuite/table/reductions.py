@@ -1,0 +1,4 @@
+"""Op rows: reductions."""
+
+ROWS = []
+NO_CASE: dict[str, str] = {}

@@ -1,0 +1,4 @@
+"""Op rows: shape."""
+
+ROWS = []
+NO_CASE: dict[str, str] = {}
