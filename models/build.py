@@ -7,12 +7,13 @@ Nothing is downloaded (`weights=None`, `weights_backbone=None`). TorchVision's o
 initialisation is not good enough for a comparison: it zero-initialises some heads (the
 logits of vit_b_16 are exactly 0, those of efficientnet_b0 ~1e-14) and leaves batch-norm
 statistics at 0/1, so an allclose would pass whatever TVM computes. So every parameter is
-drawn again from the seed, and then one calibration pass on seeded images
+drawn again from the seed, and then one eval-mode calibration pass on the first
+CALIBRATION_BATCH seeded inputs (a run of batch b <= 8 sees a prefix of them)
 
   - scales each convolution and linear layer so that its output has unit standard deviation
     on that data (a one-pass LSUV: depth neither explodes nor vanishes the activations), and
-  - sets every batch norm's running mean and variance to the statistics of that data, so
-    eval-mode batch norm really normalises.
+  - gives every batch norm the per-channel mean of its input and the variance pooled over
+    its channels, so eval-mode batch norm really normalises.
 
 Buffers that are not learned state (relative-position index tables, coordinate tables) are
 part of the architecture and are left as built; `structural_buffers` lists them.
@@ -35,8 +36,9 @@ TASK_MODULES = {
     "quantized": torchvision.models.quantization,
 }
 
-# How many images the calibration pass sees: batch norm needs more than one value per
-# channel even where the last feature map is 1x1.
+# How many inputs the calibration pass sees. Where the last feature maps are 1x1 or 2x2 a
+# couple of images would give statistics of rank one or two, which do not carry over to
+# the next image (activations then grow by 1000x through EfficientNet's last stages).
 CALIBRATION_BATCH = 8
 
 _NORMS = (nn.modules.batchnorm._BatchNorm, nn.LayerNorm, nn.GroupNorm,

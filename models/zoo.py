@@ -42,8 +42,9 @@ VIDEO_CNN = ("8 frames of 64x64: the 3D ResNets downsample time by 8 and space b
 S3D = ("its head is an AvgPool3d over 2x7x7 after a total stride of 8 in time and 32 in space: "
        "16 frames of 224x224 is the smallest clip it takes")
 MVIT = ("fixed by the architecture: the position embedding is built for 16 frames of 224x224")
-SWIN3D = ("8 frames of 112x112: the 2x4x4 patches give 4x28x28 tokens, which the 8x7x7 windows "
-          "tile with shifts in time and space in the first two stages")
+SWIN3D = ("8 frames of 112x112: 4x28x28 tokens, which the 7x7 spatial windows tile with shifts in "
+          "the first two stages; the 8-frame temporal window covers the whole clip, so only spatial "
+          "shifts run (a temporal shift needs 32 frames, 4x the cost); 4 frames of 32x32 run too")
 RAFT = ("the correlation pyramid needs feature maps of at least 16x16 at stride 8: 128x128 is the "
         "smallest size it takes")
 QUANTIZED = "as its float counterpart"
