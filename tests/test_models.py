@@ -12,25 +12,17 @@ import torchvision
 from harness.case import check_unique
 from harness.compare import degenerate_kind
 from models import build, cases, zoo
-from models.cases import model_case, tolerance
+from models.cases import NOISE_MARGIN, TIERS, model_case, tolerance
 from tests.helpers import run
-
-TASK_MODULES = {
-    "classification": torchvision.models,
-    "segmentation": torchvision.models.segmentation,
-    "detection": torchvision.models.detection,
-    "video": torchvision.models.video,
-    "optical_flow": torchvision.models.optical_flow,
-    "quantized": torchvision.models.quantization,
-}
 
 
 def test_every_listed_model_has_exactly_one_row():
     listed = set(torchvision.models.list_models())
     assert listed - set(zoo.ROWS) == set(), "models without a zoo row"
     assert set(zoo.ROWS) - listed == set(), "rows for models TorchVision does not list"
-    per_task = {task: len(torchvision.models.list_models(module=m)) for task, m in TASK_MODULES.items()}
+    per_task = {task: len(torchvision.models.list_models(module=m)) for task, m in build.TASK_MODULES.items()}
     assert sum(per_task.values()) == len(listed), "a model listed under no task module"
+    assert all(build.task_of(name) in per_task for name in listed)
 
 
 def test_nightly_has_every_model_once_with_unique_readable_ids():
@@ -62,17 +54,11 @@ def test_quick_is_a_handful_covering_conv_depthwise_and_attention():
 
 
 def test_tolerance_tier_follows_the_measured_noise():
-    row = zoo.Row("resnet18", 64, "test")
-    assert tolerance(row).rtol == 1e-4
-    deep = zoo.Row("resnet152", 64, "test")
-    if deep.noise is not None:
-        assert tolerance(deep).rtol >= zoo_noise_margin() * deep.noise
-
-
-def zoo_noise_margin():
-    from models.cases import NOISE_MARGIN
-
-    return NOISE_MARGIN
+    assert tolerance(zoo.Row("resnet18", 64, "test")).rtol == 1e-4
+    for row in zoo.ROWS.values():
+        if row.tolerance is None and row.noise is not None:
+            assert tolerance(row).rtol >= min(TIERS[-1], NOISE_MARGIN * row.noise), row.name
+    assert tolerance(zoo.ROWS["resnet152"]).rtol > tolerance(zoo.ROWS["resnet18"]).rtol
 
 
 @pytest.mark.parametrize("name", ["vit_b_32", "convnext_tiny", "efficientnet_b0", "swin_v2_t", "maxvit_t",
@@ -152,10 +138,16 @@ def test_quick_model_end_to_end_with_meaningful_metrics(tmp_path):
 NO_MAX_POOL = {"max_pool2d_with_indices.default": None, "max_pool2d.default": None}
 
 
-def test_repro_rebuilds_the_model_and_reproduces_the_status(tmp_path):
-    case = model_case(zoo.ROWS["squeezenet1_1"], seed=5)
-    (record,) = run([case], tmp_path, convert_map="tests.test_models:NO_MAX_POOL").values()
-    assert record["status"] == "import_unsupported", record["error"]
+@pytest.mark.parametrize("name, convert_map, status", [
+    # a deliberately missing converter: the importer fails, whatever TVM's release
+    ("squeezenet1_1", "tests.test_models:NO_MAX_POOL", "import_unsupported"),
+    # a real failure: eager-mode quantized modules cannot be exported
+    ("quantized_shufflenet_v2_x0_5", None, "export_error"),
+])
+def test_repro_rebuilds_the_model_and_reproduces_the_status(tmp_path, name, convert_map, status):
+    case = model_case(zoo.ROWS[name], seed=5)
+    (record,) = run([case], tmp_path, convert_map=convert_map).values()
+    assert record["raw_status"] == status, record["error"]
     script = Path(record["repro"])
     source = script.read_text()
     # the model is rebuilt from its name and seed by the embedded factory, not shipped as weights
@@ -163,4 +155,4 @@ def test_repro_rebuilds_the_model_and_reproduces_the_status(tmp_path):
     root = Path(__file__).resolve().parent.parent
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600,
                           cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(root)})
-    assert done.stdout.strip().splitlines()[-1] == "status: import_unsupported", done.stdout + done.stderr
+    assert done.stdout.strip().splitlines()[-1] == f"status: {status}", done.stdout + done.stderr
