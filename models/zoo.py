@@ -51,6 +51,29 @@ QUANTIZED = "as its float counterpart"
 QUANTIZED_SHUFFLENET = ("as its float counterpart; below 64x64 the quantized channel shuffle fails "
                         "in eager itself (`required rank 4 tensor to use channels_last format`)")
 
+# ---------------------------------------------------------------- known failures (measured)
+DATA_DEPENDENT_BOXES = Expectation(
+    reason=("the detector's post-processing branches on how many boxes survive the score "
+            "threshold (torchvision.ops.batched_nms tests boxes.numel() against 0 and 4000): a "
+            "data-dependent size torch.export cannot guard on, so export fails before TVM is "
+            "involved"),
+    status="export_error", stage="export", match=r"GuardOnDataDependentSymNode",
+    link="https://github.com/pytorch/pytorch/issues/146152")
+EAGER_MODE_QUANTIZED = Expectation(
+    reason=("eager-mode quantized modules keep their packed weights in TorchScript classes "
+            "(quantized.Conv2dPackedParamsBase) that torch.export cannot turn into fake objects "
+            "(no __obj_flatten__): export fails before TVM is involved"),
+    status="export_error", stage="export", match=r"__obj_flatten__",
+    link="https://github.com/pytorch/pytorch/issues/137111")
+GRID_SAMPLE_LAYOUT = Expectation(
+    reason=("the importer hands PyTorch's grid, laid out (N, H_out, W_out, 2), straight to "
+            "relax.op.image.grid_sample, whose shape inference takes the output size from the "
+            "grid's last two axes as for an (N, 2, H_out, W_out) grid: each 7x7 (raft_large: 9x9) "
+            "correlation lookup comes out 7x2 (9x2), so the motion encoder's convolution gets 56 "
+            "(72) channels instead of 196 (324). Reduced: grid_sample of a (256, 1, 16, 16) input "
+            "on a (256, 7, 7, 2) grid is inferred (256, 1, 7, 2), torch says (256, 1, 7, 7)"),
+    status="import_error", stage="import", match=r"channel size of the data should equal")
+
 # ---------------------------------------------------------------- default limits
 TIMEOUT = 900.0  # seconds; a model past its limit is a `timeout`, not a hung night
 DETECTION_OPTIONS = {"min_size": 128, "max_size": 128}
@@ -122,22 +145,24 @@ ROWS: dict[str, Row] = {row.name: row for row in [
            "fasterrcnn_resnet50_fpn fasterrcnn_resnet50_fpn_v2 fcos_resnet50_fpn "
            "keypointrcnn_resnet50_fpn maskrcnn_resnet50_fpn maskrcnn_resnet50_fpn_v2 "
            "retinanet_resnet50_fpn retinanet_resnet50_fpn_v2", 128, DETECTION,
-           options=DETECTION_OPTIONS),
-    *_rows("ssd300_vgg16 ssdlite320_mobilenet_v3_large", 64, SSD),
+           options=DETECTION_OPTIONS, expectations=(DATA_DEPENDENT_BOXES,)),
+    *_rows("ssd300_vgg16 ssdlite320_mobilenet_v3_large", 64, SSD,
+           expectations=(DATA_DEPENDENT_BOXES,)),
     # ------------------------------------------------------------ video
     *_rows("mc3_18 r2plus1d_18 r3d_18", 64, VIDEO_CNN, frames=8),
     Row("s3d", 224, S3D, frames=16, timeout=1800.0),
     *_rows("mvit_v1_b mvit_v2_s", 224, MVIT, frames=16, timeout=2400.0),
     *_rows("swin3d_t swin3d_s swin3d_b", 112, SWIN3D, frames=8, timeout=1800.0),
     # ------------------------------------------------------------ optical flow
-    *_rows("raft_small raft_large", 128, RAFT),
+    *_rows("raft_small raft_large", 128, RAFT, expectations=(GRID_SAMPLE_LAYOUT,)),
     # ------------------------------------------------------------ quantized (post-training, fbgemm)
     *_rows("quantized_googlenet quantized_mobilenet_v2 quantized_mobilenet_v3_large "
            "quantized_resnet18 quantized_resnet50 quantized_resnext101_32x8d "
-           "quantized_resnext101_64x4d", 64, QUANTIZED),
-    Row("quantized_inception_v3", 96, QUANTIZED),
+           "quantized_resnext101_64x4d", 64, QUANTIZED, expectations=(EAGER_MODE_QUANTIZED,)),
+    Row("quantized_inception_v3", 96, QUANTIZED, expectations=(EAGER_MODE_QUANTIZED,)),
     *_rows("quantized_shufflenet_v2_x0_5 quantized_shufflenet_v2_x1_0 quantized_shufflenet_v2_x1_5 "
-           "quantized_shufflenet_v2_x2_0", 64, QUANTIZED_SHUFFLENET),
+           "quantized_shufflenet_v2_x2_0", 64, QUANTIZED_SHUFFLENET,
+           expectations=(EAGER_MODE_QUANTIZED,)),
 ]}
 
 # CI: plain convolutions, depthwise convolutions with squeeze-excitation, and attention.
