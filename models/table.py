@@ -83,7 +83,7 @@ def model_rows(cpu: dict[str, dict], cuda: dict[str, dict]) -> list[str]:
         lines.append(
             f"| {r['op']} | {r.get('meta', {}).get('task', '')} | {_input(r)} | " + " | ".join(cells)
             + f" | {r['status']} | {_num(r.get('max_rel_err'), '.1e')} | {_num(r.get('rel_l2_err'), '.1e')}"
-            f" | {_num(r.get('cosine'), '.9f')} | {_num((r.get('seconds') or {}).get('total'), '.1f')}"
+            f" | {_num(r.get('cosine'), '.6f')} | {_num((r.get('seconds') or {}).get('total'), '.1f')}"
             f" | {_num(_peak(r), '.0f')} | {cuda_verdict(cuda.get(case_id))} |")
     return lines
 
@@ -96,7 +96,7 @@ def dynamic_rows(cpu: dict[str, dict], cuda: dict[str, dict]) -> list[str]:
              "| CUDA compile |", "|" + "---|" * (len(STAGES) + 6)]
     for r in sorted(records, key=lambda r: r["case_id"]):
         lines.append(f"| {r['case_id']} | " + " | ".join(stage_cells(r)) + f" | {r['status']} | "
-                     f"{_num(r.get('rel_l2_err'), '.1e')} | {_num(r.get('cosine'), '.9f')} | "
+                     f"{_num(r.get('rel_l2_err'), '.1e')} | {_num(r.get('cosine'), '.6f')} | "
                      f"{_num((r.get('seconds') or {}).get('total'), '.1f')} | "
                      f"{cuda_verdict(cuda.get(r['case_id']))} |")
     return lines

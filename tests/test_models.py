@@ -156,3 +156,32 @@ def test_repro_rebuilds_the_model_and_reproduces_the_status(tmp_path, name, conv
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600,
                           cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(root)})
     assert done.stdout.strip().splitlines()[-1] == f"status: {status}", done.stdout + done.stderr
+
+
+def _record(case, target, **fields):
+    from harness.records import new_record
+
+    record = new_record(case, target, {"torch_version": "t", "tvm_version": "v"})
+    record.update(raw_status=fields.get("status"), **fields)
+    return record
+
+
+def test_table_reads_verdicts_per_stage_and_the_cuda_compile_verdict(tmp_path):
+    from harness.records import ResultsWriter
+    from models import table
+
+    resnet, raft = model_case(zoo.ROWS["resnet18"], 0), model_case(zoo.ROWS["raft_small"], 0)
+    cpu = [_record(resnet, "llvm", status="pass", stage="compare", rel_l2_err=4.6e-6, cosine=1.0,
+                   seconds={"total": 6.2}, peak_rss_mb={"compile": 900.0, "run": 1000.0}),
+           _record(raft, "llvm", status="xfail", stage="import", error="ValueError: channels")]
+    cpu[1]["raw_status"] = "import_error"
+    cuda = [_record(resnet, "cuda", status="skip", stage="run", skip_reason="no-gpu")]
+    for name, records in (("cpu", cpu), ("cuda", cuda)):
+        with ResultsWriter(tmp_path / name / "results.jsonl") as writer:
+            writer.write(records)
+    text = table.render([tmp_path / "cpu", tmp_path / "cuda"])
+    (resnet_row,) = [line for line in text.splitlines() if line.startswith("| resnet18 ")]
+    assert "| ok | ok | ok | ok | ok | ok | pass | – | 4.6e-06 | 1.000000 | 6.2 | 1000 | compiles |" in resnet_row
+    (raft_row,) = [line for line in text.splitlines() if line.startswith("| raft_small ")]
+    assert "| ok | ok | import_error | · | · | · | xfail |" in raft_row and raft_row.endswith("| not run |")
+    assert "**raft_small[float32-128x128]** (CPU): xfail at import" in text
