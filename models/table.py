@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import argparse
 import collections
+import fnmatch
 import sys
 from pathlib import Path
 
 from harness.records import read_results
+from models.zoo import ADVERTISED
 
 STAGES = ("export", "decompose", "import", "compile", "run", "compare")
 
@@ -64,7 +66,8 @@ def cuda_verdict(record: dict | None) -> str:
     raw = record.get("raw_status") or record["status"]
     if raw == "pass" or record.get("skip_reason") == "no-gpu":
         return "compiles" if raw != "pass" else "pass"
-    return f"{raw} ({record.get('stage')})"
+    verdict = f"{raw} ({record.get('stage')})"
+    return f"{record['status']}: {verdict}" if record["status"] != raw else verdict
 
 
 def _peak(record: dict) -> float | None:
@@ -103,16 +106,35 @@ def dynamic_rows(cpu: dict[str, dict], cuda: dict[str, dict]) -> list[str]:
 
 
 def failure_notes(cpu: dict[str, dict], cuda: dict[str, dict]) -> list[str]:
-    lines = []
+    """Failures grouped by verdict and cause: one line per cause, naming every case it hits."""
+    groups: dict[tuple, list[str]] = collections.defaultdict(list)
     for label, records in (("CPU", cpu), ("CUDA", cuda)):
         for r in sorted(records.values(), key=lambda r: r["case_id"]):
             raw = r.get("raw_status") or r["status"]
             if raw in ("pass", "skip"):
                 continue
             reason = (r.get("expectation") or {}).get("reason")
-            error = (r.get("error") or "").replace("|", "\\|")[:300]
-            lines.append(f"- **{r['case_id']}** ({label}): {r['status']} at {r.get('stage')}: `{error}`"
-                         + (f" — expected: {reason}" if reason else ""))
+            key = (r["status"], raw, r.get("stage"), reason or r.get("error_signature") or r.get("error"))
+            groups[key].append(f"{r['case_id']} ({label})")
+    lines = []
+    for (status, raw, stage, cause), cases in groups.items():
+        text = (cause or "").replace("|", "\\|")[:600]
+        lines.append(f"- {status} ({raw} at {stage}), {len(cases)} cases: {', '.join(cases)}. "
+                     + (f"Expected: {text}" if status == "xfail" else f"`{text}`"))
+    return lines
+
+
+def advertised(cpu: dict[str, dict], cuda: dict[str, dict]) -> list[str]:
+    """The verdicts of the families the importer advertises, model by model."""
+    lines = ["| family | models | CPU | CUDA compile |", "|---|---|---|---|"]
+    for family, pattern in ADVERTISED.items():
+        chosen = sorted((r for r in cpu.values() if r["kind"] == "model" and fnmatch.fnmatchcase(r["op"], pattern)),
+                        key=lambda r: r["op"])
+        verdicts = collections.Counter(r["status"] for r in chosen)
+        compiled = collections.Counter(cuda_verdict(cuda.get(r["case_id"])) for r in chosen)
+        lines.append(f"| {family} | {', '.join(r['op'] for r in chosen)} | "
+                     + ", ".join(f"{s} {n}" for s, n in sorted(verdicts.items())) + " | "
+                     + ", ".join(f"{s} {n}" for s, n in sorted(compiled.items())) + " |")
     return lines
 
 
@@ -132,7 +154,13 @@ def render(dirs: list[Path]) -> str:
         out.append(f"CUDA (compile only where no GPU), {len(cuda)} records: {counts(cuda)}")
     out += ["", "max rel err is elementwise over nonzero reference elements; rel L2 is "
             "||tvm - eager|| / ||eager||; cosine is the worst output's; seconds are the case's "
-            "total, peak MB the worker's resident-memory high-water mark over the stages.", ""]
+            "total, peak MB the worker's resident-memory high-water mark over the stages (an upper bound: "
+            "it includes what the worker still holds from the cases it ran before). CUDA compile: "
+            "`compiles` when tvm.compile for CUDA succeeded and only the missing GPU stopped the run.",
+            "",
+            "## Advertised families", ""]
+    out += advertised(cpu, cuda)
+    out += ["", "## Every model", ""]
     out += model_rows(cpu, cuda)
     dynamic = dynamic_rows(cpu, cuda)
     if dynamic:

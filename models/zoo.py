@@ -174,6 +174,15 @@ ROWS: dict[str, Row] = {row.name: row for row in [
            expectations=(EAGER_MODE_QUANTIZED,)),
 ]}
 
+# The families the importer's authors advertise; each must pass or carry a reasoned expectation
+# (models.table prints their verdicts).
+ADVERTISED = {
+    "VGG": "vgg*", "ResNet": "resnet[0-9]*", "ResNeXt": "resnext*", "MobileNetV2": "mobilenet_v2",
+    "MobileNetV3": "mobilenet_v3_*", "MNASNet": "mnasnet*", "EfficientNet": "efficientnet_b*",
+    "EfficientNetV2": "efficientnet_v2_*", "ViT": "vit_*", "Swin-T": "swin_t", "SwinV2-T": "swin_v2_t",
+    "MaxViT": "maxvit_t",
+}
+
 # CI: plain convolutions, depthwise convolutions with squeeze-excitation, and attention.
 QUICK = ("resnet18", "mobilenet_v3_small", "squeezenet1_1", "vit_b_32")
 
