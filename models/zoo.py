@@ -28,13 +28,14 @@ VIT = ("fixed by the architecture: the position embedding is built for 224x224 a
        "asserts that size")
 SWIN = ("window-constrained: 224x224 (V2: 256x256) is the size whose 7x7 (V2: 8x8) windows tile "
         "every stage exactly and keep shifted windows in three of four stages; smaller inputs "
-        "run too but take the padding path and, below 128, lose the shifted-window mask")
+        "run too but take the padding path, and below 128x128 the third stage loses its shift")
 MAXVIT = ("window-constrained: every stage is partitioned into 7x7 windows and grids, so the "
           "input must be a multiple of 224 (7 x the total stride of 32)")
-SEGMENTATION = ("a dilated backbone of output stride 8 (LR-ASPP: 16) and an upsampled head; 64x64 "
-                "keeps an 8x8 (4x4) map at the head, as for the classification backbones")
+SEGMENTATION = ("the backbone is dilated to output stride 8 (ResNet) or 16 (MobileNetV3) and the "
+                "head upsamples back: 64x64 keeps an 8x8 (4x4) map at the head")
 DETECTION = ("the detector resizes every image to min_size itself; min_size = max_size = 128 "
-             "(from 800/1333) keeps the FPN's coarsest level at 2x2 and costs 40x less")
+             "(from 800/1333, 320/640 for the _320 variant) keeps the FPN's coarsest level at 2x2 "
+             "and costs about (800/128)^2 = 40x less")
 SSD = ("the detector resizes every image to its fixed 300x300 (SSDlite: 320x320) itself, so the "
        "image size is free: 64x64 images")
 VIDEO_CNN = ("8 frames of 64x64: the 3D ResNets downsample time by 8 and space by 16, so the last "
