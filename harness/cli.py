@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     listing = commands.add_parser("list", help="print case ids without running anything")
     _add_selection(listing)
+    # The inventory: without --profile, every model of the zoo and the quick op cases.
+    listing.set_defaults(profile=None)
 
     report = commands.add_parser("report", help="render DIR's records; diff against a baseline")
     report.add_argument("dir", type=Path)
@@ -83,7 +85,8 @@ def _families(args) -> list[tuple[str, list[str] | None]]:
 def _plan(args) -> list:
     cases = []
     for family, patterns in _families(args):
-        cases.extend(sources.select(sources.load([family], args.profile, args.seed), patterns))
+        profile = args.profile or ("nightly" if family == "models" else "quick")
+        cases.extend(sources.select(sources.load([family], profile, args.seed), patterns))
     return cases
 
 
