@@ -17,7 +17,7 @@ from harness import sources
 from harness.case import UNEXPECTED
 from harness.pool import PoolError
 from harness.records import ResultsError, read_results
-from harness.runner import Progress, RunOptions, execute, format_line
+from harness.runner import Progress, RunOptions, execute, format_line, minimise
 from harness.targets import TARGETS, available_cores
 
 BAD_INPUT = 2
@@ -135,7 +135,13 @@ def cmd_run(args) -> int:
     cases = _shard(_plan(args), args)
     out = args.out or Path("results") / "run"
     print(f"{len(cases)} cases, target {args.target}, profile {args.profile}, {args.jobs} jobs -> {out}")
-    records = execute(cases, _options(args, out), Progress(len(cases), args.verbose))
+    options = _options(args, out)
+    records = execute(cases, options, Progress(len(cases), args.verbose))
+    if args.profile == "nightly":
+        for family, _ in _families(args):
+            shrinker = getattr(sources.case_source(family), "minimise", None)
+            if shrinker is not None:
+                minimise(cases, records, options, shrinker)
     _render(out)
     return _finish(records, [f for f, _ in _families(args)], out)
 
