@@ -1,6 +1,7 @@
 """Named predicates over a case, for expectations that hold for only some of an op's cases.
 
-In expectations.toml, `when = "NAME"` or `when = "NAME:ARG"`:
+In expectations.toml, `when = "NAME"` or `when = "NAME:ARG"`, negated with `!` and joined
+with `&` (`"kwarg:alpha & !empty"`: a value bug that an empty output cannot show):
     kwarg:NAME      the call passes keyword argument NAME
     variant:TEXT    the case's variant label contains TEXT (e.g. "broadcast", "keepdim")
     tier:edge       the case is in the edge-value tier (NaN, inf, extremes)
@@ -71,8 +72,22 @@ _PARAMETRISED = {"kwarg": kwarg, "variant": variant, "tier": tier}
 _PLAIN = {"empty": empty, "scalar": scalar, "noncompact": noncompact}
 
 
+def _all(predicates: tuple, case: Case) -> bool:
+    return all(p(case) for p in predicates)
+
+
+def _not(predicate, case: Case) -> bool:
+    return not predicate(case)
+
+
 def parse(spec: str):
     """The predicate a `when` string names; a picklable callable taking a Case."""
+    parts = [part.strip() for part in spec.split("&")]
+    if len(parts) > 1:
+        return functools.partial(_all, tuple(parse(part) for part in parts))
+    spec = parts[0]
+    if spec.startswith("!"):
+        return functools.partial(_not, parse(spec[1:].strip()))
     name, _, arg = spec.partition(":")
     if name in _PARAMETRISED and arg:
         return functools.partial(_PARAMETRISED[name], arg)

@@ -41,6 +41,16 @@ def test_noncompact_names_inputs_that_reach_tvm_with_other_strides(shape, layout
     assert predicates.parse("noncompact")(case) is expected
 
 
+def test_predicates_negate_and_join():
+    empty = _case("aten.sin.default", torch.zeros(3, 0))
+    full = _case("aten.sin.default", torch.zeros(3, 2))
+    assert predicates.parse("!empty")(full) and not predicates.parse("!empty")(empty)
+    assert predicates.parse("empty & noncompact")(empty)
+    assert not predicates.parse("empty & !noncompact")(empty)
+    with pytest.raises(ValueError):
+        predicates.parse("empty & bogus")
+
+
 def test_every_entry_names_an_op_with_a_row_or_a_glob():
     with_rows = {row.op for row in rows()}
     for entry in expectations.load():
