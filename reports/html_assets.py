@@ -11,7 +11,7 @@ table.figures td.n { text-align: right; font-variant-numeric: tabular-nums; }
 #matrix th { cursor: pointer; white-space: nowrap; } #matrix th.col { font-weight: normal; }
 #matrix td { white-space: nowrap; }
 #matrix td.name { font-family: ui-monospace, monospace; white-space: normal; overflow-wrap: anywhere;
-                  min-width: 220px; max-width: 320px; position: sticky; left: 0; background: #fff; }
+                  min-width: 330px; max-width: 400px; position: sticky; left: 0; background: #fff; }
 #matrix th:first-child { position: sticky; left: 0; z-index: 2; }
 #matrix td.reason, #matrix td.wrap { white-space: normal; max-width: 360px; color: #57606a; }
 .filters { padding: 6px 0; }

@@ -213,9 +213,9 @@ def matrix_section(matrix: Matrix) -> str:
         if row.models:
             full = sum(g == "full" for g in row.models.values())
             listing = ", ".join(f"{m} ({g})" for m, g in row.models.items())
-            models = f'<span title="{e(listing)}">{len(row.models)} ({full} full)</span>'
+            models = f'<details><summary>{len(row.models)} ({full} full)</summary>{e(listing)}</details>'
         reason = row.row.no_case or ("planned, not in these records" if row.grade == "not run" else "")
-        cells += [f'<td data-v="{sum(row.uses.values())}">{e(uses)}</td>', f'<td data-v="{len(row.models)}">{models}</td>',
+        cells += [f'<td data-v="{sum(row.uses.values())}">{e(uses)}</td>', f'<td class="wrap" data-v="{len(row.models)}">{models}</td>',
                   _td(e(reason), "reason")]
         body.append(f'<tr data-op="{e(row.name)}" data-family="{e(row.row.family)}" data-grade="{e(row.grade)}" '
                     f'data-statuses="{e(" ".join(row.statuses))}" data-targets="{e(" ".join(targets))}" '

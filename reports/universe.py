@@ -53,6 +53,8 @@ def _opinfo() -> tuple[tuple[str, ...], dict[str, str], bool]:
         from opsuite import opinfo
     except ImportError:  # the OpInfo family is not installed: every entry is without a plan
         return entries, {}, False
+    if not hasattr(opinfo, "excluded"):
+        return entries, {}, False
     excluded = {k.removeprefix(OPINFO_PREFIX): v for k, v in opinfo.excluded().items()}
     return entries, excluded, True
 
