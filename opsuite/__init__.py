@@ -6,13 +6,16 @@
 from __future__ import annotations
 
 
-def cases(profile: str, seed: int):
+def cases(profile: str, seed: int, wanted=None):
+    """Every row's cases, or only those of ops `wanted(op)` accepts (see harness.sources.load)."""
     from opsuite.expectations import attach
     from opsuite.generate import row_cases
     from opsuite.table import rows
 
     found = []
     for row in rows():
+        if wanted is not None and not wanted(row.op):
+            continue
         found.extend(row_cases(row, profile, seed))
     return attach(found)
 
