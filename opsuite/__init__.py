@@ -7,6 +7,8 @@ from __future__ import annotations
 
 
 def cases(profile: str, seed: int):
+    """Every op row's cases, then the dynamic-shape programs (ids `dyn.*`)."""
+    from opsuite import dynamic
     from opsuite.expectations import attach
     from opsuite.generate import row_cases
     from opsuite.table import rows
@@ -14,6 +16,7 @@ def cases(profile: str, seed: int):
     found = []
     for row in rows():
         found.extend(row_cases(row, profile, seed))
+    found.extend(dynamic.cases(profile, seed))
     return attach(found)
 
 
