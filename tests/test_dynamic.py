@@ -120,3 +120,15 @@ def test_a_converter_that_bakes_in_the_example_size_fails_the_symbolic_stage(tmp
     assert {r["status"] for r in records.values()} == {"import_error"}
     assert {r["stage"] for r in records.values()} == {"symbolic"}
     assert all("output 0 axis 0" in r["error"] and "specialised to 15" in r["error"] for r in records.values())
+
+
+def test_every_dynamic_known_failure_applies_to_some_program():
+    from opsuite import dynamic, expectations
+
+    cases = dynamic.cases("nightly", seed=0)
+    entries = [e for e in expectations.load() if e["_file"].name == "dynamic.toml"]
+    assert entries
+    for entry in entries:
+        expectation = expectations.to_expectation(entry)
+        named = [c for c in cases if expectations.entry_matches(entry, c) and expectation.applies(c, "llvm")]
+        assert named, f"dynamic.toml: no dynamic program for {entry['op']} ({entry['reason'][:60]})"
