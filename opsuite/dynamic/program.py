@@ -18,6 +18,7 @@ derived here, so a row cannot declare a dynamic axis the spec forgets:
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -71,6 +72,7 @@ class DynProgram:
     tolerance: Tolerance | None = None
     quick: bool = True  # in the quick profile
     note: str = ""
+    family: str = ""  # the op family's table (set by `family()`), for reports by family
 
     def __post_init__(self) -> None:
         if self.op.count(".") < 1:
@@ -170,6 +172,11 @@ class DynProgram:
                            probes=self.probes())
 
 
+def family(name: str, programs: list[DynProgram]) -> list[DynProgram]:
+    """The programs of one family's table, tagged with its name."""
+    return [dataclasses.replace(p, family=name) for p in programs]
+
+
 def _shape_of(spec: tuple) -> list:
     return [] if spec[0] == "value" else list(spec[1])
 
@@ -188,6 +195,6 @@ def to_case(program: DynProgram, index: int, seed: int) -> Case:
     return Case(case_id=case_id, kind="dynamic", op=program.op, program=Program(build, kwargs),
                 dtype=program.dtype, seed=seed, tolerance=program.tolerance, decompose=program.decompose,
                 dynamic=program.spec(), timeout=120.0,
-                meta={"variant": program.label, "module": program.module,
+                meta={"variant": program.label, "module": program.module, "family": program.family,
                       "dims": {k: list(v) for k, v in program.dims.items()},
                       **({"note": program.note} if program.note else {})})

@@ -14,7 +14,7 @@ Run sizes of data-dependent programs vary the data (`values`), not only the dims
 
 from __future__ import annotations
 
-from opsuite.dynamic.program import DynProgram, data, signed, sparse, value
+from opsuite.dynamic.program import DynProgram, data, family, signed, sparse, value
 
 B = (1, 16)
 
@@ -61,7 +61,8 @@ DATA_DEPENDENT = [
                init={"message": False}, decompose=False),
 ]
 
-PROGRAMS = SIZE_ARITHMETIC + CONTROL_FLOW + DATA_DEPENDENT
+PROGRAMS = (family("size-arithmetic", SIZE_ARITHMETIC) + family("control-flow", CONTROL_FLOW)
+            + family("data-dependent", DATA_DEPENDENT))
 
 # Ops of the importer's convert map that no exported graph of this torch contains, so no
 # program can be for them; a test re-checks each reason.

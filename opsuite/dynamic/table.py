@@ -2,7 +2,7 @@
 
     python -m opsuite.dynamic.table RESULTS_DIR [--out FILE]
 
-Markdown: the programs' verdicts; per program its sizes and the status at each, the symbolic
+Markdown: the programs' verdicts, per op family and per program; per program its sizes and the status at each, the symbolic
 check (declared dim -> torch symbol, the module's bounds) and the constraint probes; the
 probe outcomes by what they broke; the failures grouped by error signature.
 """
@@ -91,6 +91,20 @@ def program_rows(found: dict[str, list[dict]]) -> list[str]:
     return lines
 
 
+def family_rows(found: dict[str, list[dict]]) -> list[str]:
+    """Per op family (the case's `meta.family`; models by name): programs, size runs, verdicts."""
+    families: dict[str, list[list[dict]]] = collections.defaultdict(list)
+    for runs in found.values():
+        families[(runs[0].get("meta") or {}).get("family") or runs[0]["op"]].append(runs)
+    lines = ["| family | programs | size runs | verdicts |", "|---|---|---|---|"]
+    for name, programs_of in sorted(families.items()):
+        verdicts = collections.Counter(_verdict(runs) for runs in programs_of)
+        size_runs = sum(1 for runs in programs_of for r in runs if not r.get("probe"))
+        lines.append(f"| {name} | {len(programs_of)} | {size_runs} | "
+                     + ", ".join(f"{s} {n}" for s, n in sorted(verdicts.items())) + " |")
+    return lines
+
+
 def probe_summary(found: dict[str, list[dict]]) -> list[str]:
     counts: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     errors: dict[tuple[str, str], collections.Counter] = collections.defaultdict(collections.Counter)
@@ -152,7 +166,9 @@ def render(records: list[dict]) -> str:
              f"{len(found)} programs, {runs_count} size runs, {probes_count} constraint probes. "
              "Program verdicts (the worst status of its sizes): "
              + ", ".join(f"{s} {n}" for s, n in sorted(verdicts.items())) + ".", "",
-             "## Programs", ""]
+             "## By family", ""]
+    lines += family_rows(found)
+    lines += ["", "## Programs", ""]
     lines += program_rows(found)
     lines += ["", "## Constraint probes", "",
               "What TVM does with sizes outside the declared constraints (probes are findings, "
