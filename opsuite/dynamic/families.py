@@ -37,8 +37,9 @@ REDUCTIONS = [
 ]
 
 MATMUL = [
-    DynProgram("aten.addmm.default", "Linear", (data("b", "s", 8),), {"b": B, "s": S}),
-    DynProgram("aten.linear.default", "Linear", (data("b", "s", 8),), {"b": B, "s": S}, decompose=False),
+    DynProgram("aten.addmm.default", "Layer", (data("b", "s", 8),), {"b": B, "s": S}, init={"kind": "Linear", "args": [8, 5]}),
+    DynProgram("aten.linear.default", "Layer", (data("b", "s", 8),), {"b": B, "s": S}, init={"kind": "Linear", "args": [8, 5]},
+               decompose=False),
     # the inner dim k is one symbol shared by both operands
     DynProgram("aten.mm.default", "Matmul", (data("n", "k"), data("k", "m")), {"n": S, "k": S, "m": S}),
     DynProgram("aten.bmm.default", "Bmm", (data("b", "m", "k"), data("b", "k", 5)), {"b": B, "m": S, "k": S}),
@@ -48,7 +49,8 @@ CONVOLUTION = [
     DynProgram("aten.convolution.default", "Conv2d", (data("b", 3, "h", "w"),), {"b": B, "h": S, "w": S}),
     DynProgram("aten.convolution.default", "Conv2d", (data("b", 3, "h", "w"),), {"b": B, "h": (5, 33), "w": (5, 33)},
                init={"stride": 2, "padding": 0}, variant="b-h-w-stride2"),
-    DynProgram("aten.convolution.default", "Conv1d", (data("b", 4, "l"),), {"b": B, "l": (4, 64)}, quick=False),
+    DynProgram("aten.convolution.default", "Layer", (data("b", 4, "l"),), {"b": B, "l": (4, 64)},
+               init={"kind": "Conv1d", "args": [4, 2, 3]}, quick=False),
     DynProgram("aten.max_pool2d_with_indices.default", "MaxPool2d", (data("b", 3, "h", "w"),),
                {"b": B, "h": (4, 32), "w": (4, 32)}),
     DynProgram("aten.avg_pool2d.default", "AvgPool2d", (data("b", 3, "h", "w"),), {"b": B, "h": S, "w": S}),
@@ -101,7 +103,8 @@ NORMALISATION = [
     DynProgram("aten.native_layer_norm.default", "LayerNorm", (data("b", "s", 8),), {"b": B, "s": S}),
     DynProgram("aten._native_batch_norm_legit_no_training.default", "BatchNorm2d", (data("b", 3, "h", "w"),),
                {"b": B, "h": S, "w": S}),
-    DynProgram("aten.native_group_norm.default", "GroupNorm", (data("b", 4, "l"),), {"b": B, "l": S}),
+    DynProgram("aten.native_group_norm.default", "Layer", (data("b", 4, "l"),), {"b": B, "l": S},
+               init={"kind": "GroupNorm", "args": [2, 4]}),
 ]
 
 INTERPOLATION = [
@@ -115,7 +118,8 @@ INTERPOLATION = [
 ]
 
 EMBEDDING = [
-    DynProgram("aten.embedding.default", "Embedding", (index("b", "s", high=10),), {"b": B, "s": S}, dtype="int64"),
+    DynProgram("aten.embedding.default", "Layer", (index("b", "s", high=10),), {"b": B, "s": S}, dtype="int64",
+               init={"kind": "Embedding", "args": [10, 4]}),
 ]
 
 ATTENTION = [

@@ -70,6 +70,17 @@ def build(program, inputs, dtype="float32", seed=0, init=None, **sizes):
     return module, made
 
 
+class Layer(torch.nn.Module):
+    """One torch.nn layer, by name: Layer("Linear", [8, 5]) is torch.nn.Linear(8, 5)."""
+
+    def __init__(self, kind, args=()):
+        super().__init__()
+        self.layer = getattr(torch.nn, kind)(*args)
+
+    def forward(self, x):
+        return self.layer(x)
+
+
 # ------------------------------------------------------------------------------ elementwise
 
 
@@ -132,15 +143,6 @@ class Cumsum(torch.nn.Module):
 # ------------------------------------------------------------------------------ matmul, linear
 
 
-class Linear(torch.nn.Module):
-    def __init__(self, features=8, out=5):
-        super().__init__()
-        self.linear = torch.nn.Linear(features, out)
-
-    def forward(self, x):
-        return self.linear(x)
-
-
 class Matmul(torch.nn.Module):
     def forward(self, x, y):
         return x @ y
@@ -158,15 +160,6 @@ class Conv2d(torch.nn.Module):
     def __init__(self, stride=1, padding=1):
         super().__init__()
         self.conv = torch.nn.Conv2d(3, 4, 3, stride=stride, padding=padding)
-
-    def forward(self, x):
-        return self.conv(x)
-
-
-class Conv1d(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv = torch.nn.Conv1d(4, 2, 3)
 
     def forward(self, x):
         return self.conv(x)
@@ -329,15 +322,6 @@ class BatchNorm2d(torch.nn.Module):
         return self.norm(x)
 
 
-class GroupNorm(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.norm = torch.nn.GroupNorm(2, 4)
-
-    def forward(self, x):
-        return self.norm(x)
-
-
 # ------------------------------------------------------------------------------ interpolation
 
 
@@ -353,15 +337,6 @@ class Upsample(torch.nn.Module):
 
 
 # ------------------------------------------------------------------------------ embedding, attention
-
-
-class Embedding(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.embedding = torch.nn.Embedding(10, 4)
-
-    def forward(self, index):
-        return self.embedding(index)
 
 
 class Attention(torch.nn.Module):
