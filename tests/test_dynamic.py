@@ -122,3 +122,49 @@ def test_every_dynamic_known_failure_applies_to_some_program():
         expectation = expectations.to_expectation(entry)
         named = [c for c in cases if expectations.entry_matches(entry, c) and expectation.applies(c, "llvm")]
         assert named, f"dynamic.toml: no dynamic program for {entry['op']} ({entry['reason'][:60]})"
+
+
+class _Numel(torch.nn.Module):
+    def forward(self, x):
+        return x.reshape(-1) * x.numel()
+
+
+class _Stride(torch.nn.Module):
+    def forward(self, x):
+        return x[:, 0] * x.stride(0)
+
+
+class _StorageOffset(torch.nn.Module):
+    def forward(self, x):
+        return x * x.storage_offset()
+
+
+class _ConstrainRange(torch.nn.Module):
+    def forward(self, x):
+        torch.ops.aten.sym_constrain_range_for_size.default(x.shape[0], min=2, max=16)
+        return x * 2
+
+
+def _graph_ops(module) -> set[str]:
+    """Every call target of the exported graph, before and after decomposition."""
+    dims = {0: torch.export.Dim("b", min=2, max=16), 1: torch.export.Dim("n", min=2, max=16)}
+    ep = torch.export.export(module, (torch.randn(5, 7),), dynamic_shapes=(dims,))
+    return {str(node.target) for graph in (ep.graph, ep.run_decompositions().graph)
+            for node in graph.nodes if node.op == "call_function"}
+
+
+@pytest.mark.parametrize("op, module", [
+    ("aten.sym_stride.int", _Stride()),
+    ("aten.sym_storage_offset.default", _StorageOffset()),
+    ("aten.sym_constrain_range_for_size.default", _ConstrainRange()),
+])
+def test_ops_declared_without_a_program_never_reach_an_exported_graph(op, module):
+    from opsuite import dynamic, inventory
+
+    assert op in dynamic.no_program() and inventory.inventory()[op]["no_case"]
+    assert op not in _graph_ops(module)
+
+
+def test_the_graph_probe_does_see_a_symbolic_size_op():
+    # The counter-check: the same probe finds sym_numel, which a program covers.
+    assert "aten.sym_numel.default" in _graph_ops(_Numel())

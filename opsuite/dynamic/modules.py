@@ -375,6 +375,13 @@ class FlattenBySize(torch.nn.Module):
         return x.reshape(x.shape[0] * x.shape[1]) * 2
 
 
+class ReshapeToNumel(torch.nn.Module):
+    """x.numel() as a size: aten.sym_numel.default while the graph is not decomposed."""
+
+    def forward(self, x):
+        return x.reshape(x.numel()) * 2
+
+
 class FirstRowHalfTimes(torch.nn.Module):
     """The first row repeated b // 2 times (slicing to b // 2 makes torch.export give up)."""
 

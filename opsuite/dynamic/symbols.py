@@ -22,6 +22,8 @@ SIZE_ARITHMETIC = [
     DynProgram("operator.add", "ArangeSizePlusOne", (data("b", 3),), {"b": B}),
     DynProgram("operator.sub", "DropLast", (data("b", 3),), {"b": (3, 16)}),
     DynProgram("operator.mul", "FlattenBySize", (data("b", "n"),), {"b": B, "n": (1, 32)}),
+    DynProgram("aten.sym_numel.default", "ReshapeToNumel", (data("b", "n"),), {"b": B, "n": (1, 32)},
+               decompose=False),
     DynProgram("operator.floordiv", "FirstRowHalfTimes", (data("b", 3),), {"b": (4, 16)}),
     DynProgram("operator.mod", "FirstFew", (data("b", 3),), {"b": (4, 16)}),
     DynProgram("operator.neg", "FillNegSize", (data("b", 3),), {"b": B}),
@@ -71,4 +73,10 @@ NO_PROGRAM = {
         "torch 2.14's export records torch._check_is_size and direct calls of "
         "sym_constrain_range_for_size as range constraints and _assert_scalar nodes; the op "
         "itself never reaches the graph (decomposed or not)"),
+    "aten.sym_stride.int": (
+        "export computes a contiguous input's stride from its sizes: x.stride(0) over symbolic "
+        "dims becomes aten.sym_size.int, never sym_stride (decomposed or not)"),
+    "aten.sym_storage_offset.default": (
+        "export's inputs have storage offset 0: x.storage_offset() is the constant 0 in the "
+        "graph, never sym_storage_offset (decomposed or not)"),
 }
