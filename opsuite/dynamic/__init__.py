@@ -38,7 +38,11 @@ def counters(chosen: list[DynProgram]) -> list[int]:
     return numbers
 
 
-def cases(profile: str, seed: int) -> list:
+def cases(profile: str, seed: int, wanted=None) -> list:
+    """The programs of `profile`; with `wanted` (a predicate over names, see harness.sources),
+    only those whose op or id prefix (`dyn.add.Tensor`) it accepts. Counters number the whole
+    table, so an id does not depend on the selection."""
     chosen = programs()
     return [to_case(p, i, seed) for p, i in zip(chosen, counters(chosen), strict=True)
-            if profile != "quick" or p.quick]
+            if (profile != "quick" or p.quick)
+            and (wanted is None or wanted(p.op) or wanted(f"dyn.{p.op.removeprefix('aten.')}"))]
