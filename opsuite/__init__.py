@@ -7,7 +7,9 @@ from __future__ import annotations
 
 
 def cases(profile: str, seed: int, wanted=None):
-    """Every row's cases, or only those of ops `wanted(op)` accepts (see harness.sources.load)."""
+    """Every row's cases, or only those of ops `wanted(op)` accepts (see harness.sources.load),
+    then the dynamic-shape programs (ids `dyn.*`), filtered alike."""
+    from opsuite import dynamic
     from opsuite.expectations import attach
     from opsuite.generate import row_cases
     from opsuite.table import rows
@@ -17,6 +19,7 @@ def cases(profile: str, seed: int, wanted=None):
         if wanted is not None and not wanted(row.op):
             continue
         found.extend(row_cases(row, profile, seed))
+    found.extend(dynamic.cases(profile, seed, wanted))
     return attach(found)
 
 
