@@ -6,6 +6,8 @@ In expectations.toml, `when = "NAME"` or `when = "NAME:ARG"`:
     tier:edge       the case is in the edge-value tier (NaN, inf, extremes)
     empty           some tensor input has a zero-size dimension
     scalar          some tensor input is 0-dimensional
+    nan             some floating tensor input holds a NaN
+    not:SPEC        the case does not satisfy SPEC (e.g. `not:kwarg:dtype`)
 """
 
 from __future__ import annotations
@@ -54,16 +56,26 @@ def scalar(case: Case) -> bool:
     return any(t.dim() == 0 for t in _tensors(case))
 
 
+def nan(case: Case) -> bool:
+    return any(t.is_floating_point() and bool(t.isnan().any()) for t in _tensors(case))
+
+
+def negate(predicate, case: Case) -> bool:
+    return not predicate(case)
+
+
 _PARAMETRISED = {"kwarg": kwarg, "variant": variant, "tier": tier}
-_PLAIN = {"empty": empty, "scalar": scalar}
+_PLAIN = {"empty": empty, "scalar": scalar, "nan": nan}
 
 
 def parse(spec: str):
     """The predicate a `when` string names; a picklable callable taking a Case."""
     name, _, arg = spec.partition(":")
+    if name == "not" and arg:
+        return functools.partial(negate, parse(arg))
     if name in _PARAMETRISED and arg:
         return functools.partial(_PARAMETRISED[name], arg)
     if name in _PLAIN and not arg:
         return _PLAIN[name]
     raise ValueError(f"unknown predicate {spec!r}; known: {', '.join(sorted(_PLAIN))}, "
-                     f"{', '.join(k + ':ARG' for k in sorted(_PARAMETRISED))}")
+                     f"{', '.join(k + ':ARG' for k in sorted(_PARAMETRISED))}, not:SPEC")
