@@ -5,6 +5,8 @@ In expectations.toml, `when = "NAME"` or `when = "NAME:ARG"`:
     variant:TEXT    the case's variant label contains TEXT (e.g. "broadcast", "keepdim")
     tier:edge       the case is in the edge-value tier (NaN, inf, extremes)
     empty           some tensor input has a zero-size dimension
+    empty_inner     some tensor input has a zero-size dimension after its first: torch then gives
+                    the dims before it nonzero strides, where a compact layout has zero strides
     scalar          some tensor input is 0-dimensional
     nan             some floating tensor input holds a NaN
     not:SPEC        the case does not satisfy SPEC (e.g. `not:kwarg:dtype`)
@@ -52,6 +54,10 @@ def empty(case: Case) -> bool:
     return any(t.numel() == 0 for t in _tensors(case))
 
 
+def empty_inner(case: Case) -> bool:
+    return any(0 in t.shape[1:] for t in _tensors(case))
+
+
 def scalar(case: Case) -> bool:
     return any(t.dim() == 0 for t in _tensors(case))
 
@@ -65,7 +71,7 @@ def negate(predicate, case: Case) -> bool:
 
 
 _PARAMETRISED = {"kwarg": kwarg, "variant": variant, "tier": tier}
-_PLAIN = {"empty": empty, "scalar": scalar, "nan": nan}
+_PLAIN = {"empty": empty, "empty_inner": empty_inner, "scalar": scalar, "nan": nan}
 
 
 def parse(spec: str):
