@@ -5,8 +5,8 @@ In expectations.toml, `when = "NAME"` or `when = "NAME:ARG"`:
     variant:TEXT    the case's variant label contains TEXT (e.g. "broadcast", "keepdim")
     tier:edge       the case is in the edge-value tier (NaN, inf, extremes)
     empty           some tensor input has a zero-size dimension
-    empty_inner     some tensor input has a zero-size dimension after its first: torch then gives
-                    the dims before it nonzero strides, where a compact layout has zero strides
+    empty_inner     some tensor input has a zero-size dimension after a dimension longer than 1:
+                    torch gives the longer one a nonzero stride where a compact layout has 0
     scalar          some tensor input is 0-dimensional
     nan             some floating tensor input holds a NaN
     not:SPEC        the case does not satisfy SPEC (e.g. `not:kwarg:dtype`)
@@ -55,7 +55,7 @@ def empty(case: Case) -> bool:
 
 
 def empty_inner(case: Case) -> bool:
-    return any(0 in t.shape[1:] for t in _tensors(case))
+    return any(any(s > 1 for s in t.shape[:i]) for t in _tensors(case) for i, side in enumerate(t.shape) if side == 0)
 
 
 def scalar(case: Case) -> bool:

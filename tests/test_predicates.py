@@ -21,9 +21,11 @@ def test_nan_sees_a_nan_in_any_floating_input():
     assert not predicates.parse("nan")(_case(torch.tensor([float("inf")]), torch.ones(2, dtype=torch.int64)))
 
 
-def test_empty_inner_needs_a_zero_side_after_the_first():
+def test_empty_inner_needs_a_zero_side_after_a_longer_one():
     assert predicates.parse("empty_inner")(_case(torch.ones(2), torch.ones(3, 0)))
+    assert predicates.parse("empty_inner")(_case(torch.ones(1, 2, 1, 0)))
     assert not predicates.parse("empty_inner")(_case(torch.ones(0, 3)))
+    assert not predicates.parse("empty_inner")(_case(torch.ones(1, 1, 0)))
     assert predicates.parse("empty")(_case(torch.ones(0, 3)))
 
 
