@@ -8,11 +8,13 @@ values: under ties the index torch picks is an implementation accident.
 
 from __future__ import annotations
 
+import math
+
 import torch
 from hypothesis import strategies as st
 
 from opsuite import argshapes as A
-from opsuite.distinct import distinct_tensors
+from opsuite.distinct import MAX_NUMEL, distinct_tensors
 from opsuite.rows import FLOATS, Call, Ctx, Generator, OpRow, call, dtypes_for
 from opsuite.windows import Window, input_sides, spelled, windows
 
@@ -26,6 +28,14 @@ def _pool_input(d, nd: int, window: Window, unbatched: bool) -> tuple[int, ...]:
     return (d(A.sides(2)), channels, *sides)
 
 
+def _fit_distinct(shape: tuple[int, ...], nd: int) -> tuple[int, ...]:
+    """`shape`, or one batch, one channel and sides <= 5 when it has more than MAX_NUMEL elements
+    (distinct values are exact only up to that many; a reach of 3 still fits in 5)."""
+    if math.prod(shape) <= MAX_NUMEL:
+        return shape
+    return (1, 1, *(min(s, 5) for s in shape[-nd:]))
+
+
 def _flags(**flags: bool) -> list[str]:
     return [name for name, on in flags.items() if on]
 
@@ -37,8 +47,11 @@ def max_pool(nd: int, distinct: bool = False) -> Generator:
     def calls(ctx: Ctx):
         @st.composite
         def draw(d):
-            window = d(windows(nd, max_kernel=3, pool=True))
+            # 3-d windows over distinct values stay undilated, so _fit_distinct's sides <= 5 fit them.
+            window = d(windows(nd, max_kernel=3, max_dilation=1 if distinct and nd == 3 else 2, pool=True))
             shape = _pool_input(d, nd, window, unbatched=True)
+            if distinct:
+                shape = _fit_distinct(shape, nd)
             x = d(distinct_tensors(ctx, st.just(shape)) if distinct else ctx.tensors(shape))
             ceil = d(st.booleans())
             args = [x, d(spelled(window.kernel)), d(spelled(window.stride, allow_empty=True)),
@@ -60,7 +73,7 @@ def max_pool2d_backward(ctx: Ctx) -> st.SearchStrategy[Call]:
     @st.composite
     def draw(d):
         window = d(windows(2, max_kernel=3, pool=True))
-        x = d(distinct_tensors(ctx, st.just(_pool_input(d, 2, window, unbatched=True))))
+        x = d(distinct_tensors(ctx, st.just(_fit_distinct(_pool_input(d, 2, window, unbatched=True), 2))))
         ceil = d(st.booleans())
         forward = [list(window.kernel), list(window.stride), list(window.padding), list(window.dilation), ceil]
         out, indices = torch.ops.aten.max_pool2d_with_indices.default(x, *forward)
