@@ -13,7 +13,7 @@ import importlib
 from opsuite.rows import OpRow
 
 MODULES = ("pointwise", "activations", "comparison", "reductions", "nn", "nn_conv", "nn_pool", "nn_norm",
-           "nn_rnn", "linalg", "shape", "indexing", "creation", "random")
+           "nn_resample", "nn_rnn", "linalg", "shape", "indexing", "creation", "random")
 
 
 def _modules():
