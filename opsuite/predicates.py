@@ -8,8 +8,6 @@ with `&` (`"kwarg:alpha & !empty"`: a value bug that an empty output cannot show
     empty           some tensor input has a zero-size dimension
     scalar          some tensor input is 0-dimensional
     nan             some floating tensor input holds a NaN
-    noncompact      some tensor input reaches TVM with strides other than the compact row-major
-                    ones at a dim of size > 1 (PyTorch's strides of an empty tensor: (3, 0) has (1, 1))
 """
 
 from __future__ import annotations
@@ -62,19 +60,8 @@ def nan(case: Case) -> bool:
     return any(t.is_floating_point() and bool(t.isnan().any()) for t in _tensors(case))
 
 
-def noncompact(case: Case) -> bool:
-    for t in _tensors(case):
-        handed = t.detach().contiguous().clone()  # what the engine passes to TVM (Session.to_device)
-        compact = 1
-        for size, stride in reversed(list(zip(handed.shape, handed.stride(), strict=True))):
-            if size != 1 and stride != compact:
-                return True
-            compact *= size
-    return False
-
-
 _PARAMETRISED = {"kwarg": kwarg, "variant": variant, "tier": tier}
-_PLAIN = {"empty": empty, "scalar": scalar, "nan": nan, "noncompact": noncompact}
+_PLAIN = {"empty": empty, "scalar": scalar, "nan": nan}
 
 
 def _all(predicates: tuple, case: Case) -> bool:
