@@ -138,10 +138,11 @@ def cross_entropy(ctx: Ctx) -> st.SearchStrategy[Call]:
         spatial = (d(A.sides(3, empty=False)), d(A.sides(2, empty=False))) if form == "spatial" else ()
         lead = () if form == "c" else (batch,)
         logits = d(ctx.tensors((*lead, classes, *spatial)))
-        ignore = d(st.sampled_from((-100, 1)))
+        ignore = -100  # the default; probability targets take no other
         if d(st.booleans()):
             target = _indices(d, classes, (*lead, *spatial))
             kind = "index"
+            ignore = d(st.sampled_from((-100, 1)))
         else:
             target = torch.softmax(d(ctx.tensors(tuple(logits.shape), operand=1)).double(), 1 if lead else 0)
             target = target.to(logits.dtype)

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from opsuite import argshapes as A
 from opsuite.rows import Call, Ctx, Generator, OpRow, call, dtypes_for
-from opsuite.windows import Window, input_sides, spelled, windows
+from opsuite.windows import Window, input_sides, windows
 
 
 @dataclass(frozen=True)
@@ -99,14 +99,14 @@ def _label(spec: ConvSpec, bias) -> str:
 
 def conv_nd(nd: int) -> Generator:
     """conv{nd}d(input, weight, bias, stride, padding, dilation, groups), trailing arguments
-    omitted or given, each spelled as a list or a bare int."""
+    omitted or given, each as a list (SymInt[n] arguments take no bare int, unlike a pool's int[n])."""
     def calls(ctx: Ctx):
         @st.composite
         def draw(d):
             spec = d(conv_specs(nd, transposed=False, unbatched=True))
             x, weight, bias = _operands(d, ctx, spec)
             w = spec.window
-            args = [x, weight, bias, d(spelled(w.stride)), d(spelled(w.padding)), d(spelled(w.dilation)), spec.groups]
+            args = [x, weight, bias, list(w.stride), list(w.padding), list(w.dilation), spec.groups]
             if spec.groups == 1 and w == Window(w.kernel, (1,) * nd, (0,) * nd, (1,) * nd) and d(st.booleans()):
                 args = args[:3] if bias is not None else args[:2]  # every default left to the schema
             return call(*args, variant=_label(spec, bias))
@@ -124,8 +124,8 @@ def conv_transpose_nd(nd: int) -> Generator:
             spec = d(conv_specs(nd, transposed=True, unbatched=True))
             x, weight, bias = _operands(d, ctx, spec)
             w = spec.window
-            return call(x, weight, bias, d(spelled(w.stride)), d(spelled(w.padding)),
-                        d(spelled(spec.output_padding)), spec.groups, d(spelled(w.dilation)),
+            return call(x, weight, bias, list(w.stride), list(w.padding),
+                        list(spec.output_padding), spec.groups, list(w.dilation),
                         variant=_label(spec, bias))
 
         return draw()
@@ -168,7 +168,8 @@ def convolution_backward(ctx: Ctx) -> st.SearchStrategy[Call]:
         out = torch.ops.aten.convolution.default(*args)
         grad = d(ctx.tensors(tuple(out.shape), operand=1))
         mask = d(st.sampled_from(OUTPUT_MASKS))
-        bias_sizes = [spec.out_channels] if bias is not None else None
+        # torch.export's meta kernel needs bias_sizes whenever the bias gradient is asked for
+        bias_sizes = [spec.out_channels] if bias is not None or mask[2] else None
         kind = ("transposed-" if spec.transposed else "") + f"{len(spec.sides)}d"
         variant = f"{kind}-mask{''.join('1' if m else '0' for m in mask)}"
         return call(grad, x, weight, bias_sizes, *args[3:], mask, variant=variant)

@@ -201,7 +201,8 @@ def native_layer_norm_backward(ctx: Ctx) -> st.SearchStrategy[Call]:
         weight = d(ctx.tensors(tuple(normalized), operand=1)) if d(st.booleans()) else None
         bias = d(ctx.tensors(tuple(normalized), operand=1)) if d(st.booleans()) else None
         _, mean, rstd = torch.ops.aten.native_layer_norm.default(x, normalized, weight, bias, 1e-5)
-        mask = d(st.sampled_from(OUTPUT_MASKS))
+        m = d(st.sampled_from(OUTPUT_MASKS))  # no gradient for a weight or bias that is absent
+        mask = [m[0], m[1] and weight is not None, m[2] and bias is not None]
         return call(d(ctx.tensors(shape, operand=1)), x, normalized, mean, rstd, weight, bias, mask,
                     variant=f"norm{len(normalized)}-mask{''.join('1' if m else '0' for m in mask)}")
 

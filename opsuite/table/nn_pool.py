@@ -54,12 +54,12 @@ def max_pool(nd: int, distinct: bool = False) -> Generator:
                 shape = _fit_distinct(shape, nd)
             x = d(distinct_tensors(ctx, st.just(shape)) if distinct else ctx.tensors(shape))
             ceil = d(st.booleans())
-            args = [x, d(spelled(window.kernel)), d(spelled(window.stride, allow_empty=True)),
-                    d(spelled(window.padding)), d(spelled(window.dilation)), ceil]
+            stride = d(spelled(window.stride, allow_empty=True))
+            args = [x, d(spelled(window.kernel)), stride, d(spelled(window.padding)), d(spelled(window.dilation)), ceil]
             if not ceil and max(window.dilation) == 1 and d(st.booleans()):
                 args = args[:4]
             label = _flags(ceil=ceil, padded=max(window.padding) > 0, dilated=max(window.dilation) > 1,
-                           unbatched=len(shape) == nd + 1)
+                           unbatched=len(shape) == nd + 1, kernelstride=stride == [])
             return call(*args, variant="-".join(label) or "plain")
 
         return draw()
@@ -103,8 +103,9 @@ def avg_pool(nd: int) -> Generator:
             window = d(windows(nd, max_kernel=3, max_dilation=1, pool=True))
             x = d(ctx.tensors(_pool_input(d, nd, window, unbatched=True)))
             args, label = _avg_args(d, nd, window, divisor=nd > 1)
-            if d(st.integers(0, 3)) == 0:
+            if max(window.padding) == 0 and d(st.integers(0, 3)) == 0:  # the input fits the unpadded window
                 args, label = args[:2], ["defaults"]
+            label += _flags(unbatched=x.dim() == nd + 1)
             return call(x, *args, variant="-".join(label) or "plain")
 
         return draw()
