@@ -45,7 +45,7 @@ def rnn(kind: str) -> Generator:
                      for _ in range(2 if kind == "lstm" else 1)]
             hx = state if kind == "lstm" else state[0]
             label = [f"l{layers}", "bi" if bidirectional else "uni", "bias" if biases else "nobias",
-                     "batchfirst" if batch_first else "seqfirst", "train" if train else "eval"]
+                     "batchfirst" if batch_first else "seqfirst", "train" if train else "eval", f"t{steps}"]
             return call(x, hx, params, biases, layers, 0.0, train, bidirectional, batch_first, variant="-".join(label))
 
         return draw()

@@ -147,7 +147,7 @@ def _shape_and_axis(dim: str, nonempty: str, max_rank: int, max_side: int, max_n
 def norm_out(dtype: str) -> tuple[torch.dtype, ...]:
     """dtype= choices linalg_vector_norm accepts: the input's own or a wider float."""
     return {"float16": (torch.float32, torch.float64), "bfloat16": (torch.float32,),
-            "float32": (torch.float64,)}.get(dtype, (torch.float64,))
+            "float32": (torch.float64,)}.get(dtype, ())  # float64 has no wider one
 
 
 ORD = st.sampled_from((2, 1, 0, math.inf, -math.inf, 3, 0.5, -1))
@@ -164,7 +164,8 @@ def vector_norm(ctx: Ctx) -> st.SearchStrategy[Call]:
         keepdim = d(st.booleans())
         if order == -math.inf or order < 0:  # undefined on an empty slice
             shape = tuple(max(s, 1) for s in shape)
-        kwargs = {"dtype": d(st.sampled_from(norm_out(ctx.dtype)))} if d(st.booleans()) else {}
+        wider = norm_out(ctx.dtype)
+        kwargs = {"dtype": d(st.sampled_from(wider))} if wider and d(st.booleans()) else {}
         label = [f"ord{order}", "dim" if dim is not None else "", "keepdim" if keepdim else "",
                  "dtype" if kwargs else ""]
         return call(d(ctx.tensors(shape)), order, dim, keepdim, variant="-".join(p for p in label if p), **kwargs)
@@ -195,7 +196,8 @@ def topk(sorted_: bool) -> Generator:
             k = d(_count(shape[dim] if shape else 1))
             largest = d(st.booleans())
             x = d(distinct_tensors(ctx, st.just(tuple(shape))))
-            return call(x, k, dim, largest, sorted_, variant="largest" if largest else "smallest")
+            label = ("largest" if largest else "smallest") + ("-k0" if k == 0 else "")
+            return call(x, k, dim, largest, sorted_, variant=label)
 
         return draw()
 
@@ -258,8 +260,10 @@ ROWS = [
     OpRow("aten.any.default", reduce(domain="mostly_zero"), dtypes_for("any")),
     OpRow("aten.any.dim", reduce("int", "positional", domain="mostly_zero"), dtypes_for("any")),
     OpRow("aten.any.dims", reduce("optional_list", "positional", domain="mostly_zero"), dtypes_for("any")),
+    # Default tolerances for std: TVM's half std matches eager closely, and a wider tolerance
+    # would hide the few-percent error of an ignored correction.
     OpRow("aten.std.correction", reduce("optional_list", "keyword", min_side=2, correction=CORRECTION),
-          dtypes_for("std"), tolerances=_HALF_TOLERANCES, decompose=False),
+          dtypes_for("std"), decompose=False),
     OpRow("aten.var.correction", reduce("optional_list", "keyword", min_side=2, correction=CORRECTION),
           dtypes_for("var"), tolerances=_HALF_TOLERANCES),
     OpRow("aten.var.dim", reduce("optional_list", "positional", min_side=2, between={"unbiased": st.booleans()}),
@@ -276,6 +280,9 @@ ROWS = [
     OpRow("aten.topk.default", topk(sorted_=True), dtypes_for("topk")),
     OpRow("aten.topk.default", topk(sorted_=False), dtypes_for("topk"), check=topk_unsorted, label="unsorted"),
     OpRow("aten.median.default", reduce(nonempty="all"), dtypes_for("median")),
-    OpRow("aten.median.dim", reduce("int", "positional", domain="distinct", nonempty="dim", max_side=3), dtypes_for("median")),
+    # No edge tier for median.dim: over slices of 1-3 distinct values, whether TVM's NaN-blind
+    # median differs depends on where the one NaN lands; median.default's edge tier shows that bug.
+    OpRow("aten.median.dim", reduce("int", "positional", domain="distinct", nonempty="dim", max_side=3),
+          dtypes_for("median"), edge=False),
 ]
 NO_CASE: dict[str, str] = {}
