@@ -150,7 +150,7 @@ def cross_entropy(ctx: Ctx) -> st.SearchStrategy[Call]:
         weight = d(ctx.tensors((classes,), "positive", operand=1)) if d(st.booleans()) else None
         reduction, smoothing = d(st.sampled_from((1, 0, 2))), d(st.sampled_from((0.0, 0.1)))
         label = [kind, form, ["none", "mean", "sum"][reduction], "weighted" if weight is not None else "",
-                 "smooth" if smoothing else ""]
+                 "smooth" if smoothing else "", "ignore1" if ignore == 1 else ""]
         return call(logits, target, weight, reduction, ignore, smoothing, variant="-".join(p for p in label if p))
 
     return draw()

@@ -93,6 +93,8 @@ def _label(spec: ConvSpec, bias) -> str:
     parts += ["padded"] if max(w.padding) > 0 else []
     parts += ["dilated"] if max(w.dilation) > 1 else []
     parts += ["outpad"] if max(spec.output_padding) > 0 else []
+    # torch allows output_padding below max(stride, dilation); at or above the stride is the rarer half
+    parts += ["outpadbystride"] if any(o >= s for o, s in zip(spec.output_padding, w.stride, strict=True)) else []
     parts += ["unbatched"] if spec.batch is None else []
     return "-".join(parts)
 
