@@ -180,7 +180,8 @@ def layer_norm(ctx: Ctx) -> st.SearchStrategy[Call]:
         label = f"norm{len(normalized)}-{_affine_label(weight, bias)}"
         if weight is None and bias is None and d(st.booleans()):
             return call(x, normalized, variant=label + "-defaults")
-        return call(x, normalized, weight, bias, d(EPS), True, variant=label)
+        eps = d(EPS)  # torch.export drops trailing arguments equal to their defaults
+        return call(x, normalized, weight, bias, eps, True, variant=label + ("-eps" if eps != 1e-5 else ""))
 
     return draw()
 

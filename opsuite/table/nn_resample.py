@@ -110,7 +110,11 @@ def upsample(align: bool) -> Generator:
                      d(st.integers(smallest, 5)), d(st.integers(smallest, 5)))
             x = d(ctx.tensors(shape))
             corners = [d(st.booleans())] if align else []
-            label = ["size" if size else "scale", "corners" if corners and corners[0] else ""]
+            out = size or [int(s * f) for s, f in zip(shape[2:], scales, strict=True)]
+            label = ["size" if size else "scale", "corners" if corners and corners[0] else "",
+                     # whole-number upscales, where every coordinate convention picks the same pixels
+                     "intscale" if all(o % s == 0 for o, s in zip(out, shape[2:], strict=True)) else "",
+                     "out1" if 1 in out else ""]
             return call(x, size, *corners, scales, variant="-".join(p for p in label if p))
 
         return draw()
@@ -128,8 +132,10 @@ def upsample_aa(ctx: Ctx) -> st.SearchStrategy[Call]:
         size = [d(st.integers(1, h + 2)), d(st.integers(1, w + 2))]
         corners = d(st.booleans())
         scales = [size[0] / h, size[1] / w] if d(st.booleans()) else [None, None]
+        # the same size, or halving, where antialiased and plain bilinear weights coincide
+        exact = all(o in (s, s / 2) for o, s in zip(size, (h, w), strict=True))
         label = ["down" if size[0] * size[1] < h * w else "up", "corners" if corners else "",
-                 "scales" if scales[0] else ""]
+                 "scales" if scales[0] else "", "exact" if exact else ""]
         return call(x, size, corners, *scales, variant="-".join(p for p in label if p))
 
     return draw()
