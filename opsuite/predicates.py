@@ -7,8 +7,6 @@ with `&` (`"kwarg:alpha & !empty"`: a value bug that an empty output cannot show
     tier:edge       the case is in the edge-value tier (NaN, inf, extremes)
     empty           some tensor input has a zero-size dimension
     scalar          some tensor input is 0-dimensional
-    noncompact      some tensor input reaches TVM with strides other than the compact row-major
-                    ones at a dim of size > 1 (PyTorch's strides of an empty tensor: (3, 0) has (1, 1))
     decomposed      the case runs run_decompositions before import (rows with `decompose=False`
                     reach the op's own converter; their `decomposed` twins do not)
     nan             some tensor input holds a NaN
@@ -63,17 +61,6 @@ def scalar(case: Case) -> bool:
     return any(t.dim() == 0 for t in _tensors(case))
 
 
-def noncompact(case: Case) -> bool:
-    for t in _tensors(case):
-        handed = t.detach().contiguous().clone()  # what the engine passes to TVM (Session.to_device)
-        compact = 1
-        for size, stride in reversed(list(zip(handed.shape, handed.stride(), strict=True))):
-            if size != 1 and stride != compact:
-                return True
-            compact *= size
-    return False
-
-
 def decomposed(case: Case) -> bool:
     return case.decompose
 
@@ -100,7 +87,7 @@ def scalar_outside(case: Case) -> bool:
 
 
 _PARAMETRISED = {"kwarg": kwarg, "variant": variant, "tier": tier}
-_PLAIN = {"empty": empty, "scalar": scalar, "noncompact": noncompact, "decomposed": decomposed, "nan": nan,
+_PLAIN = {"empty": empty, "scalar": scalar, "decomposed": decomposed, "nan": nan,
           "inf": inf, "scalar_outside": scalar_outside}
 
 

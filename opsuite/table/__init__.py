@@ -12,8 +12,8 @@ import importlib
 
 from opsuite.rows import OpRow
 
-MODULES = ("pointwise", "activations", "comparison", "reductions", "nn", "linalg", "shape", "indexing",
-           "creation", "random")
+MODULES = ("pointwise", "activations", "comparison", "reductions", "nn", "nn_conv", "nn_pool", "nn_norm",
+           "nn_resample", "nn_rnn", "linalg", "shape", "indexing", "creation", "random")
 
 
 def _modules():

@@ -1,0 +1,37 @@
+"""Named predicates that scope expectations: parsing, negation, and what they see in a case."""
+
+import pickle
+
+import pytest
+import torch
+
+from harness.case import Case, Program
+from harness.programs import op_program
+from opsuite import predicates
+
+
+def _case(*tensors, kwargs=None, variant="") -> Case:
+    return Case("aten.add.Tensor[float32-0]", "op", "aten.add.Tensor",
+                Program(op_program, {"op": "aten.add.Tensor", "args": list(tensors), "kwargs": kwargs or {}}),
+                "float32", meta={"variant": variant})
+
+
+def test_nan_sees_a_nan_in_any_floating_input():
+    assert predicates.parse("nan")(_case(torch.ones(2), torch.tensor([1.0, float("nan")])))
+    assert not predicates.parse("nan")(_case(torch.tensor([float("inf")]), torch.ones(2, dtype=torch.int64)))
+
+
+def test_bang_negates_any_predicate_and_pickles():
+    has_dtype = _case(torch.ones(2), kwargs={"dtype": torch.float64})
+    plain = _case(torch.ones(2))
+    without = predicates.parse("!kwarg:dtype")
+    assert not without(has_dtype) and without(plain)
+    assert predicates.parse("!!kwarg:dtype")(has_dtype)
+    assert pickle.loads(pickle.dumps(without))(plain)
+
+
+def test_unknown_predicates_are_rejected():
+    with pytest.raises(ValueError, match="unknown predicate"):
+        predicates.parse("!")
+    with pytest.raises(ValueError, match="unknown predicate"):
+        predicates.parse("!bogus")
