@@ -76,6 +76,8 @@ def tvm_outputs(value) -> list:
     """TVM VM results (tensors, nested arrays, shapes, scalars) as a flat list of torch values."""
     import tvm_ffi
 
+    if value is None:  # dropped as eager's None outputs are (absent gradients); a count mismatch still shows
+        return []
     if isinstance(value, tvm_ffi.Tensor):
         return [torch.from_dlpack(value).cpu().clone()]
     if isinstance(value, tvm_ffi.Shape):

@@ -108,3 +108,14 @@ def test_degenerate_references_are_flagged(tensors, kind):
 def test_structure_only_comparison_ignores_values():
     assert compare_structure([torch.randn(3)], [torch.randn(3)]) is None
     assert "dtype" in compare_structure([torch.randn(3)], [torch.randn(3).double()])
+
+
+def test_none_outputs_are_dropped_on_both_sides_and_a_missing_output_still_counts():
+    import numpy as np
+    import tvm
+
+    from harness.stages import flatten_outputs, tvm_outputs
+
+    t = tvm.runtime.tensor(np.ones(2, dtype="float32"))
+    assert len(tvm_outputs([t, None, t])) == len(flatten_outputs((torch.ones(2), None, torch.ones(2)))) == 2
+    assert len(tvm_outputs([t, None])) != len(flatten_outputs((torch.ones(2), torch.ones(2))))
