@@ -23,6 +23,7 @@ Field by field (scripts outside the repo read these; do not rename):
     seconds          per stage, plus "total"
     peak_rss_mb      per stage, the worker's resident-memory high-water mark
     seed, repro, input_shapes, input_dtypes
+    repro_error      when writing the repro script failed: why (the record and the run go on)
     dynamic_case     for dynamic programs: the id of the compiled program all its sizes share
     dynamic_status   for dynamic programs: the program's verdict, the worst status of its sizes
                      (probes are findings, not verdicts: they do not count)

@@ -111,7 +111,10 @@ def finish(case: Case, records: list[dict], target: str, out: Path, tvm_target: 
     for record in records:
         expect.apply(case, target, record)
         if repro.wants_repro(record):
-            record["repro"] = repro.write(case, record, out, tvm_target, convert_map)
+            try:
+                record["repro"] = repro.write(case, record, out, tvm_target, convert_map)
+            except Exception as err:  # noqa: BLE001 - a case's unpicklable argument must not end the run
+                record["repro_error"] = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
     if case.dynamic is not None:
         set_dynamic_status(records)
 

@@ -125,3 +125,19 @@ def test_unknown_status_is_rejected(tmp_path):
                                 "target": "llvm", "dtype": "float32"}) + "\n")
     with pytest.raises(ResultsError, match="unknown status"):
         read_results(path)
+
+
+def test_a_repro_that_cannot_be_written_is_noted_and_the_run_goes_on(tmp_path, monkeypatch):
+    from harness import repro, runner
+    from harness.records import new_record
+    from tests.helpers import sin_case
+
+    def unpicklable(*_args, **_kwargs):
+        raise TypeError("cannot pickle 'torch.memory_format' object")
+
+    monkeypatch.setattr(repro, "write", unpicklable)
+    case = sin_case()
+    record = {**new_record(case, "llvm", {}), "status": "mismatch", "stage": "compare", "error": "wrong"}
+    runner.finish(case, [record], "llvm", tmp_path, {"kind": "llvm"}, None)
+    assert record["repro_error"] == "TypeError: cannot pickle 'torch.memory_format' object"
+    assert record["repro"] is None and record["status"] == "mismatch"
