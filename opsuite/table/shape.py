@@ -10,6 +10,8 @@ decomposed row (the path users hit) beside its `nodecomp` row.
 
 from __future__ import annotations
 
+import math
+
 import torch
 from hypothesis import strategies as st
 
@@ -153,16 +155,19 @@ def split_calls(ctx: Ctx, form: str) -> st.SearchStrategy[Call]:
             label = "uneven" if arg and side % arg else None
         elif form == "sizes":
             arg = d(A.split_sizes(side))
-            label = "zero-part" if 0 in arg else None
+            # A zero part before the last repeats a cut position; a last one only ends at the side.
+            label = "inner-zero-part" if 0 in arg[:-1] else "zero-part" if 0 in arg else None
         else:
             arg = d(st.integers(1, 6))
             label = "uneven" if side % arg else None
-        return call(x, arg, dim, variant=A.variant(label))
+        return call(x, arg, dim, variant=A.variant(label, "along-empty" if not side else None))
     return draw()
 
 
 def unbind_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
-    return _any(ctx, RANKED).flatmap(lambda x: S.dims(x.dim()).map(lambda d: call(x, d)))
+    """Any dim; unbinding a zero-size dim gives no outputs at all."""
+    return _any(ctx, RANKED).flatmap(lambda x: S.dims(x.dim()).map(
+        lambda d: call(x, d, variant=A.variant("along-empty" if not x.shape[d] else None))))
 
 
 def flip_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
@@ -179,10 +184,10 @@ def roll_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
     def draw(d):
         x = d(_any(ctx, RANKED))
         if d(st.integers(0, 3)) == 0:
-            return call(x, [d(st.integers(-7, 7))], variant="flat")
+            return call(x, [d(st.integers(-7, 7))], variant=A.variant("flat", "along-empty" if not x.numel() else None))
         dims = d(S.dim_lists(x.dim()))
         shifts = [d(st.integers(-7, 7)) for _ in dims]
-        return call(x, shifts, dims)
+        return call(x, shifts, dims, variant=A.variant("along-empty" if any(not x.shape[i] for i in dims) else None))
     return draw()
 
 
@@ -270,19 +275,27 @@ def _strided_view(draw) -> tuple[list[int], list[int], int | None, int]:
 
 
 def as_strided_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
-    """A view into a contiguous tensor's storage: overlapping and zero strides, an offset.
+    """A view into a contiguous tensor's storage: overlapping and zero strides, an offset; or
+    the whole storage in row-major order (`whole`).
 
     The input is contiguous on purpose: as_strided reads the storage, and TVM receives a
     contiguous copy, so any other layout would compare different memory.
     """
     @st.composite
     def draw(d):
+        if d(st.integers(0, 3)) == 0:  # the whole storage in row-major order: a reshape
+            x = d(ctx.tensors(A.shapes(1, 3).filter(lambda s: all(s)), layouts=("contiguous",)))
+            size = d(A.reshape_targets(x.shape, max_rank=3, infer=False))
+            return call(x, size, list(torch.empty(size).stride()), variant="whole")
         size, stride, offset, reach = d(_strided_view())
         rows = d(st.integers(1, 3))
         shape = (rows, max(1, -(-reach // rows)) + d(st.integers(0, 2)))
         x = d(ctx.tensors(shape, layouts=("contiguous",)))
         overlap = any(s == 0 for s in stride) or len(set(stride)) < len(stride)
         args = (x, size, stride) if offset is None else (x, size, stride, offset)
+        compact = all(n == 1 or s == c for n, s, c in zip(size, stride, torch.empty(size).stride(), strict=True))
+        if compact and not offset and math.prod(size) == x.numel():
+            return call(*args, variant="whole")
         return call(*args, variant=A.variant("overlap" if overlap else None, "offset" if offset else None))
     return draw()
 
@@ -351,11 +364,11 @@ def convert_calls(ctx: Ctx, form: str) -> st.SearchStrategy[Call]:
         target = d(A.dtype_args(targets))
         narrowing = source_float and not (target.is_floating_point or target == torch.bool)
         x = d(ctx.tensors(A.shapes(0, 4), "positive" if narrowing else "real"))
-        label = "to-" + str(target).removeprefix("torch.")
+        label = "to-" + str(target).removeprefix("torch.") + ("-same" if target == getattr(torch, ctx.dtype) else "")
         fmt = d(A.memory_formats(x.dim()))
         extra = {} if fmt is None else {"memory_format": fmt}
         if form == "type_as":
-            return call(x, d(S.tensors(label[3:], d(A.shapes(0, 2)))), variant=label)
+            return call(x, d(S.tensors(str(target).removeprefix("torch."), d(A.shapes(0, 2)))), variant=label)
         if form == "to.dtype":
             return call(x, target, False, d(st.booleans()), variant=label, **extra)
         place = d(st.sampled_from(({}, {"layout": torch.strided}, {"device": torch.device("cpu")})))
@@ -368,6 +381,8 @@ def convert_calls(ctx: Ctx, form: str) -> st.SearchStrategy[Call]:
 
 
 ALL = dtypes_for("reshape")
+# Undecomposed twins of decomposed rows: one float, one int and bool are enough for the converter.
+TWIN = ("float32", "int64", "bool")
 COPY_MIXED = ("int32+float32", "float16+float64", "bool+float32", "uint8+int64")
 ROWS = [
     OpRow("aten.view.default", lambda ctx: reshape_calls(ctx, contiguous=True), dtypes_for("view")),
@@ -389,15 +404,15 @@ ROWS = [
     OpRow("aten.cat.default", cat_calls, dtypes_for("cat") + ("float16+float32", "int8+uint8", "bool+int32")),
     OpRow("aten.concat.default", cat_calls, dtypes_for("cat"), decompose=False),
     OpRow("aten.stack.default", stack_calls, dtypes_for("stack")),
-    OpRow("aten.stack.default", stack_calls, dtypes_for("stack"), decompose=False, label="nodecomp"),
+    OpRow("aten.stack.default", stack_calls, TWIN, decompose=False, label="nodecomp"),
     OpRow("aten.split.Tensor", lambda ctx: split_calls(ctx, "split"), dtypes_for("split"), decompose=False),
     OpRow("aten.split_with_sizes.default", lambda ctx: split_calls(ctx, "sizes"), dtypes_for("split_with_sizes")),
     OpRow("aten.chunk.default", lambda ctx: split_calls(ctx, "chunk"), dtypes_for("chunk"), decompose=False),
     OpRow("aten.unbind.int", unbind_calls, dtypes_for("unbind")),
-    OpRow("aten.unbind.int", unbind_calls, dtypes_for("unbind"), decompose=False, label="nodecomp"),
+    OpRow("aten.unbind.int", unbind_calls, TWIN, decompose=False, label="nodecomp"),
     OpRow("aten.flip.default", flip_calls, dtypes_for("flip")),
     OpRow("aten.roll.default", roll_calls, dtypes_for("roll")),
-    OpRow("aten.roll.default", roll_calls, dtypes_for("roll"), decompose=False, label="nodecomp"),
+    OpRow("aten.roll.default", roll_calls, TWIN, decompose=False, label="nodecomp"),
     OpRow("aten.tile.default", tile_calls, dtypes_for("tile"), decompose=False),
     OpRow("aten.repeat.default", repeat_calls, dtypes_for("repeat")),
     OpRow("aten.narrow.default", narrow_calls, dtypes_for("narrow"), decompose=False),
@@ -405,14 +420,14 @@ ROWS = [
     OpRow("aten.slice.Tensor", slice_calls, dtypes_for("slice")),
     OpRow("aten.diagonal.default", diagonal_calls, dtypes_for("diagonal")),
     OpRow("aten.tril.default", triangle_calls, dtypes_for("tril")),
-    OpRow("aten.tril.default", triangle_calls, dtypes_for("tril"), decompose=False, label="nodecomp"),
+    OpRow("aten.tril.default", triangle_calls, TWIN, decompose=False, label="nodecomp"),
     OpRow("aten.triu.default", triangle_calls, dtypes_for("triu")),
-    OpRow("aten.triu.default", triangle_calls, dtypes_for("triu"), decompose=False, label="nodecomp"),
+    OpRow("aten.triu.default", triangle_calls, TWIN, decompose=False, label="nodecomp"),
     OpRow("aten.as_strided.default", as_strided_calls, dtypes_for("as_strided")),
     # meshgrid decomposes to view + expand; its converter is reached only undecomposed.
     OpRow("aten.meshgrid.default", lambda ctx: meshgrid_calls(ctx, False), dtypes_for("meshgrid"), decompose=False),
     OpRow("aten.meshgrid.indexing", lambda ctx: meshgrid_calls(ctx, True), dtypes_for("meshgrid")),
-    OpRow("aten.meshgrid.indexing", lambda ctx: meshgrid_calls(ctx, True), dtypes_for("meshgrid"),
+    OpRow("aten.meshgrid.indexing", lambda ctx: meshgrid_calls(ctx, True), TWIN,
             decompose=False, label="nodecomp"),
     OpRow("aten.clone.default", clone_calls, dtypes_for("clone")),
     OpRow("aten.contiguous.default", lambda ctx: clone_calls(ctx, contiguous_formats), dtypes_for("contiguous"),
