@@ -79,7 +79,7 @@ def _advanced(draw, x: torch.Tensor, unique: bool) -> tuple[list, str]:
         index_shapes = draw(S.broadcast_shapes(1, 2, max_side=3)) if count > 1 else ((draw(S.shapes(0, 2, 1, 4))),)
         tensors = [draw(index_tensors(index_shapes[i % len(index_shapes)], side, negative=True))
                    for i, side in enumerate(sides)]
-        label = "broadcast" if count > 1 else "default"
+        label = A.variant("broadcast" if count > 1 else None, "neg" if any((t < 0).any() for t in tensors) else None)
     return [None] * skip + tensors, A.variant(label, "skip" if skip else None)
 
 
@@ -192,7 +192,7 @@ def scatter_reduce_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
 def take_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
     """take(x, index): flat indices of any shape, negative ones counting from the end."""
     return ctx.tensors(DATA).flatmap(lambda x: index_tensors(S.shapes(0, 3, 0, 4), x.numel(), negative=True).map(
-        lambda index: call(x, index)))
+        lambda index: call(x, index, variant=A.variant("neg" if (index < 0).any() else None))))
 
 
 # ---------------------------------------------------------------- masks

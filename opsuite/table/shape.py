@@ -126,10 +126,12 @@ def cat_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
             side = list(shape)
             side[dim] = d(st.integers(0, 4))
             tensors.append(d(ctx.tensors(tuple(side), operand=i)))
-        legacy = d(st.integers(0, 4)) == 0
+        # A 1-D empty tensor beside tensors of another rank: legacy, only torch's cat allows it.
+        legacy = d(st.integers(0, 4)) == 0 and len(shape) > 1
         if legacy:
             tensors.insert(d(st.integers(0, len(tensors))), d(ctx.tensors((0,), operand=1)))
-        return call(tensors, dim, variant=A.variant("legacy-1d" if legacy else None))
+        mixed = len({t.dtype for t in tensors}) > 1
+        return call(tensors, dim, variant=A.variant("legacy-1d" if legacy else None, "mixed" if mixed else None))
     return draw()
 
 
@@ -216,7 +218,9 @@ def narrow_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
         side = x.shape[dim]
         start = d(st.integers(-side, side))
         length = d(st.integers(0, side - (start + side if start < 0 else start)))
-        return call(x, dim, start, length, variant=A.variant("neg-start" if start < 0 else None))
+        begin = start + side if start < 0 else start
+        return call(x, dim, start, length, variant=A.variant("neg-start" if start < 0 else None,
+                                                             "from-start" if begin == 0 else None))
     return draw()
 
 
@@ -306,10 +310,11 @@ def meshgrid_calls(ctx: Ctx, indexing: bool) -> st.SearchStrategy[Call]:
     def draw(d):
         shapes = d(st.lists(st.sampled_from([(), (0,), (1,), (2,), (3,), (4,)]), min_size=1, max_size=4))
         tensors = [d(ctx.tensors(s, operand=i)) for i, s in enumerate(shapes)]
+        single = "single-0d" if shapes == [()] else None
         if indexing:
             how = d(st.sampled_from(("ij", "xy")))
-            return call(tensors, indexing=how, variant=how)
-        return call(tensors)
+            return call(tensors, indexing=how, variant=A.variant(how, single))
+        return call(tensors, variant=A.variant(single))
     return draw()
 
 
