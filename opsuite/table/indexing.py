@@ -65,7 +65,7 @@ def _advanced(draw, x: torch.Tensor, unique: bool) -> tuple[list, str]:
     if draw(st.integers(0, 4)) == 0:
         lead = draw(st.integers(1, rank))
         mask = draw(S.tensors("bool", tuple(x.shape[:lead]), layouts=("contiguous",)))
-        return [mask], "mask"
+        return [mask], A.variant("mask", "partial" if lead < rank else None)
     skip = draw(st.integers(0, rank - 1))
     count = draw(st.integers(1, rank - skip))
     sides = x.shape[skip:skip + count]
@@ -80,7 +80,10 @@ def _advanced(draw, x: torch.Tensor, unique: bool) -> tuple[list, str]:
         tensors = [draw(index_tensors(index_shapes[i % len(index_shapes)], side, negative=True))
                    for i, side in enumerate(sides)]
         label = A.variant("broadcast" if count > 1 else None, "neg" if any((t < 0).any() for t in tensors) else None)
-    return [None] * skip + tensors, A.variant(label, "skip" if skip else None)
+    partial = skip + count < rank  # trailing dims taken whole
+    zero_d = any(t.dim() == 0 for t in tensors)
+    return [None] * skip + tensors, A.variant(label, "skip" if skip else None, "partial" if partial else None,
+                                              "scalar-index" if zero_d else None)
 
 
 def index_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
@@ -159,7 +162,8 @@ def scatter_calls(ctx: Ctx, value: bool) -> st.SearchStrategy[Call]:
         x, dim, index, src_shape = d(_scatter_operands(ctx, distinct=True))
         if value:
             return call(x, dim, index, d(ctx.scalars(0 if ctx.dtype == "uint8" else -3, 3, operand=1)))
-        return call(x, dim, index, d(ctx.tensors(src_shape, operand=1)))
+        label = "larger-src" if src_shape != tuple(index.shape) else None
+        return call(x, dim, index, d(ctx.tensors(src_shape, operand=1)), variant=A.variant(label))
     return draw()
 
 
@@ -192,7 +196,9 @@ def scatter_reduce_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
 def take_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
     """take(x, index): flat indices of any shape, negative ones counting from the end."""
     return ctx.tensors(DATA).flatmap(lambda x: index_tensors(S.shapes(0, 3, 0, 4), x.numel(), negative=True).map(
-        lambda index: call(x, index, variant=A.variant("neg" if (index < 0).any() else None))))
+        lambda index: call(x, index, variant=A.variant("neg" if (index < 0).any() else None,
+                                                       "scalar-index" if not index.dim() else None,
+                                                       "nd" if x.dim() > 1 else None))))
 
 
 # ---------------------------------------------------------------- masks
