@@ -8,6 +8,8 @@ shape logic.
 
 from __future__ import annotations
 
+import math
+
 import torch
 from hypothesis import strategies as st
 
@@ -21,12 +23,18 @@ LARGE = st.sampled_from(([64, 64], [3, 40, 50], [5000]))
 SAMPLE_SIZES = st.one_of(LARGE, A.shapes(0, 4).map(list))
 
 
+def sample_label(shape) -> str | None:
+    """"large" for a sample whose moments are checked, "empty", "0d", or None."""
+    n = math.prod(shape)
+    return "large" if n >= P.MIN_SAMPLE else "empty" if not n else "0d" if not len(shape) else None
+
+
 def sized_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
     """rand/randn(size, dtype=): the default float32 also without dtype=."""
     def build(size, spelled):
         if spelled or ctx.dtype != "float32":
-            return call(size, dtype=getattr(torch, ctx.dtype))
-        return call(size, variant="inferred")
+            return call(size, dtype=getattr(torch, ctx.dtype), variant=A.variant(sample_label(size)))
+        return call(size, variant=A.variant("inferred", sample_label(size)))
     return st.builds(build, SAMPLE_SIZES, st.booleans())
 
 
@@ -37,8 +45,9 @@ def like_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
         x = d(ctx.tensors(SAMPLE_SIZES.map(tuple)))
         if d(st.booleans()):
             target = d(A.dtype_args(FLOATS))
-            return call(x, dtype=target, variant="to-" + str(target).removeprefix("torch."))
-        return call(x)
+            return call(x, dtype=target, variant=A.variant("to-" + str(target).removeprefix("torch."),
+                                                           sample_label(x.shape)))
+        return call(x, variant=A.variant(sample_label(x.shape)))
     return draw()
 
 
@@ -51,14 +60,16 @@ def randperm_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
 
 def bernoulli_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
     """bernoulli(self, p): p 0 and 1 (every value known) and in between; self's values unused."""
-    return st.builds(lambda x, p: call(x, p, variant="certain" if p in (0.0, 1.0) else "default"),
+    return st.builds(lambda x, p: call(x, p, variant=A.variant("certain" if p in (0.0, 1.0) else None,
+                                                             sample_label(x.shape))),
                      ctx.tensors(SAMPLE_SIZES.map(tuple), "prob"), st.sampled_from((0.0, 1.0, 0.5, 0.2, 0.9)))
 
 
 def exponential_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
     """exponential(self, lambd): the default rate and others; self's values unused."""
     def build(x, rate):
-        return call(x) if rate is None else call(x, rate, variant="lambd")
+        label = sample_label(x.shape)
+        return call(x, variant=A.variant(label)) if rate is None else call(x, rate, variant=A.variant("lambd", label))
     return st.builds(build, ctx.tensors(SAMPLE_SIZES.map(tuple), "positive"), st.sampled_from((None, 0.5, 4.0)))
 
 
