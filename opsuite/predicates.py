@@ -7,8 +7,6 @@ with `&` (`"kwarg:alpha & !empty"`: a value bug that an empty output cannot show
     tier:edge       the case is in the edge-value tier (NaN, inf, extremes)
     empty           some tensor input has a zero-size dimension
     scalar          some tensor input is 0-dimensional
-    noncompact      some tensor input reaches TVM with strides other than the compact row-major
-                    ones at a dim of size > 1 (PyTorch's strides of an empty tensor: (3, 0) has (1, 1))
 """
 
 from __future__ import annotations
@@ -57,19 +55,8 @@ def scalar(case: Case) -> bool:
     return any(t.dim() == 0 for t in _tensors(case))
 
 
-def noncompact(case: Case) -> bool:
-    for t in _tensors(case):
-        handed = t.detach().contiguous().clone()  # what the engine passes to TVM (Session.to_device)
-        compact = 1
-        for size, stride in reversed(list(zip(handed.shape, handed.stride(), strict=True))):
-            if size != 1 and stride != compact:
-                return True
-            compact *= size
-    return False
-
-
 _PARAMETRISED = {"kwarg": kwarg, "variant": variant, "tier": tier}
-_PLAIN = {"empty": empty, "scalar": scalar, "noncompact": noncompact}
+_PLAIN = {"empty": empty, "scalar": scalar}
 
 
 def _all(predicates: tuple, case: Case) -> bool:

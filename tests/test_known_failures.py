@@ -1,4 +1,4 @@
-"""Known failures as data: list-valued ops, the noncompact predicate, and the files themselves."""
+"""Known failures as data: list-valued ops, predicates, and the files themselves."""
 
 import pytest
 import torch
@@ -7,7 +7,6 @@ from harness.case import Case, Program
 from harness.programs import op_program
 from opsuite import expectations, predicates
 from opsuite.table import rows
-from opsuite.values import make_tensor
 
 
 def _case(op: str, *tensors: torch.Tensor) -> Case:
@@ -28,25 +27,13 @@ def test_an_op_that_is_neither_a_string_nor_a_list_of_strings_is_rejected(tmp_pa
         expectations.load_file(path)
 
 
-@pytest.mark.parametrize(("shape", "layout", "expected"), [
-    ((3, 0), "contiguous", True),  # PyTorch gives strides (1, 1); compact is (0, 1)
-    ((2, 0, 3), "contiguous", True),
-    ((0, 3), "contiguous", False),
-    ((1, 0), "contiguous", False),  # a side of 1 is not checked
-    ((0, 3), "sliced", True),  # an empty view keeps the slice's stride
-    ((3, 3), "transposed", False),  # the engine makes a non-empty tensor contiguous
-])
-def test_noncompact_names_inputs_that_reach_tvm_with_other_strides(shape, layout, expected):
-    case = _case("aten.sin.default", make_tensor(shape, "float32", layout=layout))
-    assert predicates.parse("noncompact")(case) is expected
-
-
 def test_predicates_negate_and_join():
     empty = _case("aten.sin.default", torch.zeros(3, 0))
     full = _case("aten.sin.default", torch.zeros(3, 2))
     assert predicates.parse("!empty")(full) and not predicates.parse("!empty")(empty)
-    assert predicates.parse("empty & noncompact")(empty)
-    assert not predicates.parse("empty & !noncompact")(empty)
+    scalar_empty = _case("aten.add.Tensor", torch.zeros(3, 0), torch.tensor(1.0))
+    assert predicates.parse("empty & scalar")(scalar_empty) and not predicates.parse("empty & scalar")(empty)
+    assert predicates.parse("empty & !scalar")(empty) and not predicates.parse("empty & !scalar")(scalar_empty)
     with pytest.raises(ValueError):
         predicates.parse("empty & bogus")
 
