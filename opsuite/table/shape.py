@@ -154,7 +154,7 @@ def split_calls(ctx: Ctx, form: str) -> st.SearchStrategy[Call]:
         side = x.shape[dim]
         if form == "split":
             arg = d(st.integers(1 if side else 0, side + 2))
-            label = "uneven" if arg and side % arg else None
+            label = "uneven" if arg and side % arg else "size-0" if not arg else None
         elif form == "sizes":
             arg = d(A.split_sizes(side))
             # A zero part before the last repeats a cut position; a last one only ends at the side.
