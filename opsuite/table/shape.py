@@ -375,7 +375,10 @@ def convert_calls(ctx: Ctx, form: str) -> st.SearchStrategy[Call]:
         if form == "type_as":
             return call(x, d(S.tensors(str(target).removeprefix("torch."), d(A.shapes(0, 2)))), variant=label)
         if form == "to.dtype":
-            return call(x, target, False, d(st.booleans()), variant=label, **extra)
+            copy = d(st.booleans())
+            # With copy=False and no memory_format, export drops the defaults: to(x, dtype) alone.
+            return call(x, target, False, copy, variant=A.variant(label, "bare" if not copy and not extra else None),
+                        **extra)
         place = d(st.sampled_from(({}, {"layout": torch.strided}, {"device": torch.device("cpu")})))
         if form == "to.dtype_layout":
             return call(x, dtype=target, copy=d(st.booleans()), variant=label, **place, **extra)
