@@ -314,7 +314,7 @@ def slice_scatter_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
         src = d(ctx.tensors(tuple(torch.ops.aten.slice.Tensor(x, dim, start, end, step).shape), operand=1))
         side = x.shape[dim]
         outside = any(b is not None and not -side <= b <= side for b in (start, end))
-        label = A.variant("step" if step > 1 else None, "none-bound" if None in (start, end) else None,
+        label = A.variant("step" if step > 1 else None, "one-none" if (start is None) != (end is None) else None,
                           "out-of-range" if outside else None, "empty-src" if not src.numel() else None)
         return call(x, src, dim, start, end, step, variant=label)
     return draw()
