@@ -199,7 +199,7 @@ def take_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
     return ctx.tensors(DATA).flatmap(lambda x: index_tensors(S.shapes(0, 3, 0, 4), x.numel(), negative=True).map(
         lambda index: call(x, index, variant=A.variant("neg" if (index < 0).any() else None,
                                                        "scalar-index" if not index.dim() else None,
-                                                       "nd" if x.dim() > 1 else None))))
+                                                       "multi-dim" if x.dim() > 1 else None))))
 
 
 # ---------------------------------------------------------------- masks
