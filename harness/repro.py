@@ -9,8 +9,10 @@ same stages and prints `status: WORD` last, exiting 0 only on pass.
 from __future__ import annotations
 
 import base64
+import importlib
 import inspect
 import io
+import pickle
 import re
 import sys
 from pathlib import Path
@@ -36,9 +38,31 @@ def _module_source(func) -> tuple[str, str]:
     return module.__name__, _FUTURE.sub("", inspect.getsource(module))
 
 
+class _Torch:
+    """Pickles as `import torch`, so the repro's unpickler can look attributes up on it."""
+
+    def __reduce__(self):
+        return importlib.import_module, ("torch",)
+
+
+class _Pickler(pickle.Pickler):
+    """torch.memory_format cannot be pickled ("cannot pickle 'module' object"): spell each as
+    getattr(torch, name), which the repro's torch.load(weights_only=False) rebuilds."""
+
+    def reducer_override(self, obj):
+        if isinstance(obj, torch.memory_format):
+            return getattr, (_Torch(), str(obj).removeprefix("torch."))
+        return NotImplemented
+
+
+class _pickle_module:  # noqa: N801 - stands in for the pickle module torch.save takes
+    Pickler = _Pickler
+    HIGHEST_PROTOCOL = pickle.HIGHEST_PROTOCOL
+
+
 def _blob(value) -> str:
     buffer = io.BytesIO()
-    torch.save(value, buffer)
+    torch.save(value, buffer, pickle_module=_pickle_module)
     return base64.b64encode(buffer.getvalue()).decode()
 
 

@@ -31,8 +31,9 @@ def test_predicates_negate_and_join():
     empty = _case("aten.sin.default", torch.zeros(3, 0))
     full = _case("aten.sin.default", torch.zeros(3, 2))
     assert predicates.parse("!empty")(full) and not predicates.parse("!empty")(empty)
-    assert predicates.parse("empty & !scalar")(empty)
-    assert not predicates.parse("empty & scalar")(empty)
+    scalar_empty = _case("aten.add.Tensor", torch.zeros(3, 0), torch.tensor(1.0))
+    assert predicates.parse("empty & scalar")(scalar_empty) and not predicates.parse("empty & scalar")(empty)
+    assert predicates.parse("empty & !scalar")(empty) and not predicates.parse("empty & !scalar")(scalar_empty)
     with pytest.raises(ValueError):
         predicates.parse("empty & bogus")
 
