@@ -1,12 +1,14 @@
 """What to test per aten op: the op table, hypothesis strategies, dynamic shapes.
 
-`cases(profile, seed)` is the `ops` family the engine finds through its entry point.
+`cases(profile, seed)` is the `ops` family the engine finds through its entry point: the op
+table's rows, then OpInfo's samples (opsuite.opinfo).
 """
 
 from __future__ import annotations
 
 
 def cases(profile: str, seed: int):
+    from opsuite import opinfo
     from opsuite.expectations import attach
     from opsuite.generate import row_cases
     from opsuite.table import rows
@@ -14,6 +16,7 @@ def cases(profile: str, seed: int):
     found = []
     for row in rows():
         found.extend(row_cases(row, profile, seed))
+    found.extend(opinfo.cases(profile, seed))
     return attach(found)
 
 
