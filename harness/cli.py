@@ -17,7 +17,7 @@ from harness import sources
 from harness.case import UNEXPECTED
 from harness.pool import PoolError
 from harness.records import ResultsError, read_results
-from harness.runner import Progress, RunOptions, execute, format_line
+from harness.runner import Progress, RunOptions, execute, format_line, minimise
 from harness.targets import TARGETS, available_cores
 
 BAD_INPUT = 2
@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     listing = commands.add_parser("list", help="print case ids without running anything")
     _add_selection(listing)
+    # The inventory: without --profile, every model of the zoo and the quick op cases.
+    listing.set_defaults(profile=None)
 
     report = commands.add_parser("report", help="render DIR's records; diff against a baseline")
     report.add_argument("dir", type=Path)
@@ -83,7 +85,8 @@ def _families(args) -> list[tuple[str, list[str] | None]]:
 def _plan(args) -> list:
     cases = []
     for family, patterns in _families(args):
-        cases.extend(sources.select(sources.load([family], args.profile, args.seed), patterns))
+        profile = args.profile or ("nightly" if family == "models" else "quick")
+        cases.extend(sources.select(sources.load([family], profile, args.seed), patterns))
     return cases
 
 
@@ -132,7 +135,13 @@ def cmd_run(args) -> int:
     cases = _shard(_plan(args), args)
     out = args.out or Path("results") / "run"
     print(f"{len(cases)} cases, target {args.target}, profile {args.profile}, {args.jobs} jobs -> {out}")
-    records = execute(cases, _options(args, out), Progress(len(cases), args.verbose))
+    options = _options(args, out)
+    records = execute(cases, options, Progress(len(cases), args.verbose))
+    if args.profile == "nightly":
+        for family, _ in _families(args):
+            shrinker = getattr(sources.case_source(family), "minimise", None)
+            if shrinker is not None:
+                minimise(cases, records, options, shrinker)
     _render(out)
     return _finish(records, [f for f, _ in _families(args)], out)
 

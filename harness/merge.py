@@ -1,4 +1,11 @@
-"""Join shard outputs into one results directory."""
+"""Join shard outputs into one results directory.
+
+Shards of one run (`--shard I/N`) and runs of one suite on different targets (a CPU and a CUDA
+machine) merge alike: a record is known by its case id and target, so the same case on two
+targets is two records, and the same case on one target in two directories is an error. The
+shards must agree on profile, seed and convert map (the same cases only then). Repro scripts are
+copied and the records point to the copies, so the merged directory stands on its own.
+"""
 
 from __future__ import annotations
 
@@ -13,20 +20,41 @@ class MergeError(Exception):
     pass
 
 
+def _json(path: Path) -> dict | None:
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise MergeError(f"{path}: corrupt ({err.msg})") from None
+
+
+def _relocate(record: dict, out: Path) -> dict:
+    """Point a record's repro at the copy in `out` (repro/<target>/<file>), when it was copied."""
+    repro = record.get("repro")
+    if repro:
+        copy = out / "repro" / record["target"] / Path(repro).name
+        if copy.is_file():
+            record["repro"] = str(copy)
+    return record
+
+
 def merge(dirs: list[Path], out: Path) -> int:
-    """Concatenate the shards' records (sorted by case id), refusing overlaps; returns the count."""
+    """Concatenate the shards' records (sorted by case id and target), refusing overlaps; returns the count."""
     records, owner = [], {}
-    runs = []
+    runs, environments = [], []
     for directory in dirs:
         for record in read_results(directory):
-            if record["case_id"] in owner:
-                raise MergeError(f"case {record['case_id']} is in both {owner[record['case_id']]} and {directory}")
-            owner[record["case_id"]] = directory
+            key = (record["case_id"], record["target"])
+            if key in owner:
+                raise MergeError(f"case {key[0]} on {key[1]} is in both {owner[key]} and {directory}")
+            owner[key] = directory
             records.append(record)
-        run_file = Path(directory) / "run.json"
-        if run_file.exists():
-            runs.append(json.loads(run_file.read_text()))
-    for key in ("target", "profile", "seed"):
+        if (run := _json(Path(directory) / "run.json")) is not None:
+            runs.append(run)
+        if (environment := _json(Path(directory) / "environment.json")) is not None:
+            environments.append(environment)
+    for key in ("profile", "seed", "convert_map"):
         values = {r.get(key) for r in runs}
         if len(values) > 1:
             raise MergeError(f"shards disagree on {key}: {sorted(map(str, values))}")
@@ -34,15 +62,25 @@ def merge(dirs: list[Path], out: Path) -> int:
     target = out / RESULTS_FILE
     if target.exists():
         raise MergeError(f"{target} exists; merge into a new directory")
-    records.sort(key=lambda r: r["case_id"])
-    with ResultsWriter(target) as writer:
-        writer.write(records)
-    first = Path(dirs[0])
-    for name in ("environment.json", "run.json"):
-        if (first / name).exists():
-            shutil.copy(first / name, out / name)
     for directory in dirs:
         repro_dir = Path(directory) / "repro"
         if repro_dir.is_dir():
             shutil.copytree(repro_dir, out / "repro", dirs_exist_ok=True)
+    records.sort(key=lambda r: (r["case_id"], r["target"]))
+    with ResultsWriter(target) as writer:
+        writer.write(_relocate(r, out) for r in records)
+    targets = sorted({r.get("target") for r in runs} | {r["target"] for r in records}, key=str)
+    if runs:
+        # `target` names every target merged (`cuda+llvm`), so --resume refuses a merged directory.
+        run = {**runs[0], "out": str(out), "target": "+".join(map(str, targets)), "resume": False,
+               "merged_from": [str(d) for d in dirs]}
+        (out / "run.json").write_text(json.dumps(run, indent=2) + "\n")
+    if environments:
+        environment = dict(environments[0])
+        if len(targets) > 1:
+            environment["target"] = "+".join(map(str, targets))
+        others = [e for e in environments[1:] if e != environments[0]]
+        if others:
+            environment["merged_environments"] = environments
+        (out / "environment.json").write_text(json.dumps(environment, indent=2) + "\n")
     return len(records)

@@ -174,8 +174,13 @@ def main():
         vm = relax.VirtualMachine(ex, device)
         args = []
         for t in [x for x in flat(inputs) if isinstance(x, torch.Tensor)]:
-            t = t.detach().contiguous().clone()
-            args.append(tvm.runtime.from_dlpack(t.cuda() if TARGET["kind"] == "cuda" else t))
+            t = t.detach().contiguous()
+            if t.dtype == torch.bfloat16:
+                import ml_dtypes
+                array = t.view(torch.int16).numpy().view(ml_dtypes.bfloat16)
+            else:
+                array = t.numpy()
+            args.append(tvm.runtime.tensor(array, device))
         return tvm_flat(vm["main"](*args))
     actual = stage("run", "run_error", run)
 {compare_call}

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from harness import env, expect, repro
-from harness.case import Case
+from harness.case import FAILURES, Case
 from harness.pool import Pool, PoolOptions
 from harness.records import (
     RESULTS_FILE,
@@ -111,6 +111,43 @@ def finish(case: Case, records: list[dict], target: str, out: Path, tvm_target: 
         expect.apply(case, target, record)
         if repro.wants_repro(record):
             record["repro"] = repro.write(case, record, out, tvm_target, convert_map)
+
+
+MINIMAL_FILE = "minimal.jsonl"
+
+
+def minimise(cases: list[Case], records: list[dict], options: RunOptions, shrinker,
+             echo: Callable[[str], None] = print) -> list[dict]:
+    """Hand the run's failures to a family's shrinker; record each minimal case and its repro.
+
+    `shrinker(failures, run_one, seed)` returns (case, record) pairs; `run_one` runs a case in
+    the same isolated workers as the run. Minimal records go to DIR/minimal.jsonl, apart from
+    the run's own records, so counts in results.jsonl stay those of the generated cases.
+    """
+    by_id = {c.case_id: c for c in cases}
+    failures = [(by_id[r["case_id"]], r) for r in records
+                if r["case_id"] in by_id and (r.get("raw_status") or r["status"]) in FAILURES]
+    if not failures:
+        return []
+    spec = resolve(options.target)
+    versions = env.library_versions()
+    out = Path(options.out)
+    pool = Pool(PoolOptions(target=options.target, jobs=1, timeout=options.timeout,
+                            convert_map=options.convert_map, log_dir=out / "logs",
+                            threads=worker_threads(1)))
+    with pool:
+        minimal = shrinker(failures, lambda case: pool.run_one(case, new_record(case, options.target, versions)),
+                           options.seed)
+    written = []
+    with ResultsWriter(out / MINIMAL_FILE) as writer:
+        for case, record in minimal:
+            finish(case, [record], options.target, out, spec.tvm_target, options.convert_map)
+            record["shrunk_from"] = case.meta.get("shrunk_from")
+            writer.write([record])
+            written.append(record)
+            echo(f"minimal: {record['case_id']} {record['raw_status']} inputs {record['input_shapes']}"
+                 f" (from {record['shrunk_from']})\n    repro: {record['repro']}")
+    return written
 
 
 class Progress:

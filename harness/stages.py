@@ -203,10 +203,22 @@ class Session:
         self.device = tvm.cuda(0) if spec.name == "cuda" else tvm.cpu(0)
 
     def to_device(self, tensor: torch.Tensor):
-        tensor = tensor.detach().contiguous().clone()
-        if self.spec.name == "cuda":
-            tensor = tensor.cuda()
-        return self.tvm.runtime.from_dlpack(tensor)
+        """A TVM tensor holding a copy, made through NumPy as TVM documents it.
+
+        Not DLPack: torch hands out strides that differ from the compact ones for dims of
+        size 0, which TVM's argument check rejects ("Mismatched ... strides") although the
+        data is contiguous.
+        """
+        return self.tvm.runtime.tensor(to_numpy(tensor), self.device)
+
+
+def to_numpy(tensor: torch.Tensor) -> np.ndarray:
+    tensor = tensor.detach().cpu().contiguous()
+    if tensor.dtype == torch.bfloat16:
+        import ml_dtypes
+
+        return tensor.view(torch.int16).numpy().view(ml_dtypes.bfloat16)
+    return tensor.numpy()
 
 
 def _eager(module, inputs):

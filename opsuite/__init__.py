@@ -20,4 +20,11 @@ def cases(profile: str, seed: int):
     return attach(found)
 
 
+def minimise(failures, run_one, seed):
+    from opsuite.shrink import minimise as shrink
+
+    return shrink(failures, run_one, seed)
+
+
 cases.update_expectations = "python -m opsuite.expectations update {results}"
+cases.minimise = minimise

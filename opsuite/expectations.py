@@ -3,8 +3,9 @@
     python -m opsuite.expectations update RESULTS_DIR   # drop or narrow entries that xpassed
     python -m opsuite.expectations suggest RESULTS_DIR  # print entries for unexpected failures
 
-An entry matches a case by `op` (an overload, or a glob over op names and case ids) and
-then scopes by kinds, dtypes, targets and a named predicate; see predicates.py.
+An entry matches a case by `op` (an overload, or a glob over op names and case ids, or a list
+of them: one entry per bug, naming every op it breaks) and then scopes by kinds, dtypes,
+targets and a named predicate; see predicates.py.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ DIRECTORY = Path(__file__).with_name("known_failures")  # one file per table mod
 _FIELDS = ("op", "reason", "status", "stage", "match", "kinds", "dtypes", "targets", "when", "link")
 _HEADER = """\
 # Known TVM failures, as data (read by opsuite/expectations.py). Each [[expect]] needs a reason.
-# Fields: op (overload or glob, required), reason (required), status, stage, match (regex on the
+# Fields: op (overload or glob, or a list of them; required), reason (required), status, stage, match (regex on the
 # one-line error), kinds, dtypes, targets, when (a predicate from opsuite/predicates.py), link.
 # An unexpected pass (xpass) fails the run; `python -m opsuite.expectations update DIR` rewrites
 # these files from DIR's results: entries that no longer fail anywhere are dropped, entries
@@ -57,6 +58,9 @@ def load_file(path: Path) -> list[dict]:
         if unknown or "op" not in entry or not str(entry.get("reason", "")).strip():
             raise ExpectationsError(f"{path}: entry {number} ({entry.get('op')}): needs op and a reason"
                                     + (f"; unknown fields {sorted(unknown)}" if unknown else ""))
+        ops = entry["op"]
+        if not (isinstance(ops, str) or (isinstance(ops, list) and ops and all(isinstance(o, str) for o in ops))):
+            raise ExpectationsError(f"{path}: entry {number}: op must be a string or a non-empty list of strings")
     return entries
 
 
@@ -68,11 +72,16 @@ def to_expectation(entry: dict) -> Expectation:
         when=predicates.parse(entry["when"]) if "when" in entry else None, link=entry.get("link"))
 
 
+def names_op(entry: dict, op: str, case_id: str) -> bool:
+    """Whether the entry's `op` (a pattern or a list of them) names this op or case id."""
+    patterns = [entry["op"]] if isinstance(entry["op"], str) else entry["op"]
+    return any(op == p or fnmatch.fnmatchcase(op, p) or fnmatch.fnmatchcase(case_id, p) for p in patterns)
+
+
 def entry_matches(entry: dict, case: Case) -> bool:
     if "kinds" in entry and case.kind not in entry["kinds"]:
         return False
-    pattern = entry["op"]
-    return case.op == pattern or fnmatch.fnmatchcase(case.op, pattern) or fnmatch.fnmatchcase(case.case_id, pattern)
+    return names_op(entry, case.op, case.case_id)
 
 
 def attach(cases: list[Case], entries: list[dict] | None = None) -> list[Case]:
@@ -115,9 +124,7 @@ def _entry_outcomes(entries: list[dict], records: list[dict]) -> list[collection
         if not exp:
             continue
         for i, entry in enumerate(entries):
-            if entry["reason"] == exp["reason"] and (entry["op"] == record["op"]
-                                                     or fnmatch.fnmatchcase(record["op"], entry["op"])
-                                                     or fnmatch.fnmatchcase(record["case_id"], entry["op"])):
+            if entry["reason"] == exp["reason"] and names_op(entry, record["op"], record["case_id"]):
                 outcomes[i][(record["status"], record["dtype"])] += 1
                 break
     return outcomes

@@ -1,12 +1,15 @@
 """Named predicates over a case, for expectations that hold for only some of an op's cases.
 
-In expectations.toml, `when = "NAME"` or `when = "NAME:ARG"`:
+In expectations.toml, `when = "NAME"` or `when = "NAME:ARG"`, negated with `!` and joined
+with `&` (`"kwarg:alpha & !empty"`: a value bug that an empty output cannot show):
     kwarg:NAME      the call passes keyword argument NAME
     variant:TEXT    the case's variant label contains TEXT (e.g. "broadcast", "keepdim")
     sample:TEXT     an OpInfo case's sample description contains TEXT (e.g. "dim=None")
     tier:edge       the case is in the edge-value tier (NaN, inf, extremes)
     empty           some tensor input has a zero-size dimension
     scalar          some tensor input is 0-dimensional
+    noncompact      some tensor input reaches TVM with strides other than the compact row-major
+                    ones at a dim of size > 1 (PyTorch's strides of an empty tensor: (3, 0) has (1, 1))
 """
 
 from __future__ import annotations
@@ -59,12 +62,37 @@ def scalar(case: Case) -> bool:
     return any(t.dim() == 0 for t in _tensors(case))
 
 
+def noncompact(case: Case) -> bool:
+    for t in _tensors(case):
+        handed = t.detach().contiguous().clone()  # what the engine passes to TVM (Session.to_device)
+        compact = 1
+        for size, stride in reversed(list(zip(handed.shape, handed.stride(), strict=True))):
+            if size != 1 and stride != compact:
+                return True
+            compact *= size
+    return False
+
+
 _PARAMETRISED = {"kwarg": kwarg, "variant": variant, "sample": sample, "tier": tier}
-_PLAIN = {"empty": empty, "scalar": scalar}
+_PLAIN = {"empty": empty, "scalar": scalar, "noncompact": noncompact}
+
+
+def _all(predicates: tuple, case: Case) -> bool:
+    return all(p(case) for p in predicates)
+
+
+def _not(predicate, case: Case) -> bool:
+    return not predicate(case)
 
 
 def parse(spec: str):
     """The predicate a `when` string names; a picklable callable taking a Case."""
+    parts = [part.strip() for part in spec.split("&")]
+    if len(parts) > 1:
+        return functools.partial(_all, tuple(parse(part) for part in parts))
+    spec = parts[0]
+    if spec.startswith("!"):
+        return functools.partial(_not, parse(spec[1:].strip()))
     name, _, arg = spec.partition(":")
     if name in _PARAMETRISED and arg:
         return functools.partial(_PARAMETRISED[name], arg)

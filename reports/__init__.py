@@ -1,7 +1,21 @@
-"""Results -> coverage matrix, diff against a baseline, rendering (pandas lives here).
+"""Results -> coverage matrix, triage, diff against a baseline, rendering (pandas lives here).
 
-Computed from results.jsonl alone; never runs a case. `plugin` is what the engine's
-`harness report`/`run`/`merge` commands call through the `harness.reports` entry point.
+Computed from DIR/results.jsonl (and the fingerprint beside it) alone; never runs a case. The
+denominators are read from the installed libraries through opsuite.denominators and the case
+families' declarations (read-only imports).
+
+    load.py         a results directory: records, probes, fingerprint; per-record outcome and column
+    universe.py     the matrix's rows: convert-map keys, core ATen overloads, OpInfo entries, models
+    matrix.py       cells per target x dtype (and dynamic), grades full/partial/none, uses
+    triage.py       failures grouped by error signature, smallest example and its repro
+    summary.py      the summary figures (summary.json)
+    diff.py         the nightly diff against a baseline: regressions, fixes, new, vanished, signatures
+    history.py      one line per run in DIR/history.jsonl, carried forward through the baseline
+    render_md.py    coverage.md, triage.md, diff.md
+    render_html.py  coverage.html (with html_assets.py: its inline CSS and JS)
+    render_csv.py   coverage.csv
+    junit.py        junit.xml
+    plugin.py       `plugin`: what `harness run|merge|report` call through the `harness.reports` entry point
 """
 
 from reports.plugin import plugin

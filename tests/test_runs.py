@@ -149,3 +149,11 @@ def test_results_file_has_a_line_per_case_written_as_it_ends(tmp_path):
 def test_cuda_run_compares_on_the_gpu(tmp_path):
     records = run([sin_case(), add_case()], tmp_path, target="cuda")
     assert all(r["status"] == "pass" for r in records.values())
+
+
+def test_empty_and_bfloat16_inputs_reach_tvm(tmp_path):
+    """Inputs go to TVM as compact copies: a size-0 dim or bfloat16 is not a run error of ours."""
+    cases = [op_case("aten.sin.default", [torch.empty(3, 0)], variant="empty"),
+             op_case("aten.sin.default", [torch.rand(2, 3).bfloat16()], dtype="bfloat16", variant="bf16")]
+    records = run(cases, tmp_path)
+    assert {r["status"] for r in records.values()} == {"pass"}, [r["error"] for r in records.values()]

@@ -12,7 +12,8 @@ import importlib
 
 from opsuite.rows import OpRow
 
-MODULES = ("pointwise", "reductions", "nn", "linalg", "shape", "indexing", "creation", "random")
+MODULES = ("pointwise", "activations", "comparison", "reductions", "nn", "linalg", "shape", "indexing",
+           "creation", "random")
 
 
 def _modules():

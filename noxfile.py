@@ -1,0 +1,113 @@
+"""Sessions: tests (default), cpu (default), lint (default); gpu, models, report, bench on demand.
+
+All sessions share one environment, `.venv`, created and kept in step with pyproject.toml
+here: torch with CUDA is ~5.5 GB, so one copy per session would cost minutes and gigabytes
+for nothing. Versions are pinned in pyproject.toml only. Arguments after `--` go through:
+
+    nox -s tests -- -k faults
+    nox -s cpu -- --ops 'aten.add*'
+    nox -s report -- --baseline results/last-night
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+PYTHON = VENV / "bin" / "python"
+STAMP = VENV / ".pyproject-sha256"
+RESULTS = ROOT / "results"
+
+nox.options.sessions = ["lint", "tests", "cpu"]
+
+
+def _env(session: nox.Session) -> str:
+    """The project environment's python, (re)installed when pyproject.toml changed."""
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if not PYTHON.exists():
+        base = shutil.which("python3.11") or sys.executable
+        session.run(base, "-m", "venv", str(VENV), external=True)
+    if not STAMP.exists() or STAMP.read_text() != digest:
+        session.run(str(PYTHON), "-m", "pip", "install", "--quiet", "--upgrade", "pip", external=True)
+        session.run(str(PYTHON), "-m", "pip", "install", "--quiet", "-e", str(ROOT), external=True)
+        STAMP.write_text(digest)
+    return str(PYTHON)
+
+
+def _harness(session: nox.Session, *args: str) -> None:
+    session.run(_env(session), "-m", "harness", *args, external=True)
+
+
+@nox.session(venv_backend="none")
+def tests(session: nox.Session) -> None:
+    """The harness's own tests: broken converters, isolation, resume, reports, generators."""
+    workers = str(min(2, os.cpu_count() or 1))
+    session.run(_env(session), "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider",
+                "-n", workers, *session.posargs, external=True)
+
+
+@nox.session(venv_backend="none")
+def cpu(session: nox.Session) -> None:
+    """The quick op suite and quick models on CPU (llvm), with reports in results/cpu."""
+    out = _output(RESULTS / "cpu", session.posargs)
+    _harness(session, "run", "--target", "llvm", "--out", str(out), *session.posargs)
+
+
+@nox.session(venv_backend="none", default=False)
+def gpu(session: nox.Session) -> None:
+    """The quick suite on CUDA; without a GPU it says so and records compile-only verdicts."""
+    python = _env(session)
+    probe = "import tvm; print(int(tvm.cuda(0).exist))"
+    has_gpu = session.run(python, "-c", probe, external=True, silent=True).strip().endswith("1")
+    if not has_gpu:
+        session.warn("No CUDA device here: every case is compiled for CUDA (NVRTC) and its run "
+                     "is recorded as skip (no-gpu). Run this session on a GPU machine to compare.")
+    out = _output(RESULTS / "gpu", session.posargs)
+    _harness(session, "run", "--target", "cuda", "--out", str(out), *session.posargs)
+
+
+@nox.session(venv_backend="none", default=False)
+def models(session: nox.Session) -> None:
+    """The whole TorchVision zoo on CPU (hours on 2 cores; resumable with -- --resume)."""
+    out = _output(RESULTS / "models", session.posargs)
+    _harness(session, "run", "--models", "--profile", "nightly", "--jobs", "1", "--out", str(out),
+             *session.posargs)
+
+
+@nox.session(venv_backend="none", default=False)
+def report(session: nox.Session) -> None:
+    """Render results/cpu (or a directory given after --), optionally against --baseline DIR."""
+    args = list(session.posargs)
+    if not args or args[0].startswith("-"):
+        args.insert(0, str(RESULTS / "cpu"))
+    _harness(session, "report", *args)
+
+
+@nox.session(venv_backend="none", default=False)
+def bench(session: nox.Session) -> None:
+    """Harness overhead against a bare loop over the same stages, as ratios from one run."""
+    session.run(_env(session), "-m", "harness.bench", *session.posargs, external=True)
+
+
+@nox.session(venv_backend="none")
+def lint(session: nox.Session) -> None:
+    """ruff over the whole project."""
+    session.run(_env(session), "-m", "ruff", "check", str(ROOT), external=True)
+
+
+def _output(out: Path, posargs) -> Path:
+    """`out`, with an earlier run there moved aside (to out-<mtime>) unless resuming it.
+
+    The previous night's directory is what `nox -s report -- --baseline` compares against.
+    """
+    results = out / "results.jsonl"
+    if results.exists() and "--resume" not in posargs:
+        out.rename(out.with_name(f"{out.name}-{int(results.stat().st_mtime)}"))
+    return out

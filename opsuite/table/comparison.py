@@ -1,0 +1,73 @@
+"""Comparisons, logical and bitwise ops: bool or integer results, compared exactly.
+
+Values are drawn to make the answer interesting: comparisons see floats on exact halves
+(equal elements are common) and scalars on halves too; logical ops see many zeros; bitwise
+scalars range past the small ones (uint8 & 255, int8 | -128), and the edge tier adds
+scalars outside the tensor's dtype, which PyTorch wraps.
+"""
+
+from opsuite.rows import INTS, OpRow, dtypes_for
+from opsuite.table.elementwise_calls import (
+    coarse,
+    inplace_pair,
+    inplace_tensor_scalar,
+    pair,
+    tensor_scalar,
+    unary_with,
+    zeros_often,
+)
+
+BITS = INTS + ("bool",)
+# Compared operands of different dtypes: int with float, a float16 tensor with a (often 0-dim)
+# float64 one, bool with float.
+COMPARE_MIX = ("int32+float32", "float16+float64", "bool+float32")
+# Bitwise operands: signed with unsigned (-> int16), bool with int.
+BITS_MIX = ("int8+uint8", "bool+int32")
+
+_compare = pair("real", transform=coarse)
+_compare_scalar = tensor_scalar("real", ties=True, transform=coarse)
+_bits = pair("real")
+# Bit patterns: low bits, sign bits, all ones, and values past int8's range.
+_bits_scalar = tensor_scalar("real", choices=(5, 3, -2, 6, 12, 255, -128, 1, -1, 64))
+_logical = pair("real", transform=zeros_often)
+
+
+def _comparison_rows(name: str) -> list[OpRow]:
+    return [
+        OpRow(f"aten.{name}.Tensor", _compare, dtypes_for(name) + COMPARE_MIX),
+        OpRow(f"aten.{name}.Scalar", _compare_scalar, dtypes_for(name) + ("int32+float32", "bool+int64")),
+    ]
+
+
+ROWS = [
+    *_comparison_rows("eq"),
+    *_comparison_rows("ne"),
+    *_comparison_rows("lt"),
+    *_comparison_rows("le"),
+    *_comparison_rows("gt"),
+    *_comparison_rows("ge"),
+    OpRow("aten.logical_not.default", unary_with("real", transform=zeros_often), dtypes_for("logical_not")),
+    OpRow("aten.logical_and.default", _logical, dtypes_for("logical_and") + ("int32+float16",)),
+    OpRow("aten.logical_or.default", _logical, dtypes_for("logical_or") + ("int32+float16",)),
+    OpRow("aten.logical_xor.default", _logical, dtypes_for("logical_xor") + ("int32+float16",)),
+    OpRow("aten.bitwise_not.default", unary_with("real"), dtypes_for("bitwise_not")),
+    OpRow("aten.bitwise_and.Tensor", _bits, dtypes_for("bitwise_and") + BITS_MIX),
+    OpRow("aten.bitwise_and.Scalar", _bits_scalar, dtypes_for("bitwise_and") + ("bool+int64",)),
+    OpRow("aten.bitwise_or.Tensor", _bits, dtypes_for("bitwise_or") + BITS_MIX),
+    OpRow("aten.bitwise_or.Scalar", _bits_scalar, dtypes_for("bitwise_or") + ("bool+int64",)),
+    OpRow("aten.bitwise_xor.Tensor", _bits, dtypes_for("bitwise_xor") + BITS_MIX),
+    OpRow("aten.bitwise_xor.Scalar", _bits_scalar, dtypes_for("bitwise_xor") + ("bool+int64",)),
+    # decomposition functionalises bitwise_or_ into bitwise_or: only decompose=False reaches these
+    OpRow("aten.bitwise_or_.Tensor", inplace_pair("real"), dtypes_for("bitwise_or") + ("int8+int32",),
+          decompose=False),
+    OpRow("aten.bitwise_or_.Scalar", inplace_tensor_scalar("real"), dtypes_for("bitwise_or"), decompose=False),
+    # decomposition rewrites the operator overloads to bitwise_*: only decompose=False reaches these
+    OpRow("aten.__and__.Tensor", _bits, BITS + BITS_MIX, decompose=False),
+    OpRow("aten.__and__.Scalar", _bits_scalar, BITS + ("bool+int64",), decompose=False),
+    OpRow("aten.__or__.Tensor", _bits, BITS + BITS_MIX, decompose=False),
+    OpRow("aten.__or__.Scalar", _bits_scalar, BITS + ("bool+int64",), decompose=False),
+    OpRow("aten.__xor__.Tensor", _bits, BITS + BITS_MIX, decompose=False),
+    OpRow("aten.__xor__.Scalar", _bits_scalar, BITS + ("bool+int64",), decompose=False),
+]
+
+NO_CASE: dict[str, str] = {}

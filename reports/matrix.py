@@ -1,0 +1,152 @@
+"""The coverage matrix: a row per denominator entry, a cell per target x dtype, a grade per row.
+
+Two ways a case counts towards an op, kept apart everywhere:
+- a case *for* the op: its record's `op` is the row (`aten.add.Tensor`, `opinfo.sin`, `resnet18`).
+  Only these fill the target x dtype and dynamic cells and decide the grade.
+- a case that *uses* the op: the op is in the record's `aten_ops` (the decomposed graph) but the
+  case is for something else. Shown as the "used by" and "models" columns: evidence that the op
+  converts in context, never part of the grade (a failing model does not say which op failed).
+
+Grades, over a row's own non-probe records (skips are "not applicable": eager does not support
+the dtype, or CUDA compiled on a machine without a GPU):
+- full:     at least one case ran, and every case that ran passed on a non-degenerate reference;
+- partial:  at least one such pass, and at least one case that did not (a failure, an expected
+            failure, an unexpected pass, or a pass on a degenerate reference);
+- none:     cases ran, and none of them passed on a non-degenerate reference;
+- skipped:  every case of the row was skipped;
+- not run:  the case families plan cases for the row, but these records hold none;
+- no case:  nothing is planned (with the declared reason where the families give one).
+"""
+
+from __future__ import annotations
+
+import collections
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from reports import universe
+from reports.load import SEVERITY, Run, column, outcome
+
+GRADES = ("full", "partial", "none", "skipped", "not run", "no case")
+_TARGETS = ("llvm", "cuda")
+_DTYPES = ("float32", "float16", "bfloat16", "float64", "complex64", "complex128", "int8", "uint8",
+           "int16", "int32", "int64", "bool")
+
+
+@dataclass
+class Cell:
+    counts: collections.Counter  # outcome -> records
+    case_ids: list[str]
+
+    @property
+    def worst(self) -> str:
+        return min(self.counts, key=SEVERITY.index)
+
+    @property
+    def text(self) -> str:
+        return cell_text(self.counts)
+
+
+@dataclass
+class MatrixRow:
+    row: universe.Row
+    grade: str
+    cells: dict[str, Cell] = field(default_factory=dict)  # column -> its own cases, in column order
+    own: collections.Counter = field(default_factory=collections.Counter)  # outcome -> records
+    uses: collections.Counter = field(default_factory=collections.Counter)  # by non-model cases
+    models: dict[str, str] = field(default_factory=dict)  # model using the op -> the model's grade
+
+    @property
+    def name(self) -> str:
+        return self.row.name
+
+    @property
+    def statuses(self) -> list[str]:
+        return sorted(self.own, key=SEVERITY.index)
+
+
+@dataclass
+class Matrix:
+    rows: list[MatrixRow]
+    columns: list[str]
+    by_name: dict[str, MatrixRow]
+
+
+def cell_text(counts: collections.Counter) -> str:
+    """`9/12 · 3 mismatch`: passes over the cases that ran, then every other outcome by count."""
+    ran = sum(n for o, n in counts.items() if o not in ("skip", "compiles"))
+    parts = [f"{counts.get('pass', 0)}/{ran}"] if ran else []
+    parts += [f"{counts[o]} {o}" for o in SEVERITY if o != "pass" and counts.get(o)]
+    return " · ".join(parts)
+
+
+def grade(own: collections.Counter, row: universe.Row) -> str:
+    if not own:
+        return "not run" if row.planned else "no case"
+    ran = {o: n for o, n in own.items() if o not in ("skip", "compiles")}
+    if not ran:
+        return "skipped"
+    proven = ran.get("pass", 0)
+    if proven == sum(ran.values()):
+        return "full"
+    return "partial" if proven else "none"
+
+
+def column_key(name: str) -> tuple:
+    target, _, dtype = name.partition("/")
+    t = _TARGETS.index(target) if target in _TARGETS else len(_TARGETS)
+    if dtype == "dynamic":
+        d = (2, 0, "")
+    elif dtype in _DTYPES:
+        d = (0, _DTYPES.index(dtype), "")
+    else:
+        d = (1, 0, dtype)  # mixed operand dtypes (`int32+float16`) after the plain ones
+    return (t, target, d)
+
+
+def frame(run: Run) -> pd.DataFrame:
+    """One line per record with what the matrix groups by."""
+    columns = ["case_id", "op", "target", "kind", "dtype", "status", "outcome", "column", "family",
+               "aten_ops"]
+    return pd.DataFrame(
+        [{"case_id": r["case_id"], "op": r["op"], "target": r["target"], "kind": r["kind"],
+          "dtype": r["dtype"], "status": r["status"], "outcome": outcome(r), "column": column(r),
+          "family": universe.family_of(r), "aten_ops": list(r.get("aten_ops") or [])}
+         for r in run.records], columns=columns)
+
+
+def build(run: Run) -> Matrix:
+    table = universe.rows(run.records)
+    df = frame(run)
+    cells: dict[str, dict[str, Cell]] = collections.defaultdict(dict)
+    for (op, col), group in df.groupby(["op", "column"], sort=True):
+        cells[op][col] = Cell(collections.Counter(group["outcome"]), sorted(group["case_id"]))
+    own = {op: collections.Counter(group["outcome"]) for op, group in df.groupby("op")}
+
+    used = df.explode("aten_ops").dropna(subset=["aten_ops"])
+    used = used[used["aten_ops"] != used["op"]]
+    by_cases = used[used["family"] != "model"]
+    uses = {op: collections.Counter(group["outcome"]) for op, group in by_cases.groupby("aten_ops")}
+
+    rows = []
+    for name, row in table.items():
+        counts = own.get(name, collections.Counter())
+        ordered = dict(sorted(cells.get(name, {}).items(), key=lambda item: column_key(item[0])))
+        rows.append(MatrixRow(row, grade(counts, row), ordered, counts,
+                              uses.get(name, collections.Counter())))
+    by_name = {r.name: r for r in rows}
+    by_model = used[used["family"] == "model"]
+    for op, group in by_model.groupby("aten_ops"):
+        by_name[op].models = {m: by_name[m].grade for m in sorted(set(group["op"]))}
+
+    order = {f: i for i, f in enumerate(universe.FAMILIES)}
+    rows.sort(key=lambda r: (order.get(r.row.family, len(order)), r.name))
+    return Matrix(rows, sorted(set(df["column"]), key=column_key), by_name)
+
+
+def grade_counts(matrix: Matrix, denominator: str) -> dict[str, int]:
+    """How many rows of one denominator have each grade, and the total."""
+    chosen = [r for r in matrix.rows if denominator in r.row.denominators]
+    counts = collections.Counter(r.grade for r in chosen)
+    return {"total": len(chosen), **{g: counts.get(g, 0) for g in GRADES}}

@@ -1,0 +1,210 @@
+"""GitHub-flavoured markdown: coverage.md (short enough for a CI job summary), triage.md, diff.md.
+
+coverage.md holds the summary figures, the diff against the baseline when there is one, the
+ops and models that are not fully passing, and the largest bugs; the full matrix is in
+coverage.html and coverage.csv, every bug in triage.md. Lists are capped so the page stays a
+summary however many ops the suite grows to.
+"""
+
+from __future__ import annotations
+
+from reports.diff import Change, Diff, OpChange
+from reports.matrix import GRADES, Matrix, MatrixRow
+from reports.triage import Bug, bug_of
+
+DENOMINATOR_LABELS = {"convert_map": "importer convert-map keys", "core": "core ATen overloads",
+                      "opinfo": "OpInfo entries", "model": "TorchVision models"}
+GRADE_RULES = (
+    "**full**: every case that ran passed on a non-degenerate reference; **partial**: some did, "
+    "some did not (a failure, an expected failure, an unexpected pass, or a pass on a degenerate "
+    "reference); **none**: cases ran and none passed on a non-degenerate reference; **skipped**: "
+    "every case was skipped; **not run**: cases are planned but not in these records; **no case**: "
+    "nothing is planned. Grades count the cases *for* an op (its record's `op`); cases that merely "
+    "*use* it (it is in their `aten_ops`) are shown apart and never grade it.")
+CELL_RULE = ("A cell is `passes/ran` over the cases that ran, then every other outcome with its count "
+             "(`degenerate`: a pass on a reference that proves little; `compiles`: CUDA compiled on a "
+             "machine without a GPU).")
+MAX_ROWS = 60
+MAX_BUGS = 15
+MAX_CHANGES = 30
+
+
+def esc(text) -> str:
+    """Text safe inside a table cell: pipes escaped, newlines flattened."""
+    return str(text if text is not None else "").replace("|", "\\|").replace("\n", " ")
+
+
+def clip(text, limit: int = 160) -> str:
+    text = str(text or "")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def environment_line(summary: dict) -> str:
+    env = summary.get("environment") or {}
+    parts = [f"torch {env.get('torch_version', '?')}", f"torchvision {env.get('torchvision_version', '?')}",
+             f"TVM {env.get('tvm_version', '?')}", f"Python {env.get('python', '?')}",
+             f"{env.get('cpu', '?')} ({env.get('cores', '?')} cores)", f"GPU: {env.get('gpu') or 'none'}",
+             f"targets: {', '.join(summary['targets']) or 'none'}", f"profile {env.get('profile', '?')}",
+             f"seed {env.get('seed', '?')}"]
+    if len(summary.get("versions", [])) > 1:
+        parts.append("records from several versions: " + "; ".join(summary["versions"]))
+    return " · ".join(parts)
+
+
+def summary_tables(summary: dict) -> list[str]:
+    lines = ["| denominator | rows | " + " | ".join(GRADES) + " |",
+             "|---|---:|" + "---:|" * len(GRADES)]
+    for key, label in DENOMINATOR_LABELS.items():
+        counts = summary["denominators"][key]
+        lines.append(f"| {label} | {counts['total']} | " + " | ".join(str(counts[g]) for g in GRADES) + " |")
+    statuses = [s for s, n in summary["statuses"].items() if n]
+    lines += ["", "| target | cases | " + " | ".join(statuses) + " |", "|---|---:|" + "---:|" * len(statuses)]
+    for target, counts in summary["statuses_by_target"].items():
+        lines.append(f"| {target} | {sum(counts.values())} | " + " | ".join(str(counts[s]) for s in statuses) + " |")
+    lines.append(f"| all | {summary['cases']} | " + " | ".join(str(summary['statuses'][s]) for s in statuses) + " |")
+    return lines
+
+
+def failing_cells(row: MatrixRow) -> list[tuple[str, str]]:
+    return [(col, cell.text) for col, cell in row.cells.items()
+            if cell.worst not in ("pass", "skip", "compiles")]
+
+
+def row_bugs(row: MatrixRow, bugs_by_case: dict) -> list[str]:
+    found = {bugs_by_case[(case_id, col.split("/")[0])] for col, cell in row.cells.items()
+             for case_id in cell.case_ids if (case_id, col.split("/")[0]) in bugs_by_case}
+    return sorted(found, key=lambda b: int(b[1:]))
+
+
+def used_by(row: MatrixRow) -> str:
+    parts = []
+    if row.uses:
+        parts.append(f"{row.uses.get('pass', 0)}/{sum(row.uses.values())} other cases pass")
+    if row.models:
+        full = sum(g == "full" for g in row.models.values())
+        parts.append(f"{len(row.models)} models ({full} full)")
+    return "; ".join(parts)
+
+
+def problem_rows(matrix: Matrix, families: tuple[str, ...], bugs: list[Bug]) -> list[str]:
+    bugs_by_case = bug_of(bugs)
+    chosen = [r for r in matrix.rows if r.row.family in families and r.grade in ("partial", "none")]
+    chosen.sort(key=lambda r: (r.grade != "none", r.name))
+    lines = ["| name | grade | denominators | not passing (cells) | bugs | used by |",
+             "|---|---|---|---|---|---|"]
+    for row in chosen[:MAX_ROWS]:
+        cells = "; ".join(f"{col}: {text}" for col, text in failing_cells(row))
+        lines.append(f"| `{esc(row.name)}` | {row.grade} | {'+'.join(row.row.denominators) or '-'} | "
+                     f"{esc(cells)} | {', '.join(row_bugs(row, bugs_by_case))} | {esc(used_by(row))} |")
+    if len(chosen) > MAX_ROWS:
+        lines.append(f"\n… and {len(chosen) - MAX_ROWS} more: see coverage.html or coverage.csv.")
+    return lines if chosen else ["None."]
+
+
+def bug_table(bugs: list[Bug], limit: int | None) -> list[str]:
+    if not bugs:
+        return ["No failures."]
+    lines = ["| bug | stage | cases | known | signature | ops | dtypes | smallest example | repro |",
+             "|---|---|---:|---:|---|---|---|---|---|"]
+    shown = bugs if limit is None else bugs[:limit]
+    for bug in shown:
+        ops = ", ".join(f"`{o}`" for o in bug.ops[:6]) + (f" +{len(bug.ops) - 6}" if len(bug.ops) > 6 else "")
+        lines.append(f"| {bug.id} | {bug.stage} | {bug.count} | {bug.expected} | {esc(clip(bug.signature))} | "
+                     f"{esc(ops)} | {', '.join(bug.dtypes)} | `{esc(bug.example['case_id'])}` "
+                     f"({bug.example['target']}, {bug.example_elements} elements) | "
+                     f"{f'`{bug.example_repro}`' if bug.example_repro else '-'} |")
+    if len(shown) < len(bugs):
+        lines.append(f"\n… and {len(bugs) - len(shown)} more in triage.md.")
+    return lines
+
+
+def _changes(title: str, changes: list[Change], limit: int | None) -> list[str]:
+    if not changes:
+        return []
+    lines = [f"### {title} ({len(changes)})", "", "| case | target | before | after | error now |",
+             "|---|---|---|---|---|"]
+    shown = changes if limit is None else changes[:limit]
+    for c in shown:
+        lines.append(f"| `{esc(c.case_id)}` | {c.target} | {c.before or '-'} | {c.after or '-'} | "
+                     f"{esc(clip(c.after_signature or c.error or '', 120))} |")
+    if len(shown) < len(changes):
+        lines.append(f"\n… and {len(changes) - len(shown)} more in diff.md.")
+    return lines + [""]
+
+
+def _op_changes(title: str, changes: list[OpChange], limit: int | None) -> list[str]:
+    if not changes:
+        return []
+    shown = changes if limit is None else changes[:limit]
+    items = ", ".join(f"`{c.op}` ({c.before} → {c.after})" for c in shown)
+    more = f", … and {len(changes) - len(shown)} more" if len(shown) < len(changes) else ""
+    return [f"**{title} ({len(changes)})**: {items}{more}", ""]
+
+
+def diff_section(diff: Diff, baseline: str, limit: int | None = MAX_CHANGES) -> list[str]:
+    counts = diff.counts()
+    verdict = (f"**Regressed**: {counts['regressions']} cases and {counts['op_regressions']} ops got worse."
+               if diff.regressed else "**No regressions.**")
+    lines = [f"## Changes since the baseline `{esc(baseline)}`", "", verdict, "",
+             "| regressions | fixes | changed signatures | other changes | new cases | vanished cases "
+             "| ops worse | ops better | new ops | vanished ops |",
+             "|" + "---:|" * 10,
+             "| " + " | ".join(str(counts[k]) for k in ("regressions", "fixes", "signatures", "changed", "new",
+                                                       "vanished", "op_regressions", "op_fixes", "new_ops",
+                                                       "vanished_ops")) + " |", ""]
+    lines += _changes("Regressions", diff.regressions, limit)
+    lines += _op_changes("Ops that got worse (grade over the cases both runs share)", diff.op_regressions, limit)
+    lines += _changes("Fixes", diff.fixes, limit)
+    lines += _op_changes("Ops that got better", diff.op_fixes, limit)
+    lines += _changes("Changed error signatures", diff.signatures, limit)
+    lines += _changes("Other status changes", diff.changed, limit)
+    lines += _changes("New cases", diff.new, limit)
+    lines += _changes("Vanished cases", diff.vanished, limit)
+    lines += _op_changes("New ops (gained their own cases)", diff.new_ops, limit)
+    lines += _op_changes("Vanished ops (lost their own cases)", diff.vanished_ops, limit)
+    return lines
+
+
+def coverage(summary: dict, matrix: Matrix, bugs: list[Bug], diff: Diff | None, baseline: str | None) -> str:
+    lines = ["# Coverage of TVM's torch.export importer", "", environment_line(summary), "",
+             f"**{summary['cases']} cases**, {summary['unexpected']} unexpected outcomes, "
+             f"{summary['bugs']} distinct failures ({summary['bugs_unexpected']} not declared). "
+             "Full matrix: `coverage.html` (filterable) and `coverage.csv`; every bug: `triage.md`.", "",
+             "## Summary", ""]
+    lines += summary_tables(summary)
+    lines += ["", GRADE_RULES, "", CELL_RULE, ""]
+    if diff is not None:
+        lines += diff_section(diff, baseline or "")
+    lines += ["## Ops not fully passing", ""] + problem_rows(matrix, ("op", "opinfo"), bugs)
+    lines += ["", "## Models not fully passing", ""] + problem_rows(matrix, ("model",), bugs)
+    lines += ["", f"## Bugs (undeclared first, then by cases hit; {len(bugs)} in all)", ""] + bug_table(bugs, MAX_BUGS)
+    return "\n".join(lines) + "\n"
+
+
+def triage(bugs: list[Bug], stale: list[dict]) -> str:
+    lines = ["# Triage: failures grouped by error signature", "",
+             "One row per distinct bug: those no expectation declares first, then by cases hit. `known` counts the cases a declared expectation "
+             "explains (xfail). The smallest example is the failing case with the fewest input elements; "
+             "its repro script rebuilds the case with only torch and TVM and prints `status: WORD`.", ""]
+    lines += bug_table(bugs, None)
+    for bug in bugs:
+        lines += ["", f"## {bug.id}: {esc(clip(bug.signature, 200))}", "",
+                  f"- stage `{bug.stage}`, statuses {', '.join(f'{s} {n}' for s, n in bug.statuses.items())}, "
+                  f"targets {', '.join(bug.targets)}",
+                  f"- ops: {', '.join(f'`{o}`' for o in bug.ops)}",
+                  f"- dtypes: {', '.join(bug.dtypes)}",
+                  f"- smallest example: `{bug.example['case_id']}` on {bug.example['target']}, inputs "
+                  f"{bug.example.get('input_shapes')}; error: `{esc(bug.example.get('error'))}`",
+                  f"- repro: {f'`python {bug.example_repro}`' if bug.example_repro else 'none recorded'}"]
+        lines += [f"- known: {reason}" for reason in bug.reasons]
+        lines += [f"- link: {link}" for link in bug.links]
+    if stale:
+        lines += ["", "## Unexpected passes (stale expectations)", "", "| case | target | expectation |",
+                  "|---|---|---|"]
+        lines += [f"| `{esc(r['case_id'])}` | {r['target']} | {esc(clip((r.get('expectation') or {}).get('reason')))} |"
+                  for r in stale]
+    return "\n".join(lines) + "\n"
+
+
+def diff_page(diff: Diff, baseline: str) -> str:
+    return "\n".join(diff_section(diff, baseline, limit=None)) + "\n"

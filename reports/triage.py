@@ -1,0 +1,98 @@
+"""Failures grouped by error signature: one entry per distinct bug, the list issues are filed from.
+
+A record is a failure here when its raw verdict failed (`status` in the failure statuses, or
+`xfail`: an expected failure is still a bug, marked as known). Records group by
+`error_signature` (numbers, names and addresses normalised by the engine); a record without
+one groups by `stage: status`. A mismatch is the exception: its message only says how far the
+values are off, which is alike for unrelated ops, so wrong values group by the op they came from. Each bug names its stage, how many cases it hits, the ops and
+dtypes, and its smallest example (fewest input elements, then case id) with that example's repro.
+Unexpected passes are not bugs: they are listed apart, as stale expectations.
+"""
+
+from __future__ import annotations
+
+import collections
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from harness.case import FAILURES
+from reports.load import Run, input_elements, repro_link
+
+
+@dataclass
+class Bug:
+    id: str  # B1, B2, ...: undeclared bugs first, then by cases hit
+    signature: str
+    stage: str
+    statuses: dict[str, int]  # raw status -> cases
+    count: int
+    expected: int  # of which declared (xfail)
+    ops: list[str]
+    dtypes: list[str]
+    targets: list[str]
+    example: dict  # the smallest failing record
+    example_repro: str | None  # relative to the report directory
+    reasons: list[str] = field(default_factory=list)  # the expectations' reasons, if declared
+    links: list[str] = field(default_factory=list)
+    case_keys: list[tuple[str, str]] = field(default_factory=list)  # (case_id, target)
+
+    @property
+    def example_elements(self) -> int:
+        return input_elements(self.example)
+
+
+def is_failure(record: dict) -> bool:
+    return record["status"] in FAILURES or record["status"] == "xfail"
+
+
+def signature(record: dict) -> str:
+    raw = record.get("raw_status") or record["status"]
+    if raw == "mismatch":
+        return f"{record.get('stage') or 'compare'}: wrong values from {record['op']}"
+    return record.get("error_signature") or f"{record.get('stage') or '?'}: {raw}"
+
+
+def smallest(records: list[dict]) -> dict:
+    """Fewest input elements; on a tie the CPU case, which anyone can rerun."""
+    return min(records, key=lambda r: (input_elements(r), r["target"] != "llvm", r["case_id"], r["target"]))
+
+
+def bugs(run: Run) -> list[Bug]:
+    failing = [r for r in run.records if is_failure(r)]
+    if not failing:
+        return []
+    df = pd.DataFrame({"index": range(len(failing)), "signature": [signature(r) for r in failing]})
+    found = []
+    for sig, group in df.groupby("signature", sort=True):
+        records = [failing[i] for i in group["index"]]
+        example = smallest(records)
+        expectations = [r["expectation"] for r in records if r["status"] == "xfail" and r.get("expectation")]
+        found.append(Bug(
+            id="", signature=sig,
+            stage=collections.Counter(r.get("stage") or "?" for r in records).most_common(1)[0][0],
+            statuses=dict(sorted(collections.Counter(r.get("raw_status") or r["status"]
+                                                     for r in records).items())),
+            count=len(records), expected=sum(r["status"] == "xfail" for r in records),
+            ops=sorted({r["op"] for r in records}), dtypes=sorted({r["dtype"] for r in records}),
+            targets=sorted({r["target"] for r in records}), example=example,
+            example_repro=repro_link(example, Path(run.directory)),
+            reasons=sorted({e["reason"] for e in expectations if e.get("reason")}),
+            links=sorted({e["link"] for e in expectations if e.get("link")}),
+            case_keys=sorted((r["case_id"], r["target"]) for r in records)))
+    # What no expectation explains is news: it comes first, then the bugs that hit the most cases.
+    found.sort(key=lambda b: (b.expected == b.count, -b.count, b.signature))
+    for number, bug in enumerate(found, start=1):
+        bug.id = f"B{number}"
+    return found
+
+
+def bug_of(found: list[Bug]) -> dict[tuple[str, str], str]:
+    """(case_id, target) -> the id of the bug the case hits."""
+    return {key: bug.id for bug in found for key in bug.case_keys}
+
+
+def stale(run: Run) -> list[dict]:
+    """Unexpected passes: their expectation no longer holds."""
+    return sorted((r for r in run.records if r["status"] == "xpass"), key=lambda r: (r["case_id"], r["target"]))

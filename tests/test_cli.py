@@ -1,0 +1,91 @@
+"""The command line: honest exit statuses, one-line errors, nothing recorded is lost."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+def harness(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "harness", *args], capture_output=True, text=True,
+                          env=ENV, cwd=cwd or ROOT, timeout=600)
+
+
+def _one_line_error(done, code=2):
+    assert done.returncode == code, done.stdout + done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("harness: error:"), done.stderr
+    return lines[0]
+
+
+def test_unknown_op_is_a_one_line_error_with_suggestions():
+    line = _one_line_error(harness("check", "aten.sinn.default"))
+    assert "unknown op or model 'aten.sinn.default'" in line
+    assert "aten.sin.default" in line  # the suggestion
+
+
+def test_unknown_glob_in_run_is_an_error(tmp_path):
+    _one_line_error(harness("run", "--ops", "aten.no_such_op*", "--out", str(tmp_path)))
+    assert not (tmp_path / "results.jsonl").exists()
+
+
+def test_report_on_missing_directory(tmp_path):
+    _one_line_error(harness("report", str(tmp_path / "nope")))
+    _one_line_error(harness("report", str(tmp_path), "--baseline", str(tmp_path / "nope")))
+
+
+def test_report_on_corrupt_results_names_the_line(tmp_path):
+    good = {"case_id": "a", "kind": "op", "op": "x", "status": "pass", "stage": "compare",
+            "target": "llvm", "dtype": "float32"}
+    (tmp_path / "results.jsonl").write_text(json.dumps(good) + "\n{broken\n")
+    line = _one_line_error(harness("report", str(tmp_path)))
+    assert "results.jsonl:2" in line
+
+
+def test_bad_shard_and_jobs_are_errors(tmp_path):
+    _one_line_error(harness("run", "--ops", "aten.sin.default", "--shard", "3/2", "--out", str(tmp_path)))
+    _one_line_error(harness("run", "--ops", "aten.sin.default", "--jobs", "0", "--out", str(tmp_path)))
+
+
+def test_unloadable_convert_map_is_an_error(tmp_path):
+    line = _one_line_error(harness("check", "aten.sin.default", "--convert-map", "no_such_module:MAP",
+                                   "--out", str(tmp_path)))
+    assert "no_such_module" in line
+
+
+@pytest.mark.slow
+def test_check_prints_a_line_per_case_and_repros_then_refuses_to_mix_runs(tmp_path):
+    out = tmp_path / "sin"
+    done = harness("check", "aten.sin.default", "--convert-map", "tests.converters:WRONG", "--jobs", "1",
+                   "--out", str(out))
+    assert done.returncode == 1, done.stdout + done.stderr
+    case_lines = [line for line in done.stdout.splitlines() if line.startswith("aten.sin.default[")]
+    records = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert len(case_lines) == len(records) >= 3
+    assert any(r["status"] == "mismatch" for r in records)
+    repro_lines = [line for line in done.stdout.splitlines() if line.strip().startswith("repro:")]
+    assert len(repro_lines) == sum(1 for r in records if r["repro"])
+    assert all(Path(line.split("repro:")[1].strip()).exists() for line in repro_lines)
+
+    # `run` into a directory that holds a run: refused, and the records stay as they were.
+    before = (out / "results.jsonl").read_text()
+    _one_line_error(harness("run", "--ops", "aten.sin.default", "--out", str(out)))
+    assert (out / "results.jsonl").read_text() == before
+    # Resuming with another target would mix two runs: refused too.
+    _one_line_error(harness("run", "--ops", "aten.sin.default", "--out", str(out), "--resume",
+                            "--target", "cuda"))
+    assert (out / "results.jsonl").read_text() == before
+
+
+def test_list_prints_ids_without_running(tmp_path):
+    done = harness("list", "--ops", "aten.sin.default")
+    assert done.returncode == 0
+    ids = done.stdout.split()
+    assert ids and all(i.startswith("aten.sin.default[") for i in ids)
+    assert len(ids) == len(set(ids))

@@ -1,0 +1,122 @@
+"""The coverage matrix on crafted records: grades, cells, attribution, completeness, triage."""
+
+import pytest
+import torchvision
+
+from opsuite import denominators, inventory
+from reports import load, matrix, triage
+from tests.crafted import record, scenario, write_dir
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    run = load.load(write_dir(tmp_path_factory.mktemp("matrix"), scenario()))
+    return run, matrix.build(run)
+
+
+@pytest.mark.parametrize("op, expected", [
+    ("aten.add.Tensor", "full"),
+    ("aten.mul.Tensor", "partial"),
+    ("aten.sub.Tensor", "none"),
+    ("aten.neg.default", "none"),  # degenerate-only passes prove nothing
+    ("aten.abs.default", "partial"),  # a degenerate pass beside a proper one
+    ("aten.exp.default", "none"),  # expected failures only
+    ("aten.log.default", "partial"),  # a pass and an expected failure
+    ("aten.relu.default", "none"),  # an unexpected pass is not a clean pass
+    ("aten.cos.default", "skipped"),
+    ("opinfo.sin", "full"),
+    ("resnet18", "full"),
+    ("raft_small", "none"),
+])
+def test_grades(built, op, expected):
+    _, table = built
+    assert table.by_name[op].grade == expected
+
+
+def test_rows_without_records_are_not_run_or_no_case(built):
+    _, table = built
+    planned = {op for op, info in inventory.inventory().items() if info["rows"]}
+    without = [row for row in table.rows if not row.own]
+    for row in without:
+        assert row.grade == ("not run" if row.row.planned else "no case"), row.name
+    assert any(row.name in planned for row in without), "the op table plans ops this record set lacks"
+    # a model listed by torchvision with a zoo row but no record here: planned, not run
+    assert table.by_name["alexnet"].grade == "not run"
+
+
+def test_cells_count_passes_over_cases_that_ran(built):
+    _, table = built
+    add = table.by_name["aten.add.Tensor"]
+    assert add.cells["llvm/float32"].text == "2/2"
+    assert add.cells["llvm/bool"].text == "1 skip"
+    assert add.cells["llvm/dynamic"].text == "2/2"  # the probe is not a case of the op
+    assert add.cells["llvm/int32+float16"].text == "1/1"
+    assert table.by_name["aten.mul.Tensor"].cells["llvm/float16"].text == "0/2 · 2 mismatch"
+    assert table.by_name["aten.mul.Tensor"].cells["llvm/float16"].worst == "mismatch"
+    assert table.by_name["aten.abs.default"].cells["llvm/float32"].text == "1/2 · 1 degenerate"
+    cos = table.by_name["aten.cos.default"].cells["cuda/float32"]
+    assert (cos.text, cos.worst) == ("1 compiles", "compiles")
+
+
+def test_columns_are_target_then_dtype_with_dynamic_last(built):
+    _, table = built
+    cols = table.columns
+    assert cols.index("llvm/float32") < cols.index("llvm/float16") < cols.index("llvm/int32+float16") \
+        < cols.index("llvm/dynamic") < cols.index("cuda/float32")
+
+
+def test_cases_for_an_op_and_cases_that_use_it_are_kept_apart(built):
+    _, table = built
+    mul = table.by_name["aten.mul.Tensor"]
+    assert sum(mul.own.values()) == 3 and mul.uses == {"pass": 1}  # the OpInfo sin case uses mul
+    add = table.by_name["aten.add.Tensor"]
+    assert add.models == {"raft_small": "none", "resnet18": "full"}
+    conv = table.by_name["aten.convolution.default"]
+    assert conv.models == {"resnet18": "full"} and not conv.own
+    assert conv.grade in ("not run", "no case"), "a model using an op never grades it"
+
+
+def test_every_denominator_entry_is_a_row(built):
+    _, table = built
+    names = set(table.by_name)
+    assert set(denominators.union()) <= names
+    assert {f"opinfo.{e}" for e in denominators.opinfo_entries()} <= names
+    assert set(torchvision.models.list_models()) <= names
+    assert {r.name: r.row.denominators for r in table.rows}["aten.add.Tensor"] == ["convert_map", "core"]
+    extra = table.by_name["aten.special_bessel_j0.default"]
+    assert extra.row.denominators == [] and extra.grade == "none"
+    assert table.by_name["aten.grid_sampler_2d.default"].models == {"raft_small": "none"}
+
+
+def test_grade_counts_add_up_per_denominator(built):
+    _, table = built
+    counts = matrix.grade_counts(table, "convert_map")
+    assert counts["total"] == len([op for op, d in denominators.union().items() if "convert_map" in d])
+    assert sum(counts[g] for g in matrix.GRADES) == counts["total"]
+    assert counts["full"] >= 1 and counts["partial"] >= 3 and counts["none"] >= 4
+
+
+def test_triage_groups_by_signature_and_picks_the_smallest_example(built):
+    run, _ = built
+    bugs = {b.signature: b for b in triage.bugs(run)}
+    wrong = bugs["compare: wrong values from aten.mul.Tensor"]
+    assert wrong.count == 2 and wrong.dtypes == ["float16"]
+    assert wrong.example["case_id"] == "aten.mul.Tensor[float16-1]"  # 2+2 elements, not 16+4
+    assert "import: ValueError: no sub" in bugs
+    exp = bugs["compare: wrong values from aten.exp.default"]
+    assert exp.expected == exp.count == 1 and exp.reasons == ["known in this test"]
+    ordered = triage.bugs(run)
+    assert [b.id for b in ordered] == [f"B{i}" for i in range(1, len(ordered) + 1)]
+    # undeclared bugs come first
+    assert all(b.expected < b.count for b in ordered[:4]) and ordered[-1].expected == ordered[-1].count
+    assert [r["case_id"] for r in triage.stale(run)] == ["aten.relu.default[float32-0]"]
+
+
+def test_equal_messages_on_different_ops_are_one_bug(tmp_path):
+    error = "TVMError: Check failed: (dtype == x) is false"
+    run = load.load(write_dir(tmp_path, [record("aten.a.default[float32-0]", "aten.a.default", "compile_error", error=error),
+                                         record("aten.b.default[int8-0]", "aten.b.default", "compile_error", dtype="int8",
+                                                error=error, input_shapes=[[1]])]))
+    (bug,) = triage.bugs(run)
+    assert bug.ops == ["aten.a.default", "aten.b.default"] and bug.dtypes == ["float32", "int8"]
+    assert bug.example["case_id"] == "aten.b.default[int8-0]"
