@@ -12,10 +12,12 @@ case covers are the ones its record's `aten_ops` name, read from the decomposed 
     opinfo.add[float32-s0]          op = "opinfo.add", sample 0 of `add` in float32
 
 Profiles:
-    quick    one sample per entry, in its first dtype (float32 where supported), preferring
-             a non-degenerate output and tensors of rank >= 1 (see _usable)
-    nightly  every screened sample that exports: the first few in the first dtype, and the
-             first in every other dtype (opinfo_screen.FIRST_DTYPE_SAMPLES, OTHER_DTYPE_SAMPLES)
+    nightly  every screened sample that exports (opinfo_screen.FIRST_DTYPE_SAMPLES in the
+             entry's first dtype, float32 where supported)
+    quick    one sample per entry, the most telling one (see _usable), and only for entries
+             that bring an aten overload no op-table row is for (see quick_entries): a case
+             per usable entry costs over half an hour on CPU, and an overload a row is for is
+             already tested by the row's own cases
 
 Samples whose output values mean nothing to compare get a property check instead
 (opsuite.opinfo_checks): random draws, and uninitialised memory (torch.empty and kin).
@@ -65,9 +67,33 @@ def _usable(samples: list[dict]) -> list[int]:
 
 def chosen_samples(info: dict, profile: str) -> list[tuple[str, int]]:
     """(dtype, sample index) pairs an entry contributes to a profile: nightly every screened
-    sample that exports, quick the first of them in the first dtype that has one."""
+    sample that exports, quick the first of them (quick_entries decides whether it is used)."""
     chosen = [(dtype, i) for dtype, samples in info["samples"].items() for i in _usable(samples)]
     return chosen[:1] if profile == "quick" else chosen
+
+
+def _aten_ops(info: dict, dtype: str, index: int) -> set[str]:
+    return {op for op in info["samples"][dtype][index]["aten_ops"] if op.startswith("aten.")}
+
+
+def quick_entries(row_ops: set[str]) -> dict[str, list[str]]:
+    """Entries in the quick profile, each with the overloads it is the first to bring.
+
+    In entry order, an entry is in when its quick sample's decomposed graph has an aten
+    overload that no row is for (`row_ops`) and no earlier quick entry brought: `nn.functional.relu`
+    and `relu` decompose alike, one of them is enough for a smoke test.
+    """
+    brought: set[str] = set(row_ops)
+    chosen = {}
+    for entry, info in screen().items():
+        if "excluded" in info:
+            continue
+        dtype, index = chosen_samples(info, "quick")[0]
+        new = _aten_ops(info, dtype, index) - brought
+        if new:
+            chosen[entry] = sorted(new)
+            brought |= new
+    return chosen
 
 
 def _reads_uninitialized(info: dict) -> bool:
@@ -90,9 +116,17 @@ def sample_case(entry: str, info: dict, dtype: str, index: int, seed: int) -> Ca
     )
 
 
+def row_ops() -> set[str]:
+    """The overloads the op table has rows for."""
+    from opsuite.table import rows
+
+    return {row.op for row in rows()}
+
+
 def cases(profile: str, seed: int) -> list[Case]:
+    wanted = quick_entries(row_ops()) if profile == "quick" else None
     found = []
     for entry, info in screen().items():
-        if "excluded" not in info:
+        if "excluded" not in info and (wanted is None or entry in wanted):
             found.extend(sample_case(entry, info, dtype, index, seed) for dtype, index in chosen_samples(info, profile))
     return found

@@ -12,7 +12,8 @@ rebuilt twice from a seed, run eagerly, exported and decomposed, and classified:
   sample function fails or yields nothing on CPU, its samples differ for the same seed, its
   op fails eagerly on its own samples, or torch.export fails on every screened sample;
 - otherwise each screened sample is kept with its description, its export error (null when
-  it exports), whether its op draws random numbers, and whether its output is degenerate.
+  it exports) or the aten overloads of its decomposed graph, whether its op draws random
+  numbers, and whether its output is degenerate.
 
 Only torch runs here: no TVM verdict is ever stored, those come from the runs.
 """
@@ -34,7 +35,7 @@ import torch
 
 from harness.compare import compare_outputs, degenerate_kind
 from harness.signature import one_line_error
-from harness.stages import flatten_outputs
+from harness.stages import flatten_outputs, graph_aten_ops
 from opsuite import opinfo_programs as P
 from opsuite.denominators import opinfo_id
 from opsuite.values import ALL_DTYPES
@@ -136,6 +137,7 @@ def screen_sample(entry, sample) -> dict:
     except Exception as exc:  # noqa: BLE001 - torch's verdict on this sample
         result["export"] = one_line_error(exc)
         return result
+    result["aten_ops"] = graph_aten_ops(exported)  # what the quick profile selects by
     # OpInfo wraps random ops in wrapper_set_seed, which reseeds inside eager calls but is not
     # part of the exported graph: the exported program is what shows whether the op draws.
     if result["values"] == "exact" and not _same(_eager(exported.module(), inputs, 1),
@@ -186,7 +188,7 @@ def screen_entry(entry) -> dict:
     try:
         with _deadline(ENTRY_SECONDS):
             counts = [FIRST_DTYPE_SAMPLES] + [OTHER_DTYPE_SAMPLES] * (len(dtypes) - 1)
-            per_dtype = {dtype: screen_dtype(entry, dtype, count) for dtype, count in zip(dtypes, counts) if count}
+            per_dtype = {dtype: screen_dtype(entry, dtype, count) for dtype, count in zip(dtypes, counts, strict=True) if count}
     except _Excluded as excluded:
         return _exclusion(excluded.category, excluded.detail)
     except Exception as exc:  # noqa: BLE001 - one odd entry must not end an hour-long screen

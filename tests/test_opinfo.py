@@ -16,7 +16,7 @@ from tests.helpers import run
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _case(case_id, profile="quick", seed=0):
+def _case(case_id, profile="nightly", seed=0):
     (case,) = [c for c in attach(opinfo.cases(profile, seed)) if c.case_id == case_id]
     return case
 
@@ -29,11 +29,11 @@ def test_the_screen_names_exactly_the_op_db_entries():
         assert denominators.opinfo_id(P.find_entry(info["name"], info["variant"])) == entry
 
 
-def test_every_entry_has_a_quick_case_or_a_reason():
+def test_every_entry_has_cases_or_a_reason():
     assert inventory.opinfo_missing() == []
     for entry, info in inventory.opinfo_inventory().items():
-        assert (info["quick"] == 1) != bool(info["excluded"]), entry
-        assert info["nightly"] >= info["quick"], entry
+        assert (info["nightly"] >= 1) != bool(info["excluded"]), entry
+        assert info["quick"] <= 1, entry
     for entry, reason in opinfo.excluded().items():
         category = opinfo.screen()[entry]["excluded"]
         assert reason.startswith(opinfo_screen.CATEGORIES[category]), entry
@@ -55,20 +55,35 @@ def test_ids_are_unique_readable_and_independent_of_the_seed():
     assert {c.case_id for c in quick} <= {c.case_id for c in nightly}
     assert len(nightly) > 2 * len(quick)
     assert [c.case_id for c in opinfo.cases("nightly", 7)] == [c.case_id for c in nightly]
-    add = next(c for c in quick if c.op == "opinfo.add")
+    add = next(c for c in nightly if c.op == "opinfo.add")
     assert add.case_id == "opinfo.add[float32-s1]" and add.kind == "op" and add.dtype == "float32"
     assert add.meta["opinfo"] == "add" and add.meta["sample"] == "(Tensor[5], Tensor[])"
 
 
-def test_quick_generation_reads_data_only():
-    code = ("import sys, time; t = time.perf_counter(); from opsuite import opinfo; n = len(opinfo.cases('quick', 0)); "
-            "assert 'torch.testing._internal.common_methods_invocations' not in sys.modules; "
-            "print(n, time.perf_counter() - t)")
+def test_generation_reads_data_only():
+    code = ("import sys; from opsuite import opinfo; opinfo.cases('quick', 0); opinfo.cases('nightly', 0); "
+            "print('op_db imported' if 'torch.testing._internal.common_methods_invocations' in sys.modules else 'ok')")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
     assert done.returncode == 0, done.stderr
-    count, seconds = done.stdout.split()
-    assert int(count) > 300 and float(seconds) < 5.0
+    assert done.stdout.split()[-1] == "ok"
+
+
+def test_quick_keeps_one_sample_of_each_entry_that_brings_an_overload_no_row_is_for():
+    row_ops = opinfo.row_ops()
+    quick = opinfo.cases("quick", 0)
+    chosen = opinfo.quick_entries(row_ops)
+    assert sorted(c.meta["opinfo"] for c in quick) == sorted(chosen)
+    brought = set().union(*chosen.values())
+    assert not brought & row_ops
+    # Nothing the nightly profile's first samples reach beyond the rows is lost by the trim.
+    for entry, info in opinfo.screen().items():
+        if "excluded" not in info:
+            dtype, index = opinfo.chosen_samples(info, "quick")[0]
+            assert opinfo._aten_ops(info, dtype, index) <= brought | row_ops, entry
+    # A row for an overload takes the entries that bring only it out of quick.
+    some_entry, its_ops = next(iter(chosen.items()))
+    assert some_entry not in opinfo.quick_entries(row_ops | set(its_ops))
 
 
 def _tensors(inputs):
