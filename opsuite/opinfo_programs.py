@@ -52,7 +52,9 @@ def samples(name, variant, dtype, seed, count=None):
     entry = find_entry(name, variant)
     seed_all(seed)
     found = []
-    generated = iter(entry.sample_inputs("cpu", getattr(torch, dtype), requires_grad=False))
+    # set_seed=False: by default OpInfo reseeds before every sample with a seed of its own,
+    # which would make every run seed draw the same values.
+    generated = iter(entry.sample_inputs("cpu", getattr(torch, dtype), requires_grad=False, set_seed=False))
     try:
         with torch.no_grad():
             for sample in generated:
