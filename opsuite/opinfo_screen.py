@@ -55,7 +55,7 @@ CATEGORIES = {
     "no-dtype": "OpInfo supports none of the harness's dtypes on CPU",
     "samples-error": "the OpInfo sample function fails on CPU",
     "no-samples": "the OpInfo sample function yields nothing on CPU",
-    "sparse": "its samples or outputs are sparse tensors; the harness passes strided tensors only (DLPack)",
+    "sparse": "its samples or outputs are sparse tensors; the harness passes strided tensors only",
     "unstable-samples": "the same seed gives different samples",
     "eager-error": "the op fails eagerly on its own OpInfo samples",
     "export-error": "torch.export or run_decompositions fails on every screened sample",
