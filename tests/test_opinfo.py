@@ -158,3 +158,14 @@ def test_known_failures_name_entries_that_have_cases():
             continue
         assert entry.get("kinds") == ["op"], entry["op"]
         assert any(expectations.entry_matches(entry, c) for c in nightly), f"stale: {entry['op']}"
+
+
+def test_check_of_an_entry_left_out_of_quick_runs_its_nightly_cases(tmp_path):
+    assert "add" not in opinfo.quick_entries(opinfo.row_ops())  # aten.add.Tensor has a row
+    done = subprocess.run([sys.executable, "-m", "harness", "check", "opinfo.add", "--jobs", "1",
+                           "--out", str(tmp_path / "add")], capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "checking its nightly ones" in done.stdout
+    ran = [line.split()[0] for line in done.stdout.splitlines() if line.startswith("opinfo.add[")]
+    assert ran == [c.case_id for c in opinfo.cases("nightly", 0) if c.op == "opinfo.add"]
