@@ -84,6 +84,9 @@ class Expectation:
     targets: tuple[str, ...] | None = None
     when: Callable[[Case], bool] | None = None  # module-level predicate over the case
     link: str | None = None
+    # Dynamic programs: only the run sizes whose every named value lies in its [lo, hi] range
+    # (a failure that shows only from some size on, e.g. {"b": (2, 16)}).
+    sizes: Mapping[str, tuple[int, int]] | None = None
 
     def __post_init__(self) -> None:
         if not self.reason.strip():
@@ -94,6 +97,9 @@ class Expectation:
             raise ValueError(f"expectation stage {self.stage!r} is not one of {STAGES}")
         if self.match is not None:
             re.compile(self.match)
+        for name, (lo, hi) in (self.sizes or {}).items():
+            if lo > hi:
+                raise ValueError(f"expectation sizes: {name} range [{lo}, {hi}] is empty")
 
     def applies(self, case: Case, target: str) -> bool:
         if self.dtypes is not None and case.dtype not in self.dtypes:
@@ -101,6 +107,14 @@ class Expectation:
         if self.targets is not None and target not in self.targets:
             return False
         return self.when is None or bool(self.when(case))
+
+    def covers(self, size: Mapping[str, Any] | None) -> bool:
+        """Whether a record of this run size is in scope (always, without a `sizes` scope)."""
+        if self.sizes is None:
+            return True
+        if size is None:
+            return False
+        return all(k in size and lo <= size[k] <= hi for k, (lo, hi) in self.sizes.items())
 
     def explains(self, status: str, stage: str | None, error: str | None) -> bool:
         if status not in FAILURES:
@@ -112,20 +126,78 @@ class Expectation:
         return self.match is None or re.search(self.match, error or "") is not None
 
 
+_DIM_NAME = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
+
+
+def _linear(expr: str, name: str) -> tuple[int, int]:
+    """(a, c) with expr == a*name + c: the only form of derived dim torch.export accepts."""
+    def at(value: int) -> int:
+        return eval(expr, {"__builtins__": {}}, {name: value})
+
+    return at(1) - at(0), at(0)
+
+
 @dataclass(frozen=True)
 class DynamicSpec:
     """Symbolic dims for export, and the concrete sizes the compiled program runs at.
 
     `dims` maps a symbol to its (min, max); `shapes` gives, per input, the axes that are
-    dynamic and their expression (`"b"`, `"2*b"`, `"b+1"`); each entry of `sizes` is a set
-    of factory keyword overrides producing inputs of one concrete size; `probes` are sizes
-    outside the declared constraints, run to record what happens (an error or a silent run).
+    dynamic and their expression (`"b"`, `"2*b"`, `"b+1"`: one dim, linear); each entry of
+    `sizes` is a set of factory keyword overrides producing inputs of one concrete size;
+    `probes` are sizes outside the declared constraints (a dim out of its range, or inputs
+    that break a relation such as a shared dim), run to record what happens: an error or a
+    silent run.
     """
 
     dims: Mapping[str, tuple[int, int]]
     shapes: tuple[Mapping[int, str] | None, ...]
     sizes: tuple[Mapping[str, Any], ...]
     probes: tuple[Mapping[str, Any], ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.sizes:
+            raise ValueError("a dynamic program needs at least one run size")
+        for name, (lo, hi) in self.dims.items():
+            if not 0 <= lo <= hi:
+                raise ValueError(f"dim {name}: range [{lo}, {hi}] is empty or negative")
+        for index, axes in enumerate(self.shapes):
+            for axis, expr in (axes or {}).items():
+                names = _DIM_NAME.findall(expr)
+                if len(names) != 1 or names[0] not in self.dims:
+                    raise ValueError(f"input {index} axis {axis}: {expr!r} must use exactly one "
+                                     f"declared dim (declared: {', '.join(self.dims)})")
+                if _linear(expr, names[0])[0] <= 0:
+                    raise ValueError(f"input {index} axis {axis}: {expr!r} is not increasing in {names[0]}")
+
+    def violations(self, input_shapes: list[list[int]]) -> list[str]:
+        """The declared constraints that inputs of these concrete shapes break.
+
+        Each dim's value is read from the first axis that carries it; any other axis that
+        disagrees breaks a relation (a shared dim, `2*b`, `b+1`), and a value outside its
+        range breaks the range.
+        """
+        values: dict[str, int] = {}
+        broken = []
+        for index, axes in enumerate(self.shapes):
+            if not axes or index >= len(input_shapes):
+                continue
+            for axis, expr in sorted(axes.items()):
+                (name,) = _DIM_NAME.findall(expr)
+                size = input_shapes[index][axis]
+                a, c = _linear(expr, name)
+                if name in values:
+                    if a * values[name] + c != size:
+                        broken.append(f"input {index} axis {axis} is {size}, but {expr} = "
+                                      f"{a * values[name] + c} for {name}={values[name]}")
+                elif (size - c) % a:
+                    broken.append(f"input {index} axis {axis} is {size}, not of the form {expr}")
+                else:
+                    values[name] = (size - c) // a
+        for name, value in values.items():
+            lo, hi = self.dims[name]
+            if not lo <= value <= hi:
+                broken.append(f"{name}={value} outside [{lo}, {hi}]")
+        return broken
 
 
 @dataclass(frozen=True)

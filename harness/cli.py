@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import logging
 import sys
 from pathlib import Path
 
@@ -86,7 +87,12 @@ def _plan(args) -> list:
     cases = []
     for family, patterns in _families(args):
         profile = args.profile or ("nightly" if family == "models" else "quick")
-        cases.extend(sources.select(sources.load([family], profile, args.seed), patterns))
+        try:
+            cases.extend(sources.select(sources.load([family], profile, args.seed, patterns), patterns))
+        except sources.SelectionError:
+            # Suggestions need every name, not only the prefiltered ones: this raises with them.
+            sources.select(sources.load([family], profile, args.seed), patterns)
+            raise
     return cases
 
 
@@ -150,7 +156,7 @@ def _cases_of(name: str, profile: str, seed: int) -> list:
     cases = []
     for family in sources.FAMILIES:
         try:
-            loaded = sources.load([family], profile, seed)
+            loaded = sources.load([family], profile, seed, [name])
         except sources.SelectionError:
             continue
         cases.extend(c for c in loaded if sources.matches(c, name))
@@ -226,6 +232,9 @@ COMMANDS = {"run": cmd_run, "check": cmd_check, "list": cmd_list, "report": cmd_
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # OpInfo's module imports torch's C++-extension helper, which warns on every machine without
+    # a CUDA runtime: noise on stderr, where an error must be the only line.
+    logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
     try:
         return COMMANDS[args.command](args)
     except (UsageError, sources.SelectionError, ResultsError, PoolError, merging.MergeError) as err:

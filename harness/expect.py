@@ -12,6 +12,7 @@ def describe(expectation: Expectation) -> dict:
         "stage": expectation.stage,
         "match": expectation.match,
         "link": expectation.link,
+        "sizes": {k: list(v) for k, v in expectation.sizes.items()} if expectation.sizes else None,
     }
 
 
@@ -25,7 +26,8 @@ def apply(case: Case, target: str, record: dict) -> dict:
     record["raw_status"] = raw
     if record.get("probe"):
         return record
-    applicable = [e for e in case.expectations if e.applies(case, target)]
+    applicable = [e for e in case.expectations
+                  if e.applies(case, target) and e.covers(record.get("sizes"))]
     if not applicable:
         return record
     if raw == "pass":

@@ -24,8 +24,12 @@ Field by field (scripts outside the repo read these; do not rename):
     peak_rss_mb      per stage, the worker's resident-memory high-water mark
     seed, repro, input_shapes, input_dtypes
     dynamic_case     for dynamic programs: the id of the compiled program all its sizes share
+    dynamic_status   for dynamic programs: the program's verdict, the worst status of its sizes
+                     (probes are findings, not verdicts: they do not count)
     sizes            for dynamic programs: this record's concrete size
     probe            for runs outside the declared constraints: what was broken, and the outcome
+    symbolic         for dynamic programs: the symbolic check (harness.symbolic): declared dim ->
+                     torch symbol, the module's bounds per dim, problems, notes
     expectation      the expectation that turned this record into xfail/xpass: reason, link
     meta             the case's free-form description (generator variant, arguments)
     torch_version, tvm_version
@@ -82,8 +86,10 @@ def new_record(case: Case, target: str, versions: dict) -> dict:
         "input_shapes": [],
         "input_dtypes": [],
         "dynamic_case": None,
+        "dynamic_status": None,
         "sizes": None,
         "probe": None,
+        "symbolic": None,
         "expectation": None,
         "meta": dict(case.meta),
         "torch_version": versions.get("torch_version"),
@@ -206,6 +212,25 @@ def per_size(case: Case, record: dict) -> list[dict]:
         one.update(case_id=size_case_id(case, size), dynamic_case=case.case_id, sizes=dict(size))
         records.append(one)
     return records
+
+
+# Most severe first: an unexpected failure outranks an expected one, a silent wrong answer
+# outranks a loud error, and a pass outranks a size that eager could not run (skip).
+SEVERITY = ("crash", "timeout", "mismatch", "run_error", "compile_error", "import_error",
+            "import_unsupported", "export_error", "xpass", "xfail", "pass", "skip")
+
+
+def worst_status(statuses: Iterable[str]) -> str | None:
+    ranked = sorted(statuses, key=SEVERITY.index)
+    return ranked[0] if ranked else None
+
+
+def set_dynamic_status(records: list[dict]) -> None:
+    """Give every record of one dynamic program the program's verdict: the worst of its sizes."""
+    verdict = worst_status(r["status"] for r in records if not r.get("probe"))
+    for record in records:
+        if record.get("dynamic_case") is not None:
+            record["dynamic_status"] = verdict
 
 
 def finished_cases(records: Iterable[dict]) -> set[str]:

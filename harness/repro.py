@@ -161,6 +161,7 @@ def main():
                 finish("import_unsupported", str(exc))
             raise
     mod = stage("import", "import_error", do_import)
+{symbolic_call}
     ex = stage("compile", "compile_error", lambda: tvm.compile(mod, target=tvm.target.Target(TARGET)))
     if TARGET["kind"] == "cuda" and not tvm.cuda(0).exist:
         finish("skip", "compiled for CUDA; no GPU here to run it (no-gpu)")
@@ -193,6 +194,7 @@ def main():
 # (verbatim from module harness.compare)
 {compare_source}
 {check_source}
+{symbolic_source}
 
 if __name__ == "__main__":
     main()
@@ -206,6 +208,12 @@ _COMPARE_CHECK = '''    message = compare_structure(expected, actual) or {check_
     finish("pass" if message is None else "mismatch", message or "")'''
 
 
+_SYMBOLIC_CALL = '''    shapes = [None if a is None else {int(k): v for k, v in a.items()} for a in DYNAMIC["shapes"]]
+    problems = symbolic_check(DYNAMIC["dims"], shapes, ep, mod)["problems"]
+    if problems:
+        finish("import_error", "symbolic check: " + "; ".join(problems))'''
+
+
 def render(case: Case, record: dict, tvm_target: dict, convert_map: str | None) -> str:
     factory_module, factory_source = _module_source(case.program.factory)
     _, compare_source = _module_source(compare.compare_outputs)
@@ -215,8 +223,13 @@ def render(case: Case, record: dict, tvm_target: dict, convert_map: str | None) 
         if check_module != factory_module:
             check_source = f"# (verbatim from module {check_module})\n{source}"
         compare_call = _COMPARE_CHECK.format(check_name=case.check.__name__)
-    dynamic = None
+    dynamic, symbolic_call, symbolic_source = None, "", ""
     if case.dynamic is not None:
+        from harness import symbolic
+
+        _, source = _module_source(symbolic.symbolic_check)
+        symbolic_source = f"# (verbatim from module harness.symbolic)\n{source}"
+        symbolic_call = _SYMBOLIC_CALL
         dynamic = {"dims": {k: list(v) for k, v in case.dynamic.dims.items()},
                    "shapes": [None if a is None else {str(k): v for k, v in a.items()}
                               for a in case.dynamic.shapes]}
@@ -232,7 +245,7 @@ def render(case: Case, record: dict, tvm_target: dict, convert_map: str | None) 
         decompose=case.decompose,
         tolerance=(case.tolerance.rtol, case.tolerance.atol) if case.tolerance else None,
         tvm_target=tvm_target, convert_map=convert_map, factory_name=case.program.factory.__name__,
-        compare_call=compare_call,
+        compare_call=compare_call, symbolic_call=symbolic_call, symbolic_source=symbolic_source,
     )
 
 

@@ -22,6 +22,7 @@ from harness.records import (
     finished_cases,
     new_record,
     read_results,
+    set_dynamic_status,
     truncate_torn_tail,
 )
 from harness.targets import available_cores, resolve, worker_threads
@@ -111,6 +112,8 @@ def finish(case: Case, records: list[dict], target: str, out: Path, tvm_target: 
         expect.apply(case, target, record)
         if repro.wants_repro(record):
             record["repro"] = repro.write(case, record, out, tvm_target, convert_map)
+    if case.dynamic is not None:
+        set_dynamic_status(records)
 
 
 MINIMAL_FILE = "minimal.jsonl"
@@ -156,12 +159,15 @@ class Progress:
     def __init__(self, total: int, verbose: bool, echo: Callable[[str], None] = print):
         self.total, self.verbose, self.echo = total, verbose, echo
         self.count, self.start = 0, time.monotonic()
+        self.programs: set[str | None] = set()
 
     def __call__(self, case: Case, record: dict) -> None:
         from harness.case import UNEXPECTED
 
-        if record.get("dynamic_case") is None or record["case_id"] == record["dynamic_case"]:
+        program = record.get("dynamic_case")
+        if program is None or program not in self.programs:  # a dynamic program counts once
             self.count += 1
+            self.programs.add(program)
         if self.verbose or record["status"] in UNEXPECTED:
             self.echo(format_line(record))
             if record.get("repro") and record["status"] in UNEXPECTED:

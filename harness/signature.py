@@ -6,6 +6,10 @@ import re
 
 _UNSUPPORTED = re.compile(r"Unsupported function types? \[(.*?)\]", re.S)
 
+# TVM prints an operator as its full reflection repr (span, arguments, attrs: ~250 characters)
+# before saying what is wrong; its name is all that matters, and the rest would be cut off.
+_OP_REPR = re.compile(r'ir\.Op\(span=.*?name="([\w.]+)".*?support_level=\d+\)')
+
 # Lines that carry no information about the bug itself.
 _NOISE = re.compile(
     r"^(Traceback \(most recent call last\)|File \"|  File |\s*\^+\s*$|During handling|"
@@ -13,13 +17,15 @@ _NOISE = re.compile(
 )
 
 _SUBSTITUTIONS = [
+    # One bug shows through many operators (every unary float op rejecting int input).
+    (re.compile(r"\bOp\(relax\.[\w.]+\)"), "Op(relax.?)"),
     (re.compile(r"0x[0-9a-fA-F]+"), "0x?"),
     (re.compile(r"(/[\w.\-+]+)+\.(py|cc|h|cpp|so)(:\d+)?"), "<file>"),
     (re.compile(r"/tmp/[\w./\-]+"), "<tmp>"),
     # Relax/TIR/FX variable names: lv12, gv3, v_4, alloc7, s77, arg0_1, x_1, add_3, ...
     (re.compile(r"\b(lv|gv|v|alloc|storage|s|arg|primals|buf|sym|p|u|tmp)_?\d+(_\d+)?\b"), r"\1?"),
     (re.compile(r"\b([A-Za-z]+)_\d+\b"), r"\1_?"),
-    (re.compile(r"(?<![A-Za-z_])[-+]?\d+(\.\d+)?([eE][-+]?\d+)?"), "N"),
+    (re.compile(r"(?<!\w)[-+]?\d+(\.\d+)?([eE][-+]?\d+)?"), "N"),
     (re.compile(r"\s+"), " "),
 ]
 
@@ -28,7 +34,7 @@ def first_line(message: str, limit: int = 300) -> str:
     """The first informative line of an exception message."""
     for line in str(message).splitlines():
         if not _NOISE.match(line):
-            line = line.strip()
+            line = _OP_REPR.sub(r"Op(\1)", line.strip())
             return line if len(line) <= limit else line[: limit - 3] + "..."
     return ""
 

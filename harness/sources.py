@@ -2,13 +2,17 @@
 
 The engine never imports the case families or the reports: they register entry points
 in pyproject.toml, group `harness.cases` (name = the family selected by `--ops`/`--models`,
-value = `cases(profile, seed) -> Iterable[Case]`) and group `harness.reports`.
+value = `cases(profile, seed) -> Iterable[Case]`) and group `harness.reports`. A family may
+also take `wanted`, a predicate over op names: it then builds only the cases of ops a command's
+patterns could select, which keeps `harness check OP` from generating the whole table.
 """
 
 from __future__ import annotations
 
 import difflib
 import fnmatch
+import inspect
+import re
 from collections.abc import Callable, Iterable
 from importlib import metadata
 
@@ -40,14 +44,28 @@ def reporter():
     return points["reports"].load() if "reports" in points else None
 
 
-def load(families: Iterable[str], profile: str, seed: int) -> list[Case]:
+def could_match(op: str, patterns: list[str]) -> bool:
+    """Whether some case of `op` might match one of `patterns`: a cheap test that never says no
+    wrongly (case ids start with `op[`, and a pattern's text before its first wildcard must
+    start a name it matches)."""
+    for pattern in patterns:
+        literal = re.split(r"[*?\[]", pattern, maxsplit=1)[0]
+        if any(f"{name}[".startswith(literal) for name in (op, op.removeprefix("aten."))):
+            return True
+    return False
+
+
+def load(families: Iterable[str], profile: str, seed: int, patterns: list[str] | None = None) -> list[Case]:
     if profile not in PROFILES:
         raise SelectionError(f"unknown profile {profile!r}; expected one of {', '.join(PROFILES)}")
     cases: list[Case] = []
     for family in families:
         source = case_source(family)
+        kwargs = {}
+        if patterns and "wanted" in inspect.signature(source).parameters:
+            kwargs["wanted"] = lambda op, _p=tuple(patterns): could_match(op, list(_p))
         try:
-            cases.extend(source(profile, seed))
+            cases.extend(source(profile, seed, **kwargs))
         except Exception as err:  # noqa: BLE001 - bad table data must be a one-line error, not a traceback
             raise SelectionError(f"case family {family!r} failed to build its cases: "
                                  f"{type(err).__name__}: {err}") from err
@@ -67,7 +85,8 @@ def _names(case: Case) -> tuple[str, ...]:
 
 def matches(case: Case, pattern: str) -> bool:
     names = _names(case)
-    if any(fnmatch.fnmatchcase(name, pattern) for name in names):
+    # Equality first: a case id's brackets would read as a character class to fnmatch.
+    if pattern in names or any(fnmatch.fnmatchcase(name, pattern) for name in names):
         return True
     # `add` means every overload of aten.add, as `aten.add` does.
     packet = case.op.split(".")[1] if case.op.startswith("aten.") and case.op.count(".") == 2 else None

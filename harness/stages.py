@@ -163,32 +163,11 @@ def _import(ep, convert_map: dict | None):
         return from_exported_program(ep, run_ep_decomposition=False, custom_convert_map=custom or None)
 
 
-def symbolic_problems(case: Case, mod) -> list[str]:
-    """Dynamic axes that came out static, and declared ranges that did not reach the module."""
-    problems = []
-    params = list(mod["main"].params)
-    for index, axes in enumerate(case.dynamic.shapes):
-        if not axes or index >= len(params):
-            continue
-        shape = params[index].ty.shape
-        values = getattr(shape, "values", None)
-        if values is None:
-            problems.append(f"input {index} has no shape in the Relax signature")
-            continue
-        for axis, expr in axes.items():
-            dim = values[axis]
-            if hasattr(dim, "value") and not hasattr(dim, "name"):
-                problems.append(f"input {index} axis {axis} ({expr}) specialised to {int(dim.value)}")
-    attrs = mod["main"].attrs or {}
-    lower = dict(attrs.get("tir_var_lower_bound", {}) or {})
-    upper = dict(attrs.get("tir_var_upper_bound", {}) or {})
-    lows = sorted(int(v) for v in lower.values())
-    highs = sorted(int(v) for v in upper.values())
-    for name, (lo, hi) in case.dynamic.dims.items():
-        if lo not in lows or hi not in highs:
-            problems.append(f"declared range {name} in [{lo}, {hi}] not in the module's bounds "
-                            f"(lower {lows}, upper {highs})")
-    return problems
+def symbolic_report(case: Case, ep, mod) -> dict:
+    """The symbolic check of harness.symbolic for a dynamic case (declared dims vs the module)."""
+    from harness import symbolic
+
+    return symbolic.symbolic_check(dict(case.dynamic.dims), list(case.dynamic.shapes), ep, mod)
 
 
 class Session:
@@ -262,9 +241,9 @@ def run_case(case: Case, session: Session, base: dict,
                                    unsupported_ops=missing) from exc
         if case.dynamic is not None:
             with clock.stage("symbolic", "import_error"):
-                problems = symbolic_problems(case, mod)
-                if problems:
-                    raise StageFailure("import_error", "symbolic", "; ".join(problems))
+                record["symbolic"] = symbolic_report(case, ep, mod)
+                if record["symbolic"]["problems"]:
+                    raise StageFailure("import_error", "symbolic", "; ".join(record["symbolic"]["problems"]))
         with clock.stage("compile", "compile_error"):
             executable = session.tvm.compile(mod, target=session.target)
         if not session.spec.can_run:
@@ -293,13 +272,17 @@ def _fail(record: dict, failure: StageFailure) -> None:
     record["error_signature"] = error_signature(failure.stage, failure.error)
 
 
+def _vm_call(session, vm, inputs) -> list:
+    tensors = [x for x in flatten_outputs(inputs) if isinstance(x, torch.Tensor)]
+    return tvm_outputs(vm["main"](*[session.to_device(t) for t in tensors]))
+
+
 def _run_and_compare(case, session, vm, record, clock, inputs, expected) -> dict:
     record = copy.deepcopy(record)
     clock.record = record
     try:
         with clock.stage("run", "run_error"):
-            tensors = [x for x in flatten_outputs(inputs) if isinstance(x, torch.Tensor)]
-            actual = tvm_outputs(vm["main"](*[session.to_device(t) for t in tensors]))
+            actual = _vm_call(session, vm, inputs)
         with clock.stage("compare", "mismatch"):
             if case.check is not None:
                 message = compare_structure(expected, actual) or case.check(expected, actual, inputs)
@@ -340,17 +323,41 @@ def _run_sizes(case, session, vm, record, clock) -> list[dict]:
 
 
 def _probe(case, session, vm, record, clock, size) -> dict:
-    """Run at a size outside the declared constraints and record what TVM does."""
+    """Run at a size outside the declared constraints and record what TVM does.
+
+    Outcomes: `rejected` (TVM raised), `silent-correct` (it ran and agrees with eager),
+    `silent-wrong` (it ran and disagrees, or it ran inputs that eager itself refuses).
+    """
     one = copy.deepcopy(record)
     one.update(case_id=size_case_id(case, size, probe=True), dynamic_case=case.case_id,
                sizes=dict(size))
     clock.record = one
     seed_everything(case.seed)
-    module, inputs = case.program.build(**size)
-    one["input_shapes"], one["input_dtypes"] = _shapes(inputs)
-    expected = _eager(module, inputs)
-    result = _run_and_compare(case, session, vm, one, clock, inputs, expected)
-    outcome = {"pass": "silent-correct", "mismatch": "silent-wrong"}.get(result["status"], "rejected")
-    result.update(probe={"outcome": outcome, "error": result["error"]}, status="skip",
-                  skip_reason=f"constraint-probe: {outcome}")
+    inputs = expected = eager_error = None
+    one["input_shapes"] = one["input_dtypes"] = []
+    try:
+        module, inputs = case.program.build(**size)
+        one["input_shapes"], one["input_dtypes"] = _shapes(inputs)
+        expected = _eager(module, inputs)
+    except Exception as exc:  # noqa: BLE001 - broken relations may be invalid for eager too
+        eager_error = one_line_error(exc)
+    broken = case.dynamic.violations(one["input_shapes"])
+    if expected is not None:
+        result = _run_and_compare(case, session, vm, one, clock, inputs, expected)
+        outcome = {"pass": "silent-correct", "mismatch": "silent-wrong"}.get(result["status"], "rejected")
+    elif inputs is None:  # the factory cannot build such inputs: nothing reached TVM
+        result, outcome = one, "not-run"
+        result.update(error=eager_error)
+    else:
+        result = one
+        try:
+            with clock.stage("run", "run_error"):
+                _vm_call(session, vm, inputs)
+            outcome, result["error"] = "silent-wrong", f"TVM ran inputs eager refuses ({eager_error})"
+        except StageFailure as failure:
+            outcome = "rejected"
+            _fail(result, failure)
+    result.update(probe={"broken": broken, "outcome": outcome, "error": result["error"],
+                         "eager_error": eager_error},
+                  status="skip", skip_reason=f"constraint-probe: {outcome}")
     return result

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
+from hypothesis.internal.conjecture import providers as _providers
 
 from harness.case import Case, Program, Tolerance
 from opsuite.rows import Call, Ctx, OpRow
@@ -33,6 +34,13 @@ PROFILES = {
     "quick": Budget(first=2, other=1, edge=1, edge_all_dtypes=False),
     "nightly": Budget(first=12, other=6, edge=3, edge_all_dtypes=True),
 }
+
+
+# Hypothesis mixes in constants it finds in every project module loaded so far (sys.modules),
+# so the same seed drew different cases under `harness run`, pytest and a bare import. Cases
+# must depend on the seed alone: hypothesis sees no local constants.
+_NO_LOCAL_CONSTANTS = _providers.Constants()
+_providers._get_local_constants = lambda: _NO_LOCAL_CONSTANTS
 
 
 def stable_seed(*parts: object) -> int:

@@ -22,10 +22,19 @@ def planned_ops() -> collections.Counter:
     return counts
 
 
+def _no_program() -> dict[str, str]:
+    """Ops only symbolic graphs could hold that no exported graph does (opsuite.dynamic)."""
+    try:
+        from opsuite.dynamic import no_program
+    except ImportError:
+        return {}
+    return no_program()
+
+
 def inventory() -> dict[str, dict]:
     """Per op of the union of denominators (and any op with a row): denominators, rows, no-case reason."""
     planned = planned_ops()
-    no_case = table.no_case()
+    no_case = {**table.no_case(), **_no_program()}
     union = denominators.union()
     result = {}
     for op in sorted(set(union) | set(planned)):

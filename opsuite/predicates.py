@@ -10,6 +10,12 @@ with `&` (`"kwarg:alpha & !empty"`: a value bug that an empty output cannot show
     scalar          some tensor input is 0-dimensional
     noncompact      some tensor input reaches TVM with strides other than the compact row-major
                     ones at a dim of size > 1 (PyTorch's strides of an empty tensor: (3, 0) has (1, 1))
+    decomposed      the case runs run_decompositions before import (rows with `decompose=False`
+                    reach the op's own converter; their `decomposed` twins do not)
+    nan             some tensor input holds a NaN
+    inf             some tensor input holds +-inf
+    scalar_outside  a Python int argument lies outside the range of the first tensor input's
+                    dtype (PyTorch wraps it; a constant of that dtype cannot hold it)
 """
 
 from __future__ import annotations
@@ -73,8 +79,34 @@ def noncompact(case: Case) -> bool:
     return False
 
 
+def decomposed(case: Case) -> bool:
+    return case.decompose
+
+
+def nan(case: Case) -> bool:
+    return any(t.is_floating_point() and bool(t.isnan().any()) for t in _tensors(case))
+
+
+def inf(case: Case) -> bool:
+    return any(t.is_floating_point() and bool(t.isinf().any()) for t in _tensors(case))
+
+
+def _ints(case: Case) -> list[int]:
+    args = list(case.program.kwargs.get("args") or ()) + list((case.program.kwargs.get("kwargs") or {}).values())
+    return [a for a in args if isinstance(a, int) and not isinstance(a, bool)]
+
+
+def scalar_outside(case: Case) -> bool:
+    tensors = _tensors(case)
+    if not tensors or tensors[0].is_floating_point() or tensors[0].dtype == torch.bool:
+        return False
+    info = torch.iinfo(tensors[0].dtype)
+    return any(not info.min <= v <= info.max for v in _ints(case))
+
+
 _PARAMETRISED = {"kwarg": kwarg, "variant": variant, "sample": sample, "tier": tier}
-_PLAIN = {"empty": empty, "scalar": scalar, "noncompact": noncompact}
+_PLAIN = {"empty": empty, "scalar": scalar, "noncompact": noncompact, "decomposed": decomposed, "nan": nan,
+          "inf": inf, "scalar_outside": scalar_outside}
 
 
 def _all(predicates: tuple, case: Case) -> bool:

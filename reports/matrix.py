@@ -9,9 +9,10 @@ Two ways a case counts towards an op, kept apart everywhere:
 
 Grades, over a row's own non-probe records (skips are "not applicable": eager does not support
 the dtype, or CUDA compiled on a machine without a GPU):
-- full:     at least one case ran, and every case that ran passed on a non-degenerate reference;
-- partial:  at least one such pass, and at least one case that did not (a failure, an expected
-            failure, an unexpected pass, or a pass on a degenerate reference);
+- full:     at least one case passed on a non-degenerate reference, and no case failed (a pass on
+            a degenerate reference, e.g. an empty output, is neither proof nor failure);
+- partial:  at least one such pass, and at least one case that did not pass (a failure, an
+            expected failure, an unexpected pass);
 - none:     cases ran, and none of them passed on a non-degenerate reference;
 - skipped:  every case of the row was skipped;
 - not run:  the case families plan cases for the row, but these records hold none;
@@ -88,7 +89,7 @@ def grade(own: collections.Counter, row: universe.Row) -> str:
     if not ran:
         return "skipped"
     proven = ran.get("pass", 0)
-    if proven == sum(ran.values()):
+    if proven and proven + ran.get("degenerate", 0) == sum(ran.values()):
         return "full"
     return "partial" if proven else "none"
 

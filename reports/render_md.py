@@ -15,10 +15,11 @@ from reports.triage import Bug, bug_of
 DENOMINATOR_LABELS = {"convert_map": "importer convert-map keys", "core": "core ATen overloads",
                       "opinfo": "OpInfo entries", "model": "TorchVision models"}
 GRADE_RULES = (
-    "**full**: every case that ran passed on a non-degenerate reference; **partial**: some did, "
-    "some did not (a failure, an expected failure, an unexpected pass, or a pass on a degenerate "
-    "reference); **none**: cases ran and none passed on a non-degenerate reference; **skipped**: "
-    "every case was skipped; **not run**: cases are planned but not in these records; **no case**: "
+    "**full**: some case passed on a non-degenerate reference and none failed (a pass on a "
+    "degenerate reference, e.g. an empty output, neither proves nor fails); **partial**: some "
+    "passed, some did not (a failure, an expected failure, an unexpected pass); **none**: cases "
+    "ran and none passed on a non-degenerate reference; **skipped**: every case was skipped; "
+    "**not run**: cases are planned but not in these records; **no case**: "
     "nothing is planned. Grades count the cases *for* an op (its record's `op`); cases that merely "
     "*use* it (it is in their `aten_ops`) are shown apart and never grade it.")
 CELL_RULE = ("A cell is `passes/ran` over the cases that ran, then every other outcome with its count "

@@ -52,3 +52,12 @@ ABORTS = {"sin.default": aborts}
 HANGS = {"sin.default": hangs}
 FLOAT32 = {"sin.default": returns_float32}
 NOT_A_DICT = ["sin.default"]
+
+
+def bakes_example_size(node, importer):
+    """relu, then a reshape to the export example's shape: a symbolic dim lost on import."""
+    example = [d.node.hint if hasattr(d, "node") else int(d) for d in node.meta["val"].shape]
+    return importer.block_builder.emit(relax.op.reshape(relax.op.nn.relu(_arg(node, importer)), example))
+
+
+BAKES_SIZE = {"relu.default": bakes_example_size}

@@ -28,6 +28,17 @@ def add_case(variant="0", **fields) -> Case:
                    variant=variant, **fields)
 
 
+class CatRelu(torch.nn.Module):
+    def forward(self, x, y):
+        return torch.cat([x, y], 0).relu()
+
+
+def cat_program(n=4, **overrides):
+    """CatRelu on (n, 3) and (2n, 3); `in0.n` / `in1.n` override n for one input (a broken relation)."""
+    sizes = {"in0.n": n, "in1.n": n, **overrides}
+    return CatRelu(), (torch.randn(sizes["in0.n"], 3), torch.randn(2 * sizes["in1.n"], 3))
+
+
 def run(cases: list[Case], out: Path, convert_map: str | None = None, **options) -> dict[str, dict]:
     """Run cases through isolated workers; records by case id."""
     records = execute(cases, RunOptions(out=out, convert_map=convert_map, **{"jobs": 1, **options}))

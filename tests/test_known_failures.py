@@ -5,7 +5,7 @@ import torch
 
 from harness.case import Case, Program
 from harness.programs import op_program
-from opsuite import expectations, predicates
+from opsuite import dynamic, expectations, predicates
 from opsuite.table import rows
 from opsuite.values import make_tensor
 
@@ -52,9 +52,31 @@ def test_predicates_negate_and_join():
 
 
 def test_every_entry_names_an_op_with_a_row_or_a_glob():
-    with_rows = {row.op for row in rows()}
+    with_rows = {row.op for row in rows()} | {program.op for program in dynamic.programs()}
     for entry in expectations.load():
         for op in [entry["op"]] if isinstance(entry["op"], str) else entry["op"]:
             # An OpInfo case's op is its entry (`opinfo.add`); test_opinfo checks those name cases.
             assert op in with_rows or op.startswith("opinfo.") or any(ch in op for ch in "*?["), \
                 f"{entry['_file'].name}: {op} has no row"
+
+
+def _call_case(op: str, *args, decompose: bool = True) -> Case:
+    return Case(f"{op}[int8-0]", "op", op, Program(op_program, {"op": op, "args": list(args)}), "int8",
+                decompose=decompose)
+
+
+def test_scalar_outside_compares_int_scalars_with_the_first_tensors_dtype():
+    outside = predicates.parse("scalar_outside")
+    assert outside(_call_case("aten.add.Scalar", torch.zeros(2, dtype=torch.uint8), -1))
+    assert outside(_call_case("aten.__or__.Scalar", torch.zeros(2, dtype=torch.int8), 255))
+    assert not outside(_call_case("aten.__or__.Scalar", torch.zeros(2, dtype=torch.uint8), 255))
+    assert not outside(_call_case("aten.add.Scalar", torch.zeros(2), -1e30))  # floats take any scalar
+
+
+def test_nan_inf_and_decomposed_look_at_the_values_and_the_import_path():
+    x = torch.tensor([1.0, float("nan")])
+    assert predicates.parse("nan & !inf")(_call_case("aten.relu.default", x))
+    assert predicates.parse("inf")(_call_case("aten.relu.default", torch.tensor([float("-inf")])))
+    assert not predicates.parse("nan")(_call_case("aten.relu.default", torch.zeros(2, dtype=torch.int8)))
+    assert predicates.parse("!decomposed")(_call_case("aten.celu.default", x, decompose=False))
+    assert predicates.parse("decomposed")(_call_case("aten.celu.default", x))

@@ -24,6 +24,19 @@ def test_signatures_group_equal_bugs():
     assert error_signature("run", "InternalError: Check failed: lv12") != error_signature("compile", "InternalError: Check failed: lv12")
 
 
+def test_signatures_keep_dtype_names_and_group_one_bug_across_relax_ops():
+    def op_error(name: str, dtype: str) -> str:
+        return ("TypeError: " + first_line(
+            f'ir.Op(span=None, ty=ir.Type(span=None), name="relax.{name}", description="", '
+            'arguments=(ir.ArgumentInfo(name="x", type_info="Tensor", description="The input."),), '
+            f'attrs_type_key="", num_inputs=1, support_level=10) requires float, given {dtype}'))
+
+    assert op_error("sin", "int32") == "TypeError: Op(relax.sin) requires float, given int32"
+    assert error_signature("import", op_error("sin", "int32")) == error_signature("import", op_error("exp", "int32"))
+    assert error_signature("import", op_error("sin", "int32")) != error_signature("import", op_error("sin", "int64"))
+    assert error_signature("import", "float16 vs float32").endswith("float16 vs float32")
+
+
 def test_first_line_skips_tracebacks():
     text = "Traceback (most recent call last):\n  File \"x.py\", line 1\n    ^^^\nValueError: bad"
     assert first_line(text) == "ValueError: bad"

@@ -14,7 +14,7 @@ import torch
 from harness.case import Case, DynamicSpec, Program
 from harness.records import read_results
 from harness.targets import cuda_device_present
-from tests.helpers import add_case, op_case, run, sin_case, stable
+from tests.helpers import add_case, cat_program, op_case, run, sin_case, stable
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -112,17 +112,8 @@ def test_importer_decomposition_is_what_the_harness_runs():
     tvm.ir.assert_structural_equal(default, ours)
 
 
-def _cat_program(n=4):
-    return _CatModule(), (torch.randn(n, 3), torch.randn(2 * n, 3))
-
-
-class _CatModule(torch.nn.Module):
-    def forward(self, x, y):
-        return torch.cat([x, y], 0).relu()
-
-
 def test_dynamic_program_compiles_once_and_runs_every_size(tmp_path):
-    case = Case("dyn.cat[float32-0]", "dynamic", "aten.cat.default", Program(_cat_program, {}), "float32",
+    case = Case("dyn.cat[float32-0]", "dynamic", "aten.cat.default", Program(cat_program, {}), "float32",
                 dynamic=DynamicSpec(dims={"n": (2, 64)}, shapes=({0: "n"}, {0: "2*n"}),
                                     sizes=({"n": 2}, {"n": 17}, {"n": 64}), probes=({"n": 65},)))
     records = run([case], tmp_path)
