@@ -1,6 +1,7 @@
 """What to test per aten op: the op table, hypothesis strategies, dynamic shapes.
 
-`cases(profile, seed)` is the `ops` family the engine finds through its entry point.
+`cases(profile, seed)` is the `ops` family the engine finds through its entry point: the op
+table's rows, the dynamic-shape programs, then OpInfo's samples (opsuite.opinfo).
 """
 
 from __future__ import annotations
@@ -8,8 +9,8 @@ from __future__ import annotations
 
 def cases(profile: str, seed: int, wanted=None):
     """Every row's cases, or only those of ops `wanted(op)` accepts (see harness.sources.load),
-    then the dynamic-shape programs (ids `dyn.*`), filtered alike."""
-    from opsuite import dynamic
+    then the dynamic-shape programs (ids `dyn.*`) and the OpInfo cases (`opinfo.*`), filtered alike."""
+    from opsuite import dynamic, opinfo
     from opsuite.expectations import attach
     from opsuite.generate import row_cases
     from opsuite.table import rows
@@ -20,6 +21,7 @@ def cases(profile: str, seed: int, wanted=None):
             continue
         found.extend(row_cases(row, profile, seed))
     found.extend(dynamic.cases(profile, seed, wanted))
+    found.extend(c for c in opinfo.cases(profile, seed) if wanted is None or wanted(c.op))
     return attach(found)
 
 

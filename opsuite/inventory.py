@@ -1,4 +1,8 @@
-"""Which denominator ops have cases, which are declared uncovered, and which are neither."""
+"""Which denominator ops have cases, which are declared uncovered, and which are neither.
+
+OpInfo entries are a denominator of their own: `opinfo_inventory()` gives each one its
+cases per profile or the reason it has none.
+"""
 
 from __future__ import annotations
 
@@ -42,3 +46,20 @@ def inventory() -> dict[str, dict]:
 def missing() -> list[str]:
     """Denominator ops with neither a row nor a no-case reason: what the completeness test rejects."""
     return [op for op, info in inventory().items() if info["denominators"] and not info["rows"] and not info["no_case"]]
+
+
+def opinfo_inventory() -> dict[str, dict]:
+    """Per OpInfo entry (denominators.opinfo_entries()): cases per profile, or the exclusion reason."""
+    from opsuite import opinfo
+
+    excluded = opinfo.excluded()
+    counts = {profile: collections.Counter(c.op.removeprefix("opinfo.") for c in opinfo.cases(profile, 0))
+              for profile in ("quick", "nightly")}
+    return {entry: {"quick": counts["quick"][entry], "nightly": counts["nightly"][entry],
+                    "excluded": excluded.get(entry)}
+            for entry in denominators.opinfo_entries()}
+
+
+def opinfo_missing() -> list[str]:
+    """OpInfo entries with neither a case nor an exclusion reason."""
+    return [entry for entry, info in opinfo_inventory().items() if not info["nightly"] and not info["excluded"]]

@@ -4,6 +4,7 @@ In expectations.toml, `when = "NAME"` or `when = "NAME:ARG"`, negated with `!` a
 with `&` (`"kwarg:alpha & !empty"`: a value bug that an empty output cannot show):
     kwarg:NAME      the call passes keyword argument NAME
     variant:TEXT    the case's variant label contains TEXT (e.g. "broadcast", "keepdim")
+    sample:TEXT     an OpInfo case's sample description contains TEXT (e.g. "dim=None")
     tier:edge       the case is in the edge-value tier (NaN, inf, extremes)
     empty           some tensor input has a zero-size dimension
     scalar          some tensor input is 0-dimensional
@@ -49,6 +50,10 @@ def variant(text: str, case: Case) -> bool:
     return text in str(case.meta.get("variant", ""))
 
 
+def sample(text: str, case: Case) -> bool:
+    return text in str(case.meta.get("sample", ""))
+
+
 def tier(name: str, case: Case) -> bool:
     return case.meta.get("tier") == name
 
@@ -86,7 +91,7 @@ def scalar_outside(case: Case) -> bool:
     return any(not info.min <= v <= info.max for v in _ints(case))
 
 
-_PARAMETRISED = {"kwarg": kwarg, "variant": variant, "tier": tier}
+_PARAMETRISED = {"kwarg": kwarg, "variant": variant, "sample": sample, "tier": tier}
 _PLAIN = {"empty": empty, "scalar": scalar, "decomposed": decomposed, "nan": nan,
           "inf": inf, "scalar_outside": scalar_outside}
 

@@ -1,0 +1,171 @@
+"""OpInfo as a source of cases: complete against op_db, stable ids, exact rebuilds, real runs, repros."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+
+from harness.case import check_unique
+from opsuite import denominators, inventory, opinfo, opinfo_checks, opinfo_screen
+from opsuite import opinfo_programs as P
+from opsuite.expectations import attach
+from tests.helpers import run
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _case(case_id, profile="nightly", seed=0):
+    (case,) = [c for c in attach(opinfo.cases(profile, seed)) if c.case_id == case_id]
+    return case
+
+
+def test_the_screen_names_exactly_the_op_db_entries():
+    screened = opinfo.screen()
+    assert set(screened) == set(denominators.opinfo_entries()), f"regenerate with: {opinfo_screen.COMMAND}"
+    for entry, info in screened.items():
+        assert P.find_entry(info["name"], info["variant"]) is not None
+        assert denominators.opinfo_id(P.find_entry(info["name"], info["variant"])) == entry
+
+
+def test_every_entry_has_cases_or_a_reason():
+    assert inventory.opinfo_missing() == []
+    for entry, info in inventory.opinfo_inventory().items():
+        assert (info["nightly"] >= 1) != bool(info["excluded"]), entry
+        assert info["quick"] <= 1, entry
+    for entry, reason in opinfo.excluded().items():
+        category = opinfo.screen()[entry]["excluded"]
+        assert reason.startswith(opinfo_screen.CATEGORIES[category]), entry
+
+
+def test_excluded_entries_say_what_failed():
+    reasons = opinfo.excluded()
+    assert "DataDependentOutputException" in reasons["allclose"]  # torch.export's own limit
+    assert reasons["jiterator_unary"].startswith(opinfo_screen.CATEGORIES["eager-error"])
+    assert "complex64" in reasons["istft"]  # complex-only: no dtype the harness runs
+    assert opinfo.exclusion_categories()["export-error"] == sum(
+        1 for r in reasons.values() if r.startswith(opinfo_screen.CATEGORIES["export-error"]))
+
+
+def test_ids_are_unique_readable_and_independent_of_the_seed():
+    quick, nightly = opinfo.cases("quick", 0), opinfo.cases("nightly", 0)
+    check_unique(quick + [c for c in nightly if c.case_id not in {q.case_id for q in quick}])
+    check_unique(nightly)
+    assert {c.case_id for c in quick} <= {c.case_id for c in nightly}
+    assert len(nightly) > 2 * len(quick)
+    assert [c.case_id for c in opinfo.cases("nightly", 7)] == [c.case_id for c in nightly]
+    add = next(c for c in nightly if c.op == "opinfo.add")
+    assert add.case_id == "opinfo.add[float32-s1]" and add.kind == "op" and add.dtype == "float32"
+    assert add.meta["opinfo"] == "add" and add.meta["sample"] == "(Tensor[5], Tensor[])"
+
+
+def test_generation_reads_data_only():
+    # Nightly only: quick also reads the op table's rows, whose modules may import op_db themselves.
+    code = ("import sys; from opsuite import opinfo; opinfo.cases('nightly', 0); "
+            "print('op_db imported' if 'torch.testing._internal.common_methods_invocations' in sys.modules else 'ok')")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-1] == "ok"
+
+
+def test_quick_keeps_one_sample_of_each_entry_that_brings_an_overload_no_row_is_for():
+    row_ops = opinfo.row_ops()
+    quick = opinfo.cases("quick", 0)
+    chosen = opinfo.quick_entries(row_ops)
+    assert sorted(c.meta["opinfo"] for c in quick) == sorted(chosen)
+    brought = set().union(*chosen.values())
+    assert not brought & row_ops
+    # Nothing the nightly profile's first samples reach beyond the rows is lost by the trim.
+    for entry, info in opinfo.screen().items():
+        if "excluded" not in info:
+            dtype, index = opinfo.chosen_samples(info, "quick")[0]
+            assert opinfo._aten_ops(info, dtype, index) <= brought | row_ops, entry
+    # A row for an overload takes the entries that bring only it out of quick.
+    some_entry, its_ops = next(iter(chosen.items()))
+    assert some_entry not in opinfo.quick_entries(row_ops | set(its_ops))
+
+
+def _tensors(inputs):
+    return [x.clone() for x in inputs]
+
+
+def test_same_seed_same_sample_other_seed_other_values():
+    _, first = P.opinfo_program("addmm", "", "float32", 0, 3)
+    _, again = P.opinfo_program("addmm", "", "float32", 0, 3)
+    _, other = P.opinfo_program("addmm", "", "float32", 0, 4)
+    assert len(first) == 3
+    assert all(torch.equal(a, b) for a, b in zip(first, again, strict=True))
+    assert [a.shape for a in first] == [b.shape for b in other]
+    assert not all(torch.equal(a, b) for a, b in zip(first, other, strict=True))
+
+
+def test_the_factory_rebuilds_the_screened_sample_and_calls_its_op():
+    for entry in ("cat", "nn.functional.conv2d", "index_put", "clamp"):
+        info = opinfo.screen()[entry]
+        dtype, index = opinfo.chosen_samples(info, "quick")[0]
+        sample = P.sample_at(info["name"], info["variant"], dtype, index, opinfo_screen.SEED)
+        assert P.sample_description(sample) == info["samples"][dtype][index]["description"], entry
+        module, inputs = P.opinfo_program(info["name"], info["variant"], dtype, index, opinfo_screen.SEED)
+        leaves = torch.utils._pytree.tree_leaves((sample.input, sample.args, sample.kwargs))
+        assert len(inputs) == sum(isinstance(x, torch.Tensor) for x in leaves), entry
+        op = P.find_entry(info["name"], info["variant"]).op
+        expected = op(sample.input, *sample.args, **sample.kwargs)
+        assert torch.equal(module(*_tensors(inputs)), expected), entry
+
+
+def test_property_checks_judge_what_holds_for_every_draw():
+    draw = [torch.tensor([0.5, 2.0])]
+    assert opinfo_checks.random_draw(draw, [torch.tensor([1.5, 0.1])], ()) is None
+    assert "non-finite" in opinfo_checks.random_draw(draw, [torch.tensor([1.0, float("inf")])], ())
+    assert opinfo_checks.undefined_values(draw, [torch.tensor([float("nan"), 7.0])], ()) is None
+    assert _case("opinfo.uniform[float32-s0]").check is opinfo_checks.random_draw
+    assert _case("opinfo.empty_like[float32-s1]").check is opinfo_checks.undefined_values
+    assert _case("opinfo.add[float32-s1]").check is None
+
+
+def test_real_entries_run_end_to_end(tmp_path):
+    cases = [_case("opinfo.add[float32-s1]"), _case("opinfo.cat[float32-s0]"), _case("opinfo.exponential[float32-s0]")]
+    records = run(cases, tmp_path)
+    for case in cases:
+        record = records[case.case_id]
+        assert record["status"] == "pass", record["error"]
+        assert record["op"] == case.op and record["meta"]["sample"] == case.meta["sample"]
+    assert records["opinfo.add[float32-s1]"]["aten_ops"] == ["aten.add.Tensor"]
+    assert records["opinfo.add[float32-s1]"]["input_shapes"] == [[5], []]
+    assert records["opinfo.cat[float32-s0]"]["input_shapes"] == [[5, 5], [5, 5]]  # a tensor list: two inputs
+    assert "aten.cat.default" in records["opinfo.cat[float32-s0]"]["aten_ops"]
+    assert records["opinfo.exponential[float32-s0]"]["aten_ops"] == ["aten.exponential.default"]
+
+
+def test_repro_of_a_failing_case_reproduces_its_status(tmp_path):
+    case = _case("opinfo.uniform[float32-s0]")  # the importer has no converter for aten.uniform
+    (record,) = run([case], tmp_path).values()
+    assert record["raw_status"] == "import_unsupported" and record["status"] == "xfail", record["error"]
+    assert record["unsupported_ops"] == ["aten.uniform.default"]
+    done = subprocess.run([sys.executable, record["repro"]], capture_output=True, text=True, timeout=300,
+                          cwd=tmp_path, env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
+    assert done.stdout.strip().splitlines()[-1] == "status: import_unsupported", done.stdout + done.stderr
+
+
+def test_known_failures_name_entries_that_have_cases():
+    from opsuite import expectations
+
+    nightly = opinfo.cases("nightly", 0)
+    for entry in expectations.load():
+        if entry["_file"].name != "opinfo.toml":
+            continue
+        assert entry.get("kinds") == ["op"], entry["op"]
+        assert any(expectations.entry_matches(entry, c) for c in nightly), f"stale: {entry['op']}"
+
+
+def test_check_of_an_entry_left_out_of_quick_runs_its_nightly_cases(tmp_path):
+    assert "add" not in opinfo.quick_entries(opinfo.row_ops())  # aten.add.Tensor has a row
+    done = subprocess.run([sys.executable, "-m", "harness", "check", "opinfo.add", "--jobs", "1",
+                           "--out", str(tmp_path / "add")], capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "checking its nightly ones" in done.stdout
+    ran = [line.split()[0] for line in done.stdout.splitlines() if line.startswith("opinfo.add[")]
+    assert ran == [c.case_id for c in opinfo.cases("nightly", 0) if c.op == "opinfo.add"]
