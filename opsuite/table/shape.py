@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from opsuite import shape_args as A
 from opsuite import strategies as S
+from opsuite.metadata_programs import metadata_program
 from opsuite.rows import FLOATS, Call, Ctx, OpRow, call, dtypes_for
 from opsuite.values import ALL_DTYPES
 
@@ -388,11 +389,26 @@ def convert_calls(ctx: Ctx, form: str) -> st.SearchStrategy[Call]:
     return draw()
 
 
+def assert_metadata_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
+    """_assert_tensor_metadata(x, size=, stride=, dtype=, ...): each keyword stated truly or left out
+    (a false one fails in eager already), so the import must keep the graph around the check."""
+    @st.composite
+    def draw(d):
+        x = d(ctx.tensors(d(S.shapes(max_rank=4))))
+        facts = {"size": list(x.shape), "stride": list(x.stride()), "dtype": x.dtype,
+                 "device": x.device, "layout": x.layout}
+        chosen = d(st.lists(st.sampled_from(sorted(facts)), unique=True, max_size=len(facts)))
+        return call(x, variant="-".join(sorted(chosen)) or "none", **{k: facts[k] for k in chosen})
+    return draw()
+
+
 ALL = dtypes_for("reshape")
 # Undecomposed twins of decomposed rows: one float, one int and bool are enough for the converter.
 TWIN = ("float32", "int64", "bool")
 COPY_MIXED = ("int32+float32", "float16+float64", "bool+float32", "uint8+int64")
 ROWS = [
+    OpRow("aten._assert_tensor_metadata.default", assert_metadata_calls, ("float32", "float16", "int64"),
+          edge=False, factory=metadata_program),
     OpRow("aten.view.default", lambda ctx: reshape_calls(ctx, contiguous=True), dtypes_for("view")),
     OpRow("aten.reshape.default", reshape_calls, ALL, decompose=False),
     OpRow("aten.reshape_as.default", reshape_as_calls, dtypes_for("reshape_as"), decompose=False),
