@@ -12,6 +12,7 @@ def describe(expectation: Expectation) -> dict:
         "stage": expectation.stage,
         "match": expectation.match,
         "link": expectation.link,
+        "flaky": expectation.flaky,
         "sizes": {k: list(v) for k, v in expectation.sizes.items()} if expectation.sizes else None,
     }
 
@@ -31,8 +32,9 @@ def apply(case: Case, target: str, record: dict) -> dict:
     if not applicable:
         return record
     if raw == "pass":
-        record["status"] = "xpass"
-        record["expectation"] = describe(applicable[0])
+        strict = [e for e in applicable if not e.flaky]
+        record["status"] = "xpass" if strict else "pass"
+        record["expectation"] = describe((strict or applicable)[0])
     elif raw in FAILURES:
         for expectation in applicable:
             if expectation.explains(raw, record.get("stage"), record.get("error")):

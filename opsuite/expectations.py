@@ -21,12 +21,13 @@ from harness.case import FAILURES, Case, Expectation
 from opsuite import predicates
 
 DIRECTORY = Path(__file__).with_name("known_failures")  # one file per table module
-_FIELDS = ("op", "reason", "status", "stage", "match", "kinds", "dtypes", "targets", "when", "sizes", "link")
+_FIELDS = ("op", "reason", "status", "stage", "match", "kinds", "dtypes", "targets", "when", "sizes", "link", "flaky")
 _HEADER = """\
 # Known TVM failures, as data (read by opsuite/expectations.py). Each [[expect]] needs a reason.
 # Fields: op (overload or glob, or a list of them; required), reason (required), status, stage, match (regex on the
 # one-line error), kinds, dtypes, targets, when (a predicate from opsuite/predicates.py),
-# sizes (dynamic programs: only run sizes within these ranges, e.g. { b = [2, 16] }), link.
+# sizes (dynamic programs: only run sizes within these ranges, e.g. { b = [2, 16] }), link,
+# flaky (true: the bug shows on some runs only, e.g. TVM reads uninitialised memory; a pass then stays pass).
 # An unexpected pass (xpass) fails the run; `python -m opsuite.expectations update DIR` rewrites
 # these files from DIR's results: entries that no longer fail anywhere are dropped, entries
 # that fail only for some dtypes are narrowed to those.
@@ -71,7 +72,8 @@ def to_expectation(entry: dict) -> Expectation:
         match=entry.get("match"), dtypes=tuple(entry["dtypes"]) if "dtypes" in entry else None,
         targets=tuple(entry["targets"]) if "targets" in entry else None,
         when=predicates.parse(entry["when"]) if "when" in entry else None, link=entry.get("link"),
-        sizes={k: tuple(v) for k, v in entry["sizes"].items()} if "sizes" in entry else None)
+        sizes={k: tuple(v) for k, v in entry["sizes"].items()} if "sizes" in entry else None,
+        flaky=bool(entry.get("flaky", False)))
 
 
 def names_op(entry: dict, op: str, case_id: str) -> bool:

@@ -73,6 +73,20 @@ def test_unexpected_pass_is_xpass():
     assert other["status"] == "pass"
 
 
+def test_a_flaky_expectation_lets_a_pass_stay_pass_and_still_explains_the_failure():
+    flaky = Expectation("reads uninitialised memory", status="mismatch", flaky=True)
+    passed = {"status": "pass", "stage": "compare", "error": None}
+    expect.apply(_case(expectations=[flaky]), "llvm", passed)
+    assert passed["status"] == "pass"
+    failed = {"status": "mismatch", "stage": "compare", "error": "output 0 differs"}
+    expect.apply(_case(expectations=[flaky]), "llvm", failed)
+    assert failed["status"] == "xfail"
+    strict = Expectation("always wrong", status="mismatch")
+    both = {"status": "pass", "stage": "compare", "error": None}
+    expect.apply(_case(expectations=[flaky, strict]), "llvm", both)
+    assert both["status"] == "xpass"
+
+
 def test_expectation_scopes_by_dtype_and_predicate():
     e = Expectation("half only", dtypes=("float16",))
     assert not e.applies(_case("float32"), "llvm")
