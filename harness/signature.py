@@ -17,8 +17,10 @@ _NOISE = re.compile(
 )
 
 _SUBSTITUTIONS = [
-    # One bug shows through many operators (every unary float op rejecting int input).
+    # One bug shows through many operators (every unary float op rejecting int input) and many
+    # dtypes; the record's op and dtype fields still say which.
     (re.compile(r"\bOp\(relax\.[\w.]+\)"), "Op(relax.?)"),
+    (re.compile(r"\b(T\.)?(bfloat16|float(16|32|64)|u?int(8|16|32|64)|bool)\b"), "<dtype>"),
     (re.compile(r"0x[0-9a-fA-F]+"), "0x?"),
     (re.compile(r"(/[\w.\-+]+)+\.(py|cc|h|cpp|so)(:\d+)?"), "<file>"),
     (re.compile(r"/tmp/[\w./\-]+"), "<tmp>"),
