@@ -32,7 +32,7 @@ class Budget:
 
 PROFILES = {
     "quick": Budget(first=2, other=1, edge=1, edge_all_dtypes=False),
-    "nightly": Budget(first=12, other=6, edge=3, edge_all_dtypes=True),
+    "nightly": Budget(first=10, other=5, edge=3, edge_all_dtypes=True),
 }
 
 
