@@ -3,9 +3,10 @@
 For each distinct failure (row, dtype, tier, error signature), hypothesis replays the row's
 strategy under the seed that generated the failing case, so it meets the same example
 again, then shrinks it: every smaller example that fails the same way (same raw status,
-same error signature) becomes the new best. Each group has a time bound (45 s) and the run one in all (8 minutes, so that the
-nightly op suite stays within an hour on 2 cores); when one is spent
-the best so far stands. The minimal case is returned with its record, for a repro script.
+same error signature) becomes the new best. Each group has a time bound (45 s), and the
+run one in all (8 minutes, so the nightly op suite stays within an hour on 2 cores); when
+one is spent, the best so far stands. The minimal case is returned with its record, for a
+repro script.
 """
 
 from __future__ import annotations
