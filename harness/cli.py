@@ -152,15 +152,20 @@ def cmd_run(args) -> int:
     return _finish(records, [f for f, _ in _families(args)], out)
 
 
-def _cases_of(name: str, profile: str, seed: int) -> list:
+def _loaded(profile: str, seed: int, patterns: list[str] | None = None) -> list:
+    """Every installed family's cases (only those `patterns` could select); a family that
+    cannot build its cases is left out."""
     cases = []
     for family in sources.FAMILIES:
         try:
-            loaded = sources.load([family], profile, seed, [name])
+            cases.extend(sources.load([family], profile, seed, patterns))
         except sources.SelectionError:
             continue
-        cases.extend(c for c in loaded if sources.matches(c, name))
     return cases
+
+
+def _cases_of(name: str, profile: str, seed: int) -> list:
+    return [c for c in _loaded(profile, seed, [name]) if sources.matches(c, name)]
 
 
 def cmd_check(args) -> int:
@@ -172,13 +177,7 @@ def cmd_check(args) -> int:
         if cases:
             print(f"{args.name} has no {args.profile} cases: checking its nightly ones")
     if not cases:
-        every = []
-        for family in sources.FAMILIES:
-            try:
-                every.extend(sources.load([family], args.profile, args.seed))
-            except sources.SelectionError:
-                continue
-        sources.select(every, [args.name])  # raises with suggestions
+        sources.select(_loaded(args.profile, args.seed), [args.name])  # raises with suggestions
     cases = _shard(cases, args)
     out = args.out or Path("results") / "check" / sources_safe(args.name)
     print(f"{len(cases)} cases of {args.name} on {args.target} -> {out}")

@@ -25,6 +25,7 @@ from harness.records import (
     set_dynamic_status,
     truncate_torn_tail,
 )
+from harness.signature import one_line_error
 from harness.targets import available_cores, resolve, worker_threads
 
 RUN_FILE = "run.json"
@@ -114,7 +115,7 @@ def finish(case: Case, records: list[dict], target: str, out: Path, tvm_target: 
             try:
                 record["repro"] = repro.write(case, record, out, tvm_target, convert_map)
             except Exception as err:  # noqa: BLE001 - a case's unpicklable argument must not end the run
-                record["repro_error"] = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+                record["repro_error"] = one_line_error(err)
     if case.dynamic is not None:
         set_dynamic_status(records)
 
