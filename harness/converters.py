@@ -27,6 +27,14 @@ class Converter:
     def where(self) -> str:
         return f"{self.file}:{self.line}" if self.file else "(source not available)"
 
+    def source_path(self) -> str:
+        """The file as it sits in TVM's source tree (`python/tvm/...:LINE`), for upstream readers."""
+        if not self.file:
+            return "(source not available)"
+        index = self.file.rfind("/tvm/")  # site-packages/tvm/... or <checkout>/python/tvm/...
+        relative = f"python{self.file[index:]}" if index >= 0 else self.file
+        return f"{relative}:{self.line}"
+
     def describe(self) -> str:
         text = f"{self.qualname} at {self.where()}"
         if self.captured:

@@ -70,8 +70,7 @@ def write(directory: Path, plugin, timeout: float, echo=print) -> tuple[list[Pat
             rejected.append(f"{draft.bug_id} ({draft.title}): did not reproduce: {result.detail} "
                             f"(expected status: {draft.expect_status})")
             continue
-        note = (f"Confirmed: run once with {sys.executable.rsplit('/', 1)[-1]} on the environment "
-                f"below, the script ends with `{result.detail}`.")
+        note = f"Confirmed: run once on the environment above, the script ends with `{result.detail}`."
         path = out / draft.name
         path.write_text(draft.render(note))
         written.append(path)

@@ -126,7 +126,8 @@ def converter_lines(record: dict) -> list[str]:
                          f"has no key `{converters.key_of(op)}`")
         else:
             lines.append(f"- `{op}`: convert-map key `{found.key}` -> `{found.qualname}` at "
-                         f"`{found.where()}`" + (f" (wraps {', '.join(found.captured)})" if found.captured else ""))
+                         f"`{found.source_path()}`" + (f" (wraps {', '.join(found.captured)})" if found.captured else "")
+                         + f"; installed: `{found.where()}`")
     return lines or [f"- `{record['op']}`: a whole program; see the ops of its graph: "
                      f"{', '.join(record.get('aten_ops') or []) or 'none recorded'}"]
 
@@ -220,6 +221,7 @@ def body(bug: triage.Bug, run: Run, record: dict, script: str, build: dict) -> s
         "",
         f"Error signature: `{bug.signature}`",
         "",
+        *([f"Known failure, as declared: {reason}" for reason in bug.reasons] + [""] if bug.reasons else []),
         "Existing upstream report:",
         "",
         upstream,

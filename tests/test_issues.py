@@ -53,7 +53,8 @@ def test_drafts_are_written_only_when_they_reproduce(tmp_path):
     assert "Confirmed:" in text and "status: mismatch" in text
     # The converter involved, with its file and line in the installed TVM.
     found = converters.converter_of("aten.sin.default")
-    assert f"`{found.where()}`" in text and re.search(r"\.py:\d+`", text)
+    assert f"`{found.source_path()}`" in text and f"`{found.where()}`" in text
+    assert re.search(r"`python/tvm/relax/frontend/torch/\w+\.py:\d+`", text)
     assert "1 case (mismatch 1) over 1 op; dtypes: float32" in text
 
     index = (issues / "index.md").read_text()
