@@ -87,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="re-run the op's cases whenever FILE (a module with MAP) changes")
     bringup.add_argument("--skeleton", type=Path, metavar="FILE",
                          help="where to write the converter skeleton (default converters/KEY.py)")
-    bringup.add_argument("--jobs", type=int, default=1)
+    bringup.add_argument("--jobs", type=int, default=available_cores())
     bringup.add_argument("--timeout", type=float, default=60.0)
     bringup.add_argument("--interval", type=float, default=1.0, help="seconds between checks of FILE")
     bringup.add_argument("--max-iterations", type=int, metavar="N", help="stop --watch after N runs")

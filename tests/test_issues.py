@@ -64,3 +64,36 @@ def test_drafts_are_written_only_when_they_reproduce(tmp_path):
 def test_reports_never_run_anything():
     source = (ROOT / "reports" / "issues.py").read_text()
     assert "subprocess" not in source and "os.system" not in source
+
+
+def test_draft_uses_facets_short_repro_shrunk_case_and_link(tmp_path):
+    """Rendering alone, from hand-made records: the shrunk case's short repro, the differing
+    facets as a table, the declared upstream link; torch.export's own failures get no draft."""
+    from harness.records import ResultsWriter
+    from reports import issues
+    from tests.crafted import record, write_dir
+
+    link = "https://github.com/apache/tvm/issues/1"
+    facets = [{"output": 0, "facet": "dtype", "expected": "float64", "got": "float32"}]
+    big = record("aten.sin.default[float64-0]", "aten.sin.default", "xfail", dtype="float64", raw="mismatch",
+                 input_shapes=[[40, 40]], facets=facets,
+                 expectation={"reason": "sin computes in float32", "link": link})
+    torch_side = record("aten.cos.default[float32-0]", "aten.cos.default", "export_error")
+    directory = write_dir(tmp_path / "run", [big, torch_side], repros=True)
+    short = "import torch\nprint('status: mismatch')\nraise SystemExit(1)\n"
+    shrunk = record("aten.sin.default[float64-0-min]", "aten.sin.default", "mismatch", dtype="float64",
+                    input_shapes=[[1]], facets=facets, short_repro=short,
+                    shrunk_from="aten.sin.default[float64-0]")
+    with ResultsWriter(directory / issues.MINIMAL_FILE) as writer:
+        writer.write([shrunk])
+
+    drafts, skipped = issues.drafts(directory)
+    assert len(drafts) == 1 and len(skipped) == 1 and "torch.export's failure" in skipped[0]
+    (draft,) = drafts
+    assert draft.script == short and draft.expect_status == "mismatch"
+    assert draft.title == "[Bug][Relax][Frontend][Torch] aten.sin.default: wrong dtype"
+    body = draft.render("CONFIRMED")
+    assert "| 0 | dtype | float64 | float32 |" in body
+    assert "shrunk from `aten.sin.default[float64-0]`" in body and short.rstrip() in body
+    assert f"- {link}" in body and "Known failure, as declared: sin computes in float32" in body
+    assert "CONFIRMED" in body and issues.CONFIRMATION not in body
