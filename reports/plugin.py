@@ -98,7 +98,6 @@ class Plugin:
             print(f"regression: op {change.op}: {change.before} -> {change.after} over the cases both runs share")
         return 1 if diff.regressed else 0
 
-
     def issue_drafts(self, directory: Path):
         """(drafts, skipped): one bug-report draft per TVM defect; the caller confirms each."""
         from reports import issues
