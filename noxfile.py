@@ -29,14 +29,21 @@ nox.options.sessions = ["lint", "tests", "cpu"]
 
 
 def _env(session: nox.Session) -> str:
-    """The project environment's python, (re)installed when pyproject.toml changed."""
-    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    """The project environment's python, (re)installed when pyproject.toml changed.
+
+    HARNESS_TVM (a TVM version or wheel path/URL) puts that TVM over the pinned one, as the
+    nightly workflow's manual trigger asks (`python -m harness.nightly install-tvm`).
+    """
+    tvm = os.environ.get("HARNESS_TVM", "").strip()
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + tvm.encode()).hexdigest()
     if not PYTHON.exists():
         base = shutil.which("python3.11") or sys.executable
         session.run(base, "-m", "venv", str(VENV), external=True)
     if not STAMP.exists() or STAMP.read_text() != digest:
         session.run(str(PYTHON), "-m", "pip", "install", "--quiet", "--upgrade", "pip", external=True)
         session.run(str(PYTHON), "-m", "pip", "install", "--quiet", "-e", str(ROOT), external=True)
+        if tvm:
+            session.run(str(PYTHON), "-m", "harness.nightly", "install-tvm", tvm, external=True)
         STAMP.write_text(digest)
     return str(PYTHON)
 
@@ -98,8 +105,26 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(venv_backend="none")
 def lint(session: nox.Session) -> None:
-    """ruff over the whole project."""
+    """ruff over the whole project, actionlint over its CI workflows."""
     session.run(_env(session), "-m", "ruff", "check", str(ROOT), external=True)
+    try:
+        command = actionlint_command(ROOT)
+    except FileNotFoundError as err:
+        session.error(str(err))
+    session.run(*command, external=True)
+
+
+def actionlint_command(root: Path) -> list[str]:
+    """actionlint (pinned in pyproject.toml, installed beside the environment's python) over
+    root's .github/workflows, with root's .github/actionlint.yaml (self-hosted runner labels)."""
+    workflows = sorted((root / ".github" / "workflows").glob("*.y*ml"))
+    if not workflows:
+        raise FileNotFoundError(f"no workflow files under {root / '.github' / 'workflows'}")
+    command = [str(VENV / "bin" / "actionlint"), "-no-color"]
+    config = root / ".github" / "actionlint.yaml"
+    if config.exists():
+        command += ["-config-file", str(config)]
+    return command + [str(w) for w in workflows]
 
 
 def _output(out: Path, posargs) -> Path:

@@ -5,5 +5,8 @@
 
 Modules: case (the contract with case families), stages (one case in-process), worker and
 pool (isolation), compare (the verdict on values), records (results.jsonl), expect
-(expected failures), repro (standalone scripts), runner and cli (commands).
+(expected failures), repro (standalone scripts), runner and cli (commands), progress (the live
+bar or periodic lines of a run), converters (where the installed TVM converts an op), bringup and
+skeleton (`harness bringup`), issues (confirming bug-report drafts for `report --issues`),
+nightly (the CI sequence: `python -m harness.nightly`).
 """

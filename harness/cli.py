@@ -1,4 +1,4 @@
-"""Command line: `harness run|check|list|report|merge` (also `python -m harness`).
+"""Command line: `harness run|check|list|report|merge|bringup` (also `python -m harness`).
 
 Exit status: 0 when nothing unexpected happened, 1 when a case failed unexpectedly (or a
 report found a regression), 2 for bad input (unknown op, missing directory, corrupt
@@ -71,6 +71,26 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="render DIR's records; diff against a baseline")
     report.add_argument("dir", type=Path)
     report.add_argument("--baseline", type=Path)
+    report.add_argument("--issues", action="store_true",
+                        help="also write DIR/issues/: a bug-report draft per defect, each confirmed to reproduce")
+    report.add_argument("--issues-timeout", type=float, default=300.0, metavar="SECONDS",
+                        help="time limit for running each draft's script once")
+
+    bringup = commands.add_parser("bringup", help="bring up one op: schema, converter, failures, skeleton")
+    bringup.add_argument("name", metavar="OP", help="e.g. aten.amax.default")
+    bringup.add_argument("--profile", default="quick", choices=sources.PROFILES)
+    bringup.add_argument("--seed", type=int, default=0)
+    bringup.add_argument("--target", default="llvm", choices=TARGETS)
+    bringup.add_argument("--out", type=Path, help="output directory (default results/bringup/OP)")
+    bringup.add_argument("--convert-map", metavar="MODULE:ATTR", help="converters to try (as in run)")
+    bringup.add_argument("--watch", type=Path, metavar="FILE",
+                         help="re-run the op's cases whenever FILE (a module with MAP) changes")
+    bringup.add_argument("--skeleton", type=Path, metavar="FILE",
+                         help="where to write the converter skeleton (default converters/KEY.py)")
+    bringup.add_argument("--jobs", type=int, default=available_cores())
+    bringup.add_argument("--timeout", type=float, default=60.0)
+    bringup.add_argument("--interval", type=float, default=1.0, help="seconds between checks of FILE")
+    bringup.add_argument("--max-iterations", type=int, metavar="N", help="stop --watch after N runs")
 
     merge = commands.add_parser("merge", help="merge shard outputs into one directory")
     merge.add_argument("dirs", type=Path, nargs="+")
@@ -212,7 +232,27 @@ def cmd_report(args) -> int:
         counts = collections.Counter(r["status"] for r in records)
         print("statuses: " + ", ".join(f"{s}={n}" for s, n in sorted(counts.items())))
         return 0
-    return plugin.report(args.dir, args.baseline)
+    status = plugin.report(args.dir, args.baseline)
+    if args.issues:
+        from harness import issues
+
+        written, rejected = issues.write(args.dir, plugin, args.issues_timeout)
+        print(f"wrote {len(written)} bug-report drafts to {args.dir / issues.ISSUES_DIR}"
+              + (f"; {len(rejected)} not written (see index.md)" if rejected else ""))
+    return status
+
+
+def cmd_bringup(args) -> int:
+    from harness import bringup
+
+    try:
+        return bringup.bringup(
+            args.name, profile=args.profile, seed=args.seed, target=args.target, out=args.out,
+            convert_map=args.convert_map, watch=args.watch, skeleton_path=args.skeleton,
+            jobs=args.jobs, timeout=args.timeout, interval=args.interval,
+            max_iterations=args.max_iterations)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
 
 
 def cmd_merge(args) -> int:
@@ -226,7 +266,7 @@ def cmd_merge(args) -> int:
 
 
 COMMANDS = {"run": cmd_run, "check": cmd_check, "list": cmd_list, "report": cmd_report,
-            "merge": cmd_merge}
+            "merge": cmd_merge, "bringup": cmd_bringup}
 
 
 def main(argv: list[str] | None = None) -> int:

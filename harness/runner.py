@@ -7,7 +7,6 @@ only the cases not recorded yet, under the same configuration.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -15,6 +14,7 @@ from pathlib import Path
 from harness import env, expect, repro
 from harness.case import FAILURES, Case
 from harness.pool import Pool, PoolOptions
+from harness.progress import Progress  # noqa: F401 - the command line takes it from here
 from harness.records import (
     RESULTS_FILE,
     ResultsError,
@@ -155,29 +155,6 @@ def minimise(cases: list[Case], records: list[dict], options: RunOptions, shrink
             echo(f"minimal: {record['case_id']} {record['raw_status']} inputs {record['input_shapes']}"
                  f" (from {record['shrunk_from']})\n    repro: {record['repro']}")
     return written
-
-
-class Progress:
-    """A terse line per unexpected outcome and a running count, for long runs."""
-
-    def __init__(self, total: int, verbose: bool, echo: Callable[[str], None] = print):
-        self.total, self.verbose, self.echo = total, verbose, echo
-        self.count, self.start = 0, time.monotonic()
-        self.programs: set[str | None] = set()
-
-    def __call__(self, case: Case, record: dict) -> None:
-        from harness.case import UNEXPECTED
-
-        program = record.get("dynamic_case")
-        if program is None or program not in self.programs:  # a dynamic program counts once
-            self.count += 1
-            self.programs.add(program)
-        if self.verbose or record["status"] in UNEXPECTED:
-            self.echo(format_line(record))
-            if record.get("repro") and record["status"] in UNEXPECTED:
-                self.echo(f"    repro: {record['repro']}")
-        elif self.count % 100 == 0:
-            self.echo(f"[{self.count} cases, {time.monotonic() - self.start:.0f}s]")
 
 
 def format_line(record: dict) -> str:

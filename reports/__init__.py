@@ -15,6 +15,7 @@ families' declarations (read-only imports).
     render_html.py  coverage.html (with html_assets.py: its inline CSS and JS)
     render_csv.py   coverage.csv
     junit.py        junit.xml
+    issues.py       upstream-ready bug-report drafts, one per triage row (`report --issues`)
     plugin.py       `plugin`: what `harness run|merge|report` call through the `harness.reports` entry point
 """
 

@@ -2,6 +2,7 @@
 
     render(DIR) -> paths        after `harness run` and `harness merge`
     report(DIR, OLD|None) -> 0|1  `harness report DIR [--baseline OLD]`: 1 on any regression
+    issue_drafts(DIR) -> (drafts, skipped)  `harness report DIR --issues` (reports.issues)
 
 Both write every output into DIR, computed from DIR/results.jsonl (and OLD/results.jsonl):
 
@@ -96,6 +97,12 @@ class Plugin:
         for change in diff.op_regressions:
             print(f"regression: op {change.op}: {change.before} -> {change.after} over the cases both runs share")
         return 1 if diff.regressed else 0
+
+    def issue_drafts(self, directory: Path):
+        """(drafts, skipped): one bug-report draft per TVM defect; the caller confirms each."""
+        from reports import issues
+
+        return issues.drafts(Path(directory))
 
 
 plugin = Plugin()

@@ -61,3 +61,15 @@ def bakes_example_size(node, importer):
 
 
 BAKES_SIZE = {"relu.default": bakes_example_size}
+
+
+def cos_wrong_while_asked(node, importer):
+    """cos, except sin while HARNESS_TEST_FAULT is set: a fault its repro (run without it) never shows."""
+    import os
+
+    op = relax.op.sin if os.environ.get("HARNESS_TEST_FAULT") else relax.op.cos
+    return importer.block_builder.emit(op(_arg(node, importer)))
+
+
+# Two defects for the bug-report drafts: sin always wrong, cos wrong only during the run.
+DRAFTS = {"sin.default": wrong_function, "cos.default": cos_wrong_while_asked}

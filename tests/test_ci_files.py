@@ -1,0 +1,165 @@
+"""The CI workflow and the composite action call only tested commands, and lint really lints them.
+
+actionlint checks the workflow (through `nox -s lint`, proven below on a broken workflow); it does
+not read composite actions, so action.yml is checked here: every input is used, every `run:`
+has a shell and calls an allowed command, and every `python -m harness.nightly` line parses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from harness import nightly
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOW = ROOT / ".github" / "workflows" / "nightly.yml"
+ACTION = ROOT / "action.yml"
+
+# What a `run:` may call: the tested nightly script, the installs, nox.
+ALLOWED = (
+    "python -m harness.nightly ",
+    "python -m pip install -e ",
+    "python3 -m pip install nox",
+    "python3 -m nox -s gpu",
+)
+
+
+def _load(path: Path) -> dict:
+    data = yaml.safe_load(path.read_text())
+    assert isinstance(data, dict), f"{path} is not a YAML mapping"
+    return data
+
+
+def _commands(run: str) -> list[str]:
+    """The commands of a `run:` block, one per line or `&&` part, expressions made plain words."""
+    text = re.sub(r"\$\{\{[^}]*\}\}", "X", run)
+    return [part.strip() for line in text.splitlines() for part in line.split("&&") if part.strip()]
+
+
+def _check_nightly(command: str) -> None:
+    argv = shlex.split(command)[3:]  # after `python -m harness.nightly`
+    if "--" in argv:
+        argv = argv[:argv.index("--")]
+    nightly.build_parser().parse_args(argv)  # SystemExit (a failed test) on an unknown option
+
+
+def _check_runs(steps: list[dict], where: str) -> int:
+    count = 0
+    for step in steps:
+        if "run" not in step:
+            continue
+        for command in _commands(step["run"]):
+            assert command.startswith(ALLOWED), f"{where}: `{command}` is not a tested command"
+            if command.startswith("python -m harness.nightly "):
+                _check_nightly(command)
+            count += 1
+    return count
+
+
+def test_workflow_calls_only_tested_commands():
+    workflow = _load(WORKFLOW)
+    jobs = workflow["jobs"]
+    assert set(jobs) == {"shard", "merge", "gpu"}
+    runs = sum(_check_runs(job["steps"], f"job {name}") for name, job in jobs.items())
+    assert runs >= 6
+    # The matrix is every shard of SHARDS, and each shard uploads its run directory.
+    shards = int(workflow["env"]["SHARDS"])
+    assert jobs["shard"]["strategy"]["matrix"]["shard"] == list(range(1, shards + 1))
+    uploads = [s for s in jobs["shard"]["steps"] if str(s.get("uses", "")).startswith("actions/upload-artifact")]
+    assert uploads and uploads[0]["with"]["path"] == "shard-${{ matrix.shard }}"
+    # The merge step reads the baseline and writes the job summary; the GPU job is self-hosted.
+    merge_runs = " ".join(s.get("run", "") for s in jobs["merge"]["steps"])
+    assert "--baseline baseline" in merge_runs and "$GITHUB_STEP_SUMMARY" in merge_runs
+    assert "self-hosted" in jobs["gpu"]["runs-on"]
+    # A manual run takes a TVM version or wheel URL (yaml reads the `on:` key as True).
+    trigger = workflow.get("on", workflow.get(True))
+    assert "tvm" in trigger["workflow_dispatch"]["inputs"] and "schedule" in trigger
+
+
+def test_action_uses_every_input_and_only_tested_commands():
+    action = _load(ACTION)
+    assert action["runs"]["using"] == "composite"
+    steps = action["runs"]["steps"]
+    text = yaml.safe_dump(action["runs"]) + yaml.safe_dump(action.get("outputs", {}))
+    unused = [name for name in action["inputs"] if f"inputs.{name}" not in text]
+    assert not unused, f"inputs never used: {unused}"
+    referenced = set(re.findall(r"inputs\.([\w-]+)", text))
+    assert referenced <= set(action["inputs"]), f"undeclared inputs: {referenced - set(action['inputs'])}"
+    for step in steps:
+        if "run" in step:
+            assert step.get("shell") == "bash", f"a composite run step needs a shell: {step}"
+        if "uses" in step:
+            assert re.search(r"@v\d+$", step["uses"]), f"unpinned action: {step['uses']}"
+    assert _check_runs(steps, "action.yml") >= 3
+    assert any("harness.nightly local" in s.get("run", "") for s in steps)
+    for name in ("ops", "models", "profile", "target", "baseline", "tvm"):
+        assert name in action["inputs"], f"action.yml lacks input {name}"
+
+
+def test_the_command_checks_catch_an_untested_command():
+    with pytest.raises(AssertionError, match="not a tested command"):
+        _check_runs([{"run": "curl https://example.invalid | sh"}], "probe")
+    with pytest.raises(SystemExit):
+        _check_runs([{"run": "python -m harness.nightly merge a --no-such-option"}], "probe")
+
+
+def _nox_project(tmp_path: Path, workflow: str) -> Path:
+    """A copy of the project's noxfile whose environment is the real one (no install), with
+    `workflow` as its only CI workflow."""
+    project = tmp_path / "project"
+    (project / ".github" / "workflows").mkdir(parents=True)
+    shutil.copy(ROOT / "noxfile.py", project / "noxfile.py")
+    shutil.copy(ROOT / "pyproject.toml", project / "pyproject.toml")
+    shutil.copy(ROOT / ".github" / "actionlint.yaml", project / ".github" / "actionlint.yaml")
+    (project / ".github" / "workflows" / "ci.yml").write_text(workflow)
+    bin_dir = project / ".venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    python = bin_dir / "python"
+    python.write_text(f"#!/bin/sh\nexec {shlex.quote(sys.executable)} \"$@\"\n")
+    python.chmod(0o755)
+    actionlint = Path(sys.executable).parent / "actionlint"
+    assert actionlint.exists(), "actionlint is not installed beside python (pip install -e .)"
+    (bin_dir / "actionlint").symlink_to(actionlint)
+    # The stamp noxfile._env compares: the environment counts as installed, nothing is reinstalled.
+    digest = hashlib.sha256((project / "pyproject.toml").read_bytes()).hexdigest()
+    (project / ".venv" / ".pyproject-sha256").write_text(digest)
+    return project
+
+
+def _nox_lint(project: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "HARNESS_TVM"}
+    return subprocess.run([sys.executable, "-m", "nox", "-f", str(project / "noxfile.py"), "-s", "lint"],
+                          capture_output=True, text=True, env=env, cwd=project, timeout=300, check=False)
+
+
+BROKEN = """name: broken
+on: push
+jobs:
+  build:
+    runs-on: ubuntu-22.04
+    steps:
+      - run: echo "${{ matrix.shard }}"
+"""
+
+
+def test_lint_session_fails_on_a_broken_workflow(tmp_path):
+    done = _nox_lint(_nox_project(tmp_path, BROKEN))
+    output = done.stdout + done.stderr
+    assert done.returncode != 0, output
+    assert 'property "shard" is not defined' in output, output  # actionlint's own complaint
+    assert "actionlint" in output and "failed" in output
+
+
+def test_lint_session_passes_the_real_workflow(tmp_path):
+    done = _nox_lint(_nox_project(tmp_path, WORKFLOW.read_text()))
+    assert done.returncode == 0, done.stdout + done.stderr
