@@ -1,6 +1,6 @@
 """A results table of the dynamic-shape programs, read from results.jsonl alone.
 
-    python -m opsuite.dynamic.table RESULTS_DIR [--out FILE]
+    python -m reports.dynamic_report RESULTS_DIR [--out FILE]
 
 Markdown: the programs' verdicts, per op family and per program; per program its sizes and the status at each, the symbolic
 check (declared dim -> torch symbol, the module's bounds) and the constraint probes; the
@@ -180,14 +180,14 @@ def render(records: list[dict]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m opsuite.dynamic.table", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m reports.dynamic_report", description=__doc__.splitlines()[0])
     parser.add_argument("results", type=Path, help="a results directory (or its results.jsonl)")
     parser.add_argument("--out", type=Path, help="write the table here instead of printing it")
     args = parser.parse_args(argv)
     try:
         text = render(read_results(args.results))
     except ResultsError as err:
-        print(f"opsuite.dynamic.table: error: {err}", file=sys.stderr)
+        print(f"reports.dynamic_report: error: {err}", file=sys.stderr)
         return 2
     if args.out:
         args.out.write_text(text)

@@ -1,6 +1,6 @@
 """The zoo's table, as markdown, from results.jsonl alone.
 
-    python -m models.table RESULTS_DIR [RESULTS_DIR ...] > table.md
+    python -m reports.zoo_report RESULTS_DIR [RESULTS_DIR ...] > table.md
 
 Records are told apart by their `target` (llvm: the CPU columns; cuda: the CUDA compile
 verdict), so the CPU and the CUDA run's directories are simply both given; a later
@@ -172,7 +172,7 @@ def render(dirs: list[Path]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m reports.zoo_report", description=__doc__.splitlines()[0])
     parser.add_argument("dirs", type=Path, nargs="+", metavar="RESULTS_DIR",
                         help="results directories (CPU and CUDA runs; later ones override)")
     args = parser.parse_args(argv)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import collections
 
-from opsuite import denominators, table
+from opsuite import table
+from opsuite.coverage import denominators
 
 
 def planned_ops() -> collections.Counter:
@@ -50,7 +51,7 @@ def missing() -> list[str]:
 
 def opinfo_inventory() -> dict[str, dict]:
     """Per OpInfo entry (denominators.opinfo_entries()): cases per profile, or the exclusion reason."""
-    from opsuite import opinfo
+    from opsuite.opinfo import cases as opinfo
 
     excluded = opinfo.excluded()
     counts = {profile: collections.Counter(c.op.removeprefix("opinfo.") for c in opinfo.cases(profile, 0))

@@ -1,31 +1,39 @@
-"""The row type of the op table: one aten overload, how to call it, in which dtypes.
+"""What a row's generator draws with: a `Ctx` (dtype and value tier), and the `Call` it returns.
 
-A row is data: the overload, a function from a `Ctx` (the dtype and value tier being
-generated) to a hypothesis strategy of `Call`s, the dtypes, per-dtype tolerance overrides
-with reasons, and flags. Known failures are not on the row: they live in
-opsuite/expectations.toml, where a command can rewrite them.
+A generator is a function from a `Ctx` to a hypothesis strategy of `Call`s. The `Ctx` draws
+every operand: `ctx.tensors(shape, domain, operand=i)` and `ctx.scalars(operand=i)` take
+operand i's part of a mixed dtype (`int32+float16`: part 1 is float16) and the ctx's tier
+(normal values, or the edge tier's NaN, inf and extremes).
 
-    OpRow("aten.sin.default", unary("real"), FLOATS)
+Each operand gets its own value seed: the seed a tensor draws is offset by 7919 times its
+`seed_slot` (by default its operand index), so operands drawn alike (in a minimal example
+each draws seed 0) still hold different values, and x - x, x == x or x ^ x never make a
+degenerate reference. Rows written before this rule draw some later operands with slot 0,
+the first operand's seeds; they say so with `seed_slot=0`, which keeps their cases as they
+were (same seed, same cases).
+
+    def calls(ctx):
+        return st.builds(lambda a, b: call(a, b), ctx.tensors((2, 3)), ctx.tensors((3,), operand=1))
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from hypothesis import strategies as st
 
-from harness.case import Tolerance
-from harness.programs import op_program
-from opsuite import strategies as S
-from opsuite.values import ALL_DTYPES, FLOAT_DTYPES, INT_DTYPES
+from opsuite.draw import values as V
 
-FLOATS = FLOAT_DTYPES
-INTS = INT_DTYPES
-NUMERIC = FLOAT_DTYPES + INT_DTYPES
-ALL = ALL_DTYPES
+# Scalars the edge tier adds to the usual small ones. PyTorch wraps integer scalars into the
+# tensor's dtype (uint8 + 300 wraps), where a converter building a typed constant may refuse
+# or saturate; float scalars overflow half types to inf.
+_EDGE_FLOAT_SCALARS = (float("nan"), float("inf"), float("-inf"), -0.0, 0.0, 1e30, -1e30, 1e-30)
+_EDGE_INT_SCALARS = (0, -1, 300, -129, 2**31 - 1, -(2**31), 2**40)
+# Each seed slot shifts the drawn value seed by this much: equal drawn seeds (0 in every
+# minimal example) give each operand its own values.
+SEED_STRIDE = 7919
 
 
 @dataclass(frozen=True)
@@ -35,6 +43,15 @@ class Call:
     args: tuple
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     variant: str = "default"
+
+
+def call(*args, variant: str = "default", **kwargs) -> Call:
+    return Call(tuple(args), dict(kwargs), variant)
+
+
+def variant(*parts: str | None) -> str:
+    """A case-id variant label from the non-empty parts: variant("neg", None, "keep") == "neg-keep"."""
+    return "-".join(p for p in parts if p) or "default"
 
 
 @dataclass(frozen=True)
@@ -49,105 +66,59 @@ class Ctx:
         parts = self.dtype.split("+")
         return parts[min(index, len(parts) - 1)]
 
-    def tensors(self, shape, domain: str = "real", operand: int = 0, **kwargs) -> st.SearchStrategy:
-        return S.tensors(self.part(operand), shape, domain, edge=self.edge, **kwargs)
+    def tensors(self, shape, domain: str = "real", operand: int = 0, *, seed_slot: int | None = None,
+                edge: bool | None = None, high: int | None = None,
+                layouts: Sequence[str] = V.LAYOUTS) -> st.SearchStrategy:
+        """Tensors for operand `operand`: its dtype part, the ctx's tier (or `edge`), a shape
+        drawn from `shape` (a strategy or a fixed shape), the value seed offset by `seed_slot`
+        (default: `operand`; see the module docstring).
+
+        >>> Ctx("int32+float16").tensors((2, 3), operand=1).example().dtype  # doctest: +SKIP
+        torch.float16
+        """
+        slot = operand if seed_slot is None else seed_slot
+        return V.tensors(self.part(operand), shape, domain, edge=self.edge if edge is None else edge,
+                         layouts=layouts, high=high, seed_offset=SEED_STRIDE * slot)
 
     def scalars(self, low: float = -3.0, high: float = 3.0, operand: int = 0) -> st.SearchStrategy:
-        return S.scalars(self.part(operand), low, high)
+        return V.scalars(self.part(operand), low, high)
 
 
 Generator = Callable[[Ctx], st.SearchStrategy[Call]]
 
 
-@dataclass(frozen=True)
-class OpRow:
-    op: str  # the aten overload, `aten.add.Tensor`
-    calls: Generator
-    dtypes: Sequence[str]
-    tolerances: Mapping[str, Tolerance] = field(default_factory=dict)  # dtype -> override
-    edge: bool = True  # also generate the edge-value tier (NaN, inf, extremes)
-    decompose: bool = True  # False: exercise a converter that decomposition would bypass
-    nondeterministic: bool = False
-    check: Callable | None = None  # property check instead of values (random ops)
-    factory: Callable = op_program  # program factory(op=, args=, kwargs=); self-contained module
-    examples: int | None = None  # quick-profile examples per dtype, when the default is not enough
-    label: str = ""  # distinguishes two rows for the same overload in case ids
+def scalar_values(ctx: Ctx, low: float = -3.0, high: float = 3.0, operand: int = 1,
+                  nonzero: bool = False, divisor: bool = False, ties: bool = False,
+                  extremes: bool = True, choices: tuple[int, ...] | None = None) -> st.SearchStrategy:
+    """A Python scalar for operand `operand` of `ctx`; the edge tier adds extreme scalars.
 
-    def __post_init__(self) -> None:
-        if not self.op.count(".") >= 2:
-            raise ValueError(f"row op {self.op!r} must be a full overload name like aten.add.Tensor")
-        unknown = [d for d in self.dtypes for p in d.split("+") if p not in ALL_DTYPES]
-        if unknown:
-            raise ValueError(f"{self.op}: unknown dtypes {unknown}")
-        extra = set(self.tolerances) - set(self.dtypes)
-        if extra:
-            raise ValueError(f"{self.op}: tolerance for dtypes the row does not run: {sorted(extra)}")
+    `nonzero` keeps zero out of the normal tier only (the edge tier divides by +-0 on
+    purpose). `divisor` is for integer division: no integer zero in any tier (eager raises
+    ZeroDivisionError), no +-1 in the normal tier (every remainder would be 0), and no -1 in
+    the edge tier, where the dividend may hold the dtype's minimum and eager PyTorch traps
+    (SIGFPE) on MIN / -1. `ties` rounds float scalars to
+    halves so comparisons meet equal elements. `extremes=False` keeps the edge tier's
+    scalars in range, for ops where eager refuses an out-of-range scalar (clamp of uint8).
+    `choices` replaces the low..high range for integer scalars (bit patterns).
 
-
-def call(*args, variant: str = "default", **kwargs) -> Call:
-    return Call(tuple(args), dict(kwargs), variant)
-
-
-# ---------------------------------------------------------------------------------------------
-# Generators shared by many rows. A row needing more than a few lines gets a named generator
-# next to it in its table module.
-
-
-def unary(domain: str = "real", max_rank: int = 4) -> Generator:
-    """One tensor argument with values from `domain`, shapes of rank 0..max_rank, 0- and 1-sides."""
-    def calls(ctx: Ctx):
-        return ctx.tensors(S.shapes_with_edges(0, max_rank), domain).map(lambda x: call(x))
-    return calls
-
-
-def binary(domain: str = "real", rhs_domain: str | None = None, **kwargs_st: st.SearchStrategy) -> Generator:
-    """Two broadcastable tensors (a mixed dtype `a+b` gives each its own), plus keyword strategies."""
-    def calls(ctx: Ctx):
-        @st.composite
-        def draw(d):
-            sa, sb = d(S.broadcast_shapes())
-            a = d(ctx.tensors(sa, domain, operand=0))
-            b = d(ctx.tensors(sb, rhs_domain or domain, operand=1))
-            kwargs = {k: d(v) for k, v in kwargs_st.items()}
-            kwargs = {k: v for k, v in kwargs.items() if v is not None}
-            variant = "same" if sa == sb else "broadcast"
-            return call(a, b, variant=variant + ("-" + "-".join(sorted(kwargs)) if kwargs else ""), **kwargs)
-        return draw()
-    return calls
-
-
-def tensor_scalar(domain: str = "real", low: float = -3.0, high: float = 3.0, scalar_nonzero: bool = False) -> Generator:
-    """A tensor and a Python scalar of a matching kind (`.Scalar` overloads)."""
-    def calls(ctx: Ctx):
-        scalar = ctx.scalars(low, high, operand=1)
-        if scalar_nonzero:
-            scalar = scalar.filter(lambda v: v != 0)
-        return st.builds(lambda x, s: call(x, s), ctx.tensors(S.shapes_with_edges(0, 4), domain), scalar)
-    return calls
-
-
-@functools.cache
-def _opinfo_dtypes() -> dict[str, frozenset[str]]:
-    from torch.testing._internal.common_methods_invocations import op_db
-
-    table: dict[str, set[str]] = {}
-    for entry in op_db:
-        names = {entry.name, getattr(entry, "aten_name", None) or entry.name}
-        supported = {str(d).removeprefix("torch.") for d in entry.supported_dtypes("cpu")}
-        for name in names:
-            table.setdefault(name, set()).update(supported)
-    return {k: frozenset(v) for k, v in table.items()}
-
-
-def dtypes_for(name: str, fallback: Sequence[str] = ALL) -> tuple[str, ...]:
-    """The dtypes eager PyTorch supports on CPU for OpInfo entry `name`, in our canonical order.
-
-    Falls back to `fallback` when OpInfo has no entry of that name.
-
-    >>> dtypes_for("sin")  # doctest: +SKIP
-    ('float32', 'float16', 'bfloat16', 'float64', 'int32', 'int64', 'int8', 'uint8', 'bool')
+    >>> scalar_values(Ctx("int32", edge=True)).example()  # doctest: +SKIP
+    300
     """
-    supported = _opinfo_dtypes().get(name)
-    if supported is None:
-        return tuple(fallback)
-    return tuple(d for d in ALL if d in supported)
+    if low > high:
+        raise ValueError(f"low {low} > high {high}")
+    dtype = ctx.part(operand)
+    strategy = ctx.scalars(low, high, operand=operand)
+    if choices is not None and V.is_int(dtype):
+        strategy = st.sampled_from(choices)
+    if ties and V.is_float(dtype):
+        strategy = strategy.map(lambda v: round(v * 2) / 2)
+    if nonzero or divisor:
+        strategy = strategy.filter(lambda v: v != 0)
+    if divisor and not V.is_float(dtype):
+        strategy = strategy.filter(lambda v: abs(v) > 1)
+    if ctx.edge and dtype != "bool" and extremes:
+        edges = _EDGE_FLOAT_SCALARS if V.is_float(dtype) else _EDGE_INT_SCALARS
+        if divisor and not V.is_float(dtype):
+            edges = tuple(v for v in edges if v not in (0, -1))
+        strategy = st.one_of(strategy, st.sampled_from(edges))
+    return strategy

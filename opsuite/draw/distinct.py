@@ -11,9 +11,8 @@ import math
 import torch
 from hypothesis import strategies as st
 
-from opsuite import strategies as S
-from opsuite.rows import Ctx
-from opsuite.values import relayout, torch_dtype
+from opsuite.draw.context import Ctx
+from opsuite.draw.values import LAYOUTS, relayout, torch_dtype
 
 MAX_NUMEL = 200  # half-integers up to 100 are exact in bfloat16; int8 and uint8 keep room for extremes
 
@@ -52,6 +51,6 @@ def distinct_tensors(ctx: Ctx, shape: st.SearchStrategy) -> st.SearchStrategy[to
         dims = d(shape)
         gen = torch.Generator().manual_seed(d(st.integers(0, 2**16)))
         values = _distinct_values(math.prod(dims), torch_dtype(ctx.dtype), gen, ctx.edge)
-        return relayout(values.reshape(dims), d(st.sampled_from(S.LAYOUTS)))
+        return relayout(values.reshape(dims), d(st.sampled_from(LAYOUTS)))
 
     return draw()

@@ -1,4 +1,5 @@
-"""Strategies for the size-like arguments of shape, indexing and creation ops.
+"""Strategies for the size-like arguments of shape, indexing and creation ops (their input
+shapes come from `shapes.movement_shapes`).
 
 Shapes to reshape to (with an inferred -1), permutations, expand targets, split sizes,
 slice bounds, memory formats and dtype arguments: each is drawn from the input's shape so
@@ -14,8 +15,7 @@ from collections.abc import Sequence
 import torch
 from hypothesis import strategies as st
 
-from opsuite import strategies as S
-from opsuite.values import ALL_DTYPES
+from opsuite.draw.values import ALL_DTYPES
 
 
 def _check_shape(shape: Sequence[int]) -> tuple[int, ...]:
@@ -33,27 +33,6 @@ def _prime_factors(n: int) -> list[int]:
             n //= p
         p += 1
     return factors + ([n] if n > 1 else [])
-
-
-@st.composite
-def _shapes(draw, min_rank: int, max_rank: int, max_side: int) -> tuple[int, ...]:
-    sides = draw(S.shapes(min_rank, max_rank, 1, max_side).map(list))
-    if sides and draw(st.integers(0, 7)) == 0:
-        sides[draw(st.integers(0, len(sides) - 1))] = 0
-    return tuple(sides)
-
-
-def shapes(min_rank: int = 0, max_rank: int = 5, max_side: int = 5) -> st.SearchStrategy[tuple[int, ...]]:
-    """Shapes of rank in [min_rank, max_rank]; about one in eight has a zero-size side.
-
-    Zero-size inputs are rarer here than in `strategies.shapes_with_edges`, so most cases
-    carry data (the `empty` predicate picks out the others).
-
-    >>> shapes(2, 3).example()  # doctest: +SKIP
-    (3, 0, 1)
-    """
-    S.shapes(min_rank, max_rank, 1, max_side)  # validates the bounds
-    return _shapes(min_rank, max_rank, max_side)
 
 
 def spell(dim: int, rank: int) -> st.SearchStrategy[int]:
@@ -195,8 +174,3 @@ def dtype_args(names: Sequence[str] = ALL_DTYPES) -> st.SearchStrategy[torch.dty
     if unknown or not names:
         raise ValueError(f"dtype names must be a non-empty subset of {ALL_DTYPES}, got {sorted(unknown)}")
     return st.sampled_from([getattr(torch, n) for n in names])
-
-
-def variant(*parts: str | None) -> str:
-    """A case-id variant label from the non-empty parts: variant("neg", None, "keep") == "neg-keep"."""
-    return "-".join(p for p in parts if p) or "default"

@@ -1,13 +1,23 @@
-"""Tensor values from a seed: domain-aware, with a separate edge tier.
+"""Values: tensors from a seed (domain-aware, with an edge tier), Python scalars, value transforms.
 
 Hypothesis draws the structure of a case (shape, dtype, domain, layout, a seed); the
 values themselves come from a seeded generator here, so a case is cheap to build, exact
 to rebuild, and shrinks towards small shapes and seed 0.
+
+    make_tensor      a tensor of a shape, dtype and value domain from a seed; `relayout` gives
+                     the same values a non-contiguous layout
+    tensors          the strategy: shape, seed and layout drawn, values from make_tensor
+    scalars          a Python scalar of a dtype's kind
+    halves, coarse, specials_often, zeros_often
+                     in-place transforms that make ties, equal elements, NaN/inf and zeros common
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
+from hypothesis import strategies as st
 
 FLOAT_DTYPES = ("float32", "float16", "bfloat16", "float64")
 INT_DTYPES = ("int32", "int64", "int8", "uint8")
@@ -23,6 +33,7 @@ ALL_DTYPES = FLOAT_DTYPES + INT_DTYPES + ("bool",)
 #   small     uniform(-1, 1)            exp-like ops in half precision
 #   index     integers in [0, high)     gather/index/embedding indices (pass high)
 DOMAINS = ("real", "positive", "unit", "above_one", "nonzero", "prob", "small", "index")
+LAYOUTS = ("contiguous", "transposed", "sliced")
 
 
 def torch_dtype(name: str) -> torch.dtype:
@@ -128,3 +139,100 @@ def relayout(tensor: torch.Tensor, layout: str) -> torch.Tensor:
         wide[..., ::2] = tensor
         return wide[..., ::2]
     raise ValueError(f"unknown layout {layout!r}")
+
+
+# ------------------------------------------------------------------------------ strategies
+
+
+def tensors(dtype: str, shape: st.SearchStrategy | Sequence[int], domain: str = "real",
+            edge: bool = False, layouts: Sequence[str] = LAYOUTS,
+            high: int | None = None, seed_offset: int = 0) -> st.SearchStrategy[torch.Tensor]:
+    """Tensors of `dtype` whose shape is drawn from `shape` (a strategy or a fixed shape).
+
+    The drawn value seed is shifted by `seed_offset` (see `Ctx.tensors`: operands drawn alike
+    still hold different values).
+
+    >>> tensors("float32", (2, 3), "positive").example().shape  # doctest: +SKIP
+    torch.Size([2, 3])
+    """
+    if domain not in DOMAINS:
+        raise ValueError(f"unknown domain {domain!r}; expected one of {DOMAINS}")
+    if not set(layouts) <= set(LAYOUTS):
+        raise ValueError(f"layouts must be among {LAYOUTS}")
+    shape_st = shape if isinstance(shape, st.SearchStrategy) else st.just(tuple(shape))
+    return st.builds(
+        lambda s, seed, layout: make_tensor(s, dtype, domain, seed=seed + seed_offset, edge=edge, high=high,
+                                            layout=layout),
+        shape_st, st.integers(0, 2**16), st.sampled_from(tuple(layouts)))
+
+
+def scalars(dtype: str, low: float = -3.0, high: float = 3.0) -> st.SearchStrategy[int | float | bool]:
+    """A Python scalar suited to `dtype`: bool for bool, int for integer dtypes, float otherwise.
+
+    >>> scalars("int32").example()  # doctest: +SKIP
+    2
+    """
+    if dtype == "bool":
+        return st.booleans()
+    if torch.is_floating_point(torch.empty((), dtype=getattr(torch, dtype))):
+        return st.floats(low, high, allow_nan=False, allow_infinity=False, width=32).map(lambda x: round(x, 3))
+    return st.integers(int(low), int(high))
+
+
+def is_float(dtype: str) -> bool:
+    return torch.empty((), dtype=getattr(torch, dtype)).is_floating_point()
+
+
+def is_int(dtype: str) -> bool:
+    return dtype != "bool" and not is_float(dtype)
+
+
+# ------------------------------------------------------------------------ value transforms
+# In place on purpose: a non-contiguous tensor stays the same view of its storage.
+
+
+def halves(t: torch.Tensor) -> torch.Tensor:
+    """Floats rounded to multiples of 0.5: exact ties for round-half-to-even and equal elements.
+
+    >>> halves(torch.tensor([0.3, 1.2, -2.6]))
+    tensor([ 0.5000,  1.0000, -2.5000])
+    """
+    if t.is_floating_point():
+        t.mul_(2).round_().div_(2)
+    return t
+
+
+def coarse(t: torch.Tensor) -> torch.Tensor:
+    """Few distinct values, so two operands meet equal elements often: floats become halves in
+    about [-1, 1], integers are floor-divided by 4.
+
+    >>> coarse(torch.tensor([0.3, 1.2, -2.6]))
+    tensor([ 0.0000,  0.5000, -1.5000])
+    """
+    if t.is_floating_point():
+        t.mul_(0.5).round_().mul_(0.5)
+    elif t.dtype != torch.bool:
+        t.floor_divide_(4)
+    return t
+
+
+def specials_often(t: torch.Tensor) -> torch.Tensor:
+    """Floats with NaN, +inf and -inf in about a fifth of the elements each (isnan, isinf and
+    isfinite answer all-False or all-True on ordinary values)."""
+    if t.is_floating_point():
+        big, small = t > 1.2, t < -1.2
+        middle = (t > 0.5) & ~big
+        t[big], t[small], t[middle] = float("nan"), float("inf"), float("-inf")
+    return t
+
+
+def zeros_often(t: torch.Tensor) -> torch.Tensor:
+    """About half the elements set to zero (logical ops need both truth values).
+
+    >>> zeros_often(torch.tensor([0.5, 3.0, -4.0, 1.1]))
+    tensor([ 0.,  3., -4.,  0.])
+    """
+    if t.dtype != torch.bool and t.numel():
+        small = t.abs() < 1.2 if t.is_floating_point() else t.abs() < 5 if t.dtype != torch.uint8 else t < 5
+        t[small] = 0
+    return t

@@ -1,6 +1,6 @@
 """Named predicates over a case, for expectations that hold for only some of an op's cases.
 
-In expectations.toml, `when = "NAME"` or `when = "NAME:ARG"`, negated with `!` and joined
+In known_failures/*.toml, `when = "NAME"` or `when = "NAME:ARG"`, negated with `!` and joined
 with `&` (`"kwarg:alpha & !empty"`: a value bug that an empty output cannot show):
     kwarg:NAME      the call passes keyword argument NAME
     variant:TEXT    the case's variant label contains TEXT (e.g. "broadcast", "keepdim")

@@ -2,17 +2,17 @@
 
 Every entry of PyTorch's OpInfo database (`op_db`) shows up here: with cases, or in
 `excluded()` with the reason it has none. Which samples can be cases was decided by the
-screen (opsuite/opinfo_screen.py, committed as opinfo_screen.json): this module only reads
+screen (opsuite/opinfo/screen.py, committed as screen.json): this module only reads
 that data, so building the cases takes milliseconds and never imports the database.
 
 A case rebuilds its sample from (entry name, variant, dtype, sample index, seed) in the
-worker (opsuite.opinfo_programs) and calls the entry's op on it; the aten overloads the
+worker (opsuite.standalone.opinfo_programs) and calls the entry's op on it; the aten overloads the
 case covers are the ones its record's `aten_ops` name, read from the decomposed graph.
 
     opinfo.add[float32-s0]          op = "opinfo.add", sample 0 of `add` in float32
 
 Profiles:
-    nightly  every screened sample that exports (opinfo_screen.FIRST_DTYPE_SAMPLES in the
+    nightly  every screened sample that exports (screen.FIRST_DTYPE_SAMPLES in the
              entry's first dtype, float32 where supported)
     quick    one sample per entry, the most telling one (see _usable), and only for entries
              that bring an aten overload no op-table row is for (see quick_entries): a case
@@ -20,7 +20,8 @@ Profiles:
              already tested by the row's own cases
 
 Samples whose output values mean nothing to compare get a property check instead
-(opsuite.opinfo_checks): random draws, and uninitialised memory (torch.empty and kin).
+(opsuite.standalone): random draws (opinfo_checks.random_draw), and uninitialised memory,
+torch.empty and kin (properties.structure_only).
 """
 
 from __future__ import annotations
@@ -31,16 +32,16 @@ import json
 import re
 
 from harness.case import Case, Program
-from opsuite import opinfo_checks
-from opsuite.opinfo_programs import opinfo_program
-from opsuite.opinfo_screen import DATA
+from opsuite.opinfo.screen import DATA
+from opsuite.standalone import opinfo_checks, properties
+from opsuite.standalone.opinfo_programs import opinfo_program
 
-CHECKS = {"exact": None, "random": opinfo_checks.random_draw, "undefined": opinfo_checks.undefined_values}
+CHECKS = {"exact": None, "random": opinfo_checks.random_draw, "undefined": properties.structure_only}
 
 
 @functools.cache
 def screen() -> dict:
-    """The committed screen: entry id -> {"name", "variant", ...} (see opsuite.opinfo_screen)."""
+    """The committed screen: entry id -> {"name", "variant", ...} (see opsuite.opinfo.screen)."""
     return json.loads(DATA.read_text())["entries"]
 
 
@@ -111,7 +112,7 @@ def sample_case(entry: str, info: dict, dtype: str, index: int, seed: int) -> Ca
                                          "index": index, "seed": seed}),
         dtype=dtype, seed=seed, check=CHECKS[values],
         meta={"opinfo": entry, "sample": sample["description"], "values": values,
-              "reproduce": f"opsuite.opinfo_programs.opinfo_program({info['name']!r}, {info['variant']!r}, "
+              "reproduce": f"opsuite.standalone.opinfo_programs.opinfo_program({info['name']!r}, {info['variant']!r}, "
                            f"{dtype!r}, {index}, {seed})"},
     )
 

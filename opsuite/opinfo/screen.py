@@ -1,7 +1,7 @@
 """The OpInfo exportability screen: which op_db samples can be cases at all, as generated data.
 
-    nice -n 10 python -m opsuite.opinfo_screen            # rewrite opsuite/opinfo_screen.json
-    python -m opsuite.opinfo_screen --entries 'add' 'nn.functional.*' --out /tmp/screen.json
+    nice -n 10 python -m opsuite.opinfo.screen            # rewrite opsuite/opinfo/screen.json
+    python -m opsuite.opinfo.screen --entries 'add' 'nn.functional.*' --out /tmp/screen.json
 
 Generating OpInfo samples and exporting them takes minutes, far too long for `harness list`,
 so it is done once here and its outcome committed. For every op_db entry and every CPU dtype
@@ -36,12 +36,12 @@ import torch
 from harness.compare import compare_outputs, degenerate_kind
 from harness.signature import one_line_error
 from harness.stages import flatten_outputs, graph_aten_ops
-from opsuite import opinfo_programs as P
-from opsuite.denominators import opinfo_id
-from opsuite.values import ALL_DTYPES
+from opsuite.coverage.denominators import opinfo_id
+from opsuite.draw.values import ALL_DTYPES
+from opsuite.standalone import opinfo_programs as P
 
-DATA = Path(__file__).with_name("opinfo_screen.json")
-COMMAND = "nice -n 10 python -m opsuite.opinfo_screen"
+DATA = Path(__file__).with_name("screen.json")
+COMMAND = "nice -n 10 python -m opsuite.opinfo.screen"
 SEED = 0  # the screen's samples are those of run seed 0; other seeds draw other values, same shapes
 FIRST_DTYPE_SAMPLES = 3  # screened in an entry's first dtype (quick picks among these)
 # Screened in each other dtype (nightly). 0: one sample per dtype made the screen of all 703
@@ -228,7 +228,7 @@ def _materialize_cia_ops_once() -> None:
 def main(argv: list[str] | None = None) -> int:
     from torch.testing._internal.common_methods_invocations import op_db
 
-    parser = argparse.ArgumentParser(prog="python -m opsuite.opinfo_screen", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m opsuite.opinfo.screen", description=__doc__.splitlines()[0])
     parser.add_argument("--entries", nargs="*", help="globs over entry ids (default: every entry)")
     parser.add_argument("--out", type=Path, default=DATA)
     args = parser.parse_args(argv)

@@ -1,4 +1,4 @@
-"""Property checks for OpInfo samples whose output values cannot be compared with TVM's.
+"""Property checks for OpInfo samples of random ops, whose output values cannot be compared with TVM's.
 
 The engine has already checked output count, shapes and dtypes (harness.compare.compare_structure)
 before calling a check. Self-contained (torch only): a repro script embeds this file verbatim.
@@ -17,9 +17,4 @@ def random_draw(expected, actual, inputs):
         if bool(torch.isfinite(e).all()) and not bool(torch.isfinite(a).all()):
             bad = int((~torch.isfinite(a)).sum())
             return f"output {index}: {bad}/{a.numel()} non-finite values where every eager draw is finite"
-    return None
-
-
-def undefined_values(expected, actual, inputs):
-    """An op returning uninitialised memory (torch.empty and kin): only shape and dtype are defined."""
     return None
