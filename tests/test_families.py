@@ -43,3 +43,28 @@ def test_reports_read_the_family_and_guess_only_for_old_records():
     assert universe.family_of({"kind": "op", "op": "opinfo.add"}) == "opinfo"
     assert universe.family_of({"kind": "dynamic", "op": "resnet18"}) == "model"
     assert universe.family_of({"kind": "dynamic", "op": "aten.add.Tensor"}) == "op"
+
+
+def test_pytest_items_come_from_a_family_and_record_its_name(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    module = tmp_path / "test_probe_cases.py"
+    module.write_text(
+        "from harness.family import Family\n"
+        "from tests.helpers import sin_case\n\n"
+        "CASE_SOURCE = Family(name='probe', option='ops', cases=lambda profile, seed: [sin_case()])\n\n\n"
+        "def test_case(case, harness_case):\n"
+        "    harness_case(case)\n")
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "pytest", str(module), "-p", "harness.pytest_plugin", "-q",
+                           "-p", "no:cacheprovider", "--harness-out", str(out)],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=600,
+                          env={**os.environ, "PYTHONPATH": str(root)})
+    assert done.returncode == 0, done.stdout + done.stderr
+    (record,) = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert record["case_id"] == "aten.sin.default[float32-0]" and record["family"] == "probe"
