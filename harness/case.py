@@ -1,4 +1,4 @@
-"""The contract between case families (opsuite/, models/) and the engine.
+"""The contract between case families (opsuite/, models/) and the engine (see also harness/family.py).
 
 A `Case` is plain, picklable data: it crosses a process boundary to reach the worker
 that runs it, and it is written back out as a standalone repro script. Everything
@@ -221,6 +221,7 @@ class Case:
     timeout: float | None = None  # seconds; overrides the run's per-case limit
     cost: float = 1.0  # expected relative cost, for sharding
     meta: Mapping[str, Any] = field(default_factory=dict)  # shown in reports and repros
+    family: str = ""  # the family that made it (harness.family.Family.build sets it)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

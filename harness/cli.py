@@ -16,8 +16,10 @@ from pathlib import Path
 from harness import merge as merging
 from harness import sources
 from harness.case import UNEXPECTED
-from harness.pool import PoolError
+from harness.family import OPTIONS
+from harness.pool import DEFAULT_TIMEOUT, PoolError
 from harness.records import ResultsError, read_results
+from harness.repro import safe_name
 from harness.runner import Progress, RunOptions, execute, format_line, minimise
 from harness.targets import TARGETS, available_cores
 
@@ -44,7 +46,7 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--convert-map", metavar="MODULE:ATTR",
                         help="dict of extra/replacement converters passed to the importer (None removes one)")
     parser.add_argument("--jobs", type=int, default=available_cores(), help="parallel workers")
-    parser.add_argument("--timeout", type=float, default=60.0, help="per-case limit in seconds")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="per-case limit in seconds")
     parser.add_argument("--resume", action="store_true", help="continue the run recorded in --out")
     parser.add_argument("--verbose", action="store_true", help="a line per case, passes included")
 
@@ -98,22 +100,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _families(args) -> list[tuple[str, list[str] | None]]:
-    chosen = [(f, getattr(args, f)) for f in sources.FAMILIES if getattr(args, f, None) is not None]
-    return chosen or [(f, None) for f in sources.FAMILIES]
+def _families(args) -> list:
+    """(family, patterns) for each family the options select (none given: every family)."""
+    every = sources.families()
+    chosen = [(f, getattr(args, f.option)) for f in every if getattr(args, f.option, None) is not None]
+    return chosen or [(f, None) for f in every]
 
 
 def _plan(args) -> list:
     cases = []
-    for family, patterns in _families(args):
-        profile = args.profile or ("nightly" if family == "models" else "quick")
+    for option in OPTIONS:
+        # An option's patterns may match in any of the families it selects: they are matched together.
+        chosen = [(f, patterns) for f, patterns in _families(args) if f.option == option]
+        if not chosen:
+            continue
+        patterns = chosen[0][1]
         try:
-            cases.extend(sources.select(sources.load([family], profile, args.seed, patterns), patterns))
+            cases.extend(sources.select(_load(chosen, args, patterns), patterns))
         except sources.SelectionError:
             # Suggestions need every name, not only the prefiltered ones: this raises with them.
-            sources.select(sources.load([family], profile, args.seed), patterns)
+            sources.select(_load(chosen, args, None), patterns)
             raise
     return cases
+
+
+def _load(chosen: list, args, patterns: list[str] | None) -> list:
+    return [c for f, _ in chosen for c in sources.load([f.name], args.profile or f.list_profile, args.seed, patterns)]
 
 
 def _shard(cases: list, args) -> list:
@@ -142,12 +154,12 @@ def _render(out: Path) -> None:
         print(f"wrote {path}")
 
 
-def _finish(records: list[dict], families: list[str], out: Path) -> int:
+def _finish(records: list[dict], families: list, out: Path) -> int:
     counts = collections.Counter(r["status"] for r in records)
     print("statuses: " + ", ".join(f"{s}={n}" for s, n in sorted(counts.items())))
     unexpected = [r for r in records if r["status"] in UNEXPECTED]
     if counts.get("xpass"):
-        commands = {c for f in families if (c := sources.update_command(f))}
+        commands = {f.update for f in families if f.update}
         print(f"{counts['xpass']} unexpected passes: their expectations are stale. Update them with:")
         for command in sorted(commands) or ["(edit the expectations of the cases listed above)"]:
             print("    " + command.format(results=out))
@@ -165,9 +177,8 @@ def cmd_run(args) -> int:
     records = execute(cases, options, Progress(len(cases), args.verbose))
     if args.profile == "nightly":
         for family, _ in _families(args):
-            shrinker = getattr(sources.case_source(family), "minimise", None)
-            if shrinker is not None:
-                minimise(cases, records, options, shrinker)
+            if family.minimise is not None:
+                minimise([c for c in cases if c.family == family.name], records, options, family.minimise)
     _render(out)
     return _finish(records, [f for f, _ in _families(args)], out)
 
@@ -176,9 +187,9 @@ def _loaded(profile: str, seed: int, patterns: list[str] | None = None) -> list:
     """Every installed family's cases (only those `patterns` could select); a family that
     cannot build its cases is left out."""
     cases = []
-    for family in sources.FAMILIES:
+    for family in sources.families():
         try:
-            cases.extend(sources.load([family], profile, seed, patterns))
+            cases.extend(sources.load([family.name], profile, seed, patterns))
         except sources.SelectionError:
             continue
     return cases
@@ -199,7 +210,7 @@ def cmd_check(args) -> int:
     if not cases:
         sources.select(_loaded(args.profile, args.seed), [args.name])  # raises with suggestions
     cases = _shard(cases, args)
-    out = args.out or Path("results") / "check" / sources_safe(args.name)
+    out = args.out or Path("results") / "check" / safe_name(args.name)
     print(f"{len(cases)} cases of {args.name} on {args.target} -> {out}")
 
     def show(case, record):
@@ -208,11 +219,7 @@ def cmd_check(args) -> int:
             print(f"    repro: {record['repro']}", flush=True)
 
     records = execute(cases, _options(args, out, replace=not args.resume), show)
-    return _finish(records, list(sources.FAMILIES), out)
-
-
-def sources_safe(name: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in name)
+    return _finish(records, sources.families(), out)
 
 
 def cmd_list(args) -> int:

@@ -29,6 +29,10 @@ from harness.worker import _HEADER, send
 STARTUP_SECONDS = 180.0
 
 
+# Seconds a case may take when it sets no limit of its own (`--timeout`, `--harness-timeout`).
+DEFAULT_TIMEOUT = 60.0
+
+
 class PoolError(Exception):
     """The pool cannot run at all (a worker fails to start); one line."""
 
@@ -37,7 +41,7 @@ class PoolError(Exception):
 class PoolOptions:
     target: str
     jobs: int = 1
-    timeout: float = 120.0
+    timeout: float = DEFAULT_TIMEOUT
     convert_map: str | None = None
     log_dir: Path | None = None
     threads: int = 1

@@ -1,8 +1,8 @@
 """Cases as pytest items: `pytest opsuite -k aten.add`, `pytest opsuite -n auto`.
 
-A test module names its case source and takes the `case` parameter:
+A test module names the families whose cases it runs and takes the `case` parameter:
 
-    CASE_SOURCE = opsuite.cases          # cases(profile, seed) -> Iterable[Case]
+    CASE_SOURCE = (OP, OPINFO)           # harness.family.Family objects (one, or several)
 
     def test_case(case, harness_case):
         harness_case(case)
@@ -18,10 +18,11 @@ from pathlib import Path
 import pytest
 
 from harness import env
-from harness.pool import Pool, PoolOptions
+from harness.family import Family
+from harness.pool import DEFAULT_TIMEOUT, Pool, PoolOptions
 from harness.records import RESULTS_FILE, ResultsWriter, new_record
 from harness.runner import RunOptions, finish, format_line, prepare
-from harness.sources import PROFILES
+from harness.sources import PROFILES, packages
 from harness.targets import TARGETS, resolve
 
 
@@ -30,7 +31,7 @@ def pytest_addoption(parser) -> None:
     group.addoption("--harness-target", default="llvm", choices=TARGETS)
     group.addoption("--harness-profile", default="quick", choices=PROFILES)
     group.addoption("--harness-seed", type=int, default=0)
-    group.addoption("--harness-timeout", type=float, default=60.0)
+    group.addoption("--harness-timeout", type=float, default=DEFAULT_TIMEOUT)
     group.addoption("--harness-convert-map", default=None, metavar="MODULE:ATTR")
     group.addoption("--harness-out", default="results/pytest", help="directory for results.jsonl and repros")
 
@@ -49,7 +50,8 @@ def pytest_configure(config) -> None:
 
 
 def _uses_cases(config) -> bool:
-    return any("opsuite" in str(a) or "models" in str(a) for a in config.args)
+    """Whether the session names a path in a case family's package (only then is DIR prepared)."""
+    return any(package in str(a) for package in packages() for a in config.args)
 
 
 def pytest_generate_tests(metafunc) -> None:
@@ -57,7 +59,9 @@ def pytest_generate_tests(metafunc) -> None:
     if source is None or "case" not in metafunc.fixturenames:
         return
     config = metafunc.config
-    cases = list(source(config.getoption("--harness-profile"), config.getoption("--harness-seed")))
+    families = (source,) if isinstance(source, Family) else tuple(source)
+    profile, seed = config.getoption("--harness-profile"), config.getoption("--harness-seed")
+    cases = [case for family in families for case in family.build(profile, seed)]
     metafunc.parametrize("case", cases, ids=[c.case_id for c in cases])
 
 

@@ -2,7 +2,10 @@
 
 Field by field (scripts outside the repo read these; do not rename):
     case_id          stable readable id; a dynamic program's records add `@size`
-    kind             "op" | "dynamic" | "model"
+    kind             "op" | "dynamic" | "model": how the case runs (one op, a dynamic program, a model)
+    family           the case family that made it (harness.family.Family.name: "op", "opinfo",
+                     "model"), or null for a case built outside any family; absent in records
+                     written before the field existed
     op               the aten overload the case is for, or the model name
     aten_ops         every op in the (decomposed) exported graph: aten overloads, plus `operator.*`,
                      `higher_order.*` and other namespaces (`torchvision.roi_align.default`)
@@ -60,6 +63,7 @@ def new_record(case: Case, target: str, versions: dict) -> dict:
     return {
         "case_id": case.case_id,
         "kind": case.kind,
+        "family": case.family or None,
         "op": case.op,
         "aten_ops": [],
         "dtype": case.dtype,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from harness import env, expect, repro
 from harness.case import FAILURES, Case
-from harness.pool import Pool, PoolOptions
+from harness.pool import DEFAULT_TIMEOUT, Pool, PoolOptions
 from harness.progress import Progress  # noqa: F401 - the command line takes it from here
 from harness.records import (
     RESULTS_FILE,
@@ -40,7 +40,7 @@ class RunOptions:
     profile: str = "quick"
     seed: int = 0
     jobs: int = field(default_factory=available_cores)
-    timeout: float = 120.0
+    timeout: float = DEFAULT_TIMEOUT
     convert_map: str | None = None
     resume: bool = False
     replace: bool = False  # move an earlier results file aside instead of refusing (check)

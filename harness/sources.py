@@ -1,25 +1,23 @@
 """Where cases come from, which of them a command means, and how they split into shards.
 
 The engine never imports the case families or the reports: they register entry points
-in pyproject.toml, group `harness.cases` (name = the family selected by `--ops`/`--models`,
-value = `cases(profile, seed) -> Iterable[Case]`) and group `harness.reports`. A family may
-also take `wanted`, a predicate over op names: it then builds only the cases of ops a command's
-patterns could select, which keeps `harness check OP` from generating the whole table.
+in pyproject.toml, group `harness.cases` (name = the family's name, value = a
+`harness.family.Family`) and group `harness.reports`. Which families `--ops` and `--models`
+select is each family's own `option`; the engine names none of them.
 """
 
 from __future__ import annotations
 
 import difflib
 import fnmatch
-import inspect
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from importlib import metadata
 
 from harness.case import Case, check_unique
+from harness.family import OPTIONS, Family
 
 PROFILES = ("quick", "nightly")
-FAMILIES = ("ops", "models")
 
 
 class SelectionError(Exception):
@@ -30,12 +28,30 @@ def _entry_points(group: str) -> dict[str, metadata.EntryPoint]:
     return {ep.name: ep for ep in metadata.entry_points(group=group)}
 
 
-def case_source(family: str) -> Callable[[str, int], Iterable[Case]]:
+def _load_family(point: metadata.EntryPoint) -> Family:
+    found = point.load()
+    if not isinstance(found, Family) or found.name != point.name:
+        raise SelectionError(f"entry point {point.name!r} ({point.value}) is not the Family named {point.name!r}")
+    return found
+
+
+def families() -> list[Family]:
+    """Every installed family, in plan order: by option (`--ops` before `--models`), then name."""
+    found = [_load_family(p) for p in _entry_points("harness.cases").values()]
+    return sorted(found, key=lambda f: (OPTIONS.index(f.option), f.name))
+
+
+def family(name: str) -> Family:
     points = _entry_points("harness.cases")
-    if family not in points:
-        raise SelectionError(f"no case family {family!r} is installed (have: {', '.join(sorted(points)) or 'none'}; "
+    if name not in points:
+        raise SelectionError(f"no case family {name!r} is installed (have: {', '.join(sorted(points)) or 'none'}; "
                              "is the project installed with `pip install -e .`?)")
-    return points[family].load()
+    return _load_family(points[name])
+
+
+def packages() -> set[str]:
+    """The top-level packages the installed families live in (`opsuite`, `models`)."""
+    return {p.module.split(".")[0] for p in _entry_points("harness.cases").values()}
 
 
 def reporter():
@@ -55,26 +71,21 @@ def could_match(op: str, patterns: list[str]) -> bool:
     return False
 
 
-def load(families: Iterable[str], profile: str, seed: int, patterns: list[str] | None = None) -> list[Case]:
+def load(names: Iterable[str], profile: str, seed: int, patterns: list[str] | None = None) -> list[Case]:
+    """The cases of the families `names` (only those `patterns` could select, where a family
+    can build a part of its cases), ids checked unique."""
     if profile not in PROFILES:
         raise SelectionError(f"unknown profile {profile!r}; expected one of {', '.join(PROFILES)}")
     cases: list[Case] = []
-    for family in families:
-        source = case_source(family)
-        kwargs = {}
-        if patterns and "wanted" in inspect.signature(source).parameters:
-            kwargs["wanted"] = lambda op: could_match(op, patterns)
+    for name in names:
+        source = family(name)
+        wanted = (lambda op: could_match(op, patterns)) if patterns else None
         try:
-            cases.extend(source(profile, seed, **kwargs))
+            cases.extend(source.build(profile, seed, wanted))
         except Exception as err:  # noqa: BLE001 - bad table data must be a one-line error, not a traceback
-            raise SelectionError(f"case family {family!r} failed to build its cases: "
+            raise SelectionError(f"case family {name!r} failed to build its cases: "
                                  f"{type(err).__name__}: {err}") from err
     return check_unique(cases)
-
-
-def update_command(family: str) -> str | None:
-    """The command a family documents for rewriting its expectations, if any."""
-    return getattr(case_source(family), "update_expectations", None)
 
 
 def _names(case: Case) -> tuple[str, ...]:

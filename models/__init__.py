@@ -1,17 +1,24 @@
-"""The TorchVision model zoo as cases (the `models` entry point of `harness.cases`).
+"""The TorchVision model zoo as cases: the `model` family (`MODEL`, entry point of `harness.cases`).
 
     build.py     the program factory: a model with seeded, calibrated weights, and its inputs
-    zoo.py       one row per listed model: input and why, time limit, known failures
+    zoo.py       one row per listed model: input and why, time limit
     measured.py  per-model numbers: float32 noise (-> tolerance), seconds (-> cost, sharding)
     cases.py     rows -> cases: ids, tolerances, profiles, dynamic-batch variants
-    table.py     results.jsonl -> the zoo's markdown table (`python -m models.table DIR...`)
     measure.py   regenerates measured.py (`python -m models.measure --results DIR`)
+
+Known failures are data in opsuite/expectations/known_failures/models.toml (one loader for
+ops and models); the zoo's results table is `python -m reports.zoo_report DIR...`.
 
     harness run --models                      # quick: a handful of small models, for CI
     harness run --models --profile nightly --target llvm --jobs 1 --out DIR --resume
     harness check resnet18                    # a model outside quick needs --profile nightly
 """
 
+from harness.family import Family
 from models.cases import cases
 
-__all__ = ["cases"]
+# `harness list --models` lists every model of the zoo: the nightly profile.
+MODEL = Family(name="model", option="models", cases=cases, list_profile="nightly",
+               update="python -m opsuite.expectations update {results}")
+
+__all__ = ["MODEL", "cases"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from harness.case import Case, DynamicSpec, Program, Tolerance
 from models.build import build_model, task_of
-from models.zoo import DYNAMIC_BATCH, QUICK, ROWS, Row
+from models.zoo import DYNAMIC_BATCH, QUICK, ROWS, ModelRow
 
 # Tiers of (rtol = atol) for unit-scale outputs, and how far above the model's own float32
 # rounding noise (float32 eager against float64 eager) the tier must lie. Outputs are
@@ -23,7 +23,7 @@ BATCH_SIZES = (1, 2, 4)
 BATCH_RANGE = (1, 16)
 
 
-def tolerance(row: Row) -> Tolerance:
+def tolerance(row: ModelRow) -> Tolerance:
     """The row's own tolerance, or one tier above its measured float32 noise."""
     if row.tolerance is not None:
         return row.tolerance
@@ -36,13 +36,13 @@ def tolerance(row: Row) -> Tolerance:
                 f"the smallest of {', '.join(f'{t:g}' for t in TIERS)} at least {NOISE_MARGIN:g}x that"))
 
 
-def input_label(row: Row) -> str:
+def input_label(row: ModelRow) -> str:
     height, width = row.hw
     spatial = f"{height}x{width}"
     return f"{row.frames}x{spatial}" if row.frames is not None else spatial
 
 
-def _kwargs(row: Row, seed: int) -> dict:
+def _kwargs(row: ModelRow, seed: int) -> dict:
     height, width = row.hw
     kwargs = {"name": row.name, "seed": seed, "height": height, "width": width}
     if row.frames is not None:
@@ -52,35 +52,38 @@ def _kwargs(row: Row, seed: int) -> dict:
     return kwargs
 
 
-def _meta(row: Row) -> dict:
+def _meta(row: ModelRow) -> dict:
     return {"task": task_of(row.name), "input": input_label(row), "input_reason": row.why,
             "note": f"rebuild with build_model(**KWARGS) from models/build.py ({row.name}, seed and sizes)"}
 
 
-def model_case(row: Row, seed: int) -> Case:
+def model_case(row: ModelRow, seed: int) -> Case:
     return Case(
         case_id=f"{row.name}[float32-{input_label(row)}]", kind="model", op=row.name,
         program=Program(build_model, _kwargs(row, seed)), dtype="float32", seed=seed,
-        tolerance=tolerance(row), expectations=row.expectations, timeout=row.timeout,
+        tolerance=tolerance(row), timeout=row.timeout,
         cost=row.cost, meta=_meta(row))
 
 
-def dynamic_batch_case(row: Row, seed: int) -> Case:
+def dynamic_batch_case(row: ModelRow, seed: int) -> Case:
     """The same model exported once with a symbolic batch, run at each of BATCH_SIZES."""
     inputs = 2 if task_of(row.name) == "optical_flow" else 1
     return Case(
         case_id=f"{row.name}[float32-{input_label(row)}-dynbatch]", kind="dynamic", op=row.name,
         program=Program(build_model, {**_kwargs(row, seed), "batch": 2}), dtype="float32", seed=seed,
-        tolerance=tolerance(row), expectations=row.dynamic_expectations,
+        tolerance=tolerance(row),
         dynamic=DynamicSpec(dims={"batch": BATCH_RANGE}, shapes=({0: "batch"},) * inputs,
                             sizes=tuple({"batch": b} for b in BATCH_SIZES)),
         timeout=row.timeout * 2, cost=row.cost * 2, meta={**_meta(row), "dynamic": "batch"})
 
 
 def cases(profile: str, seed: int) -> list[Case]:
-    """`quick`: a handful of small models for CI; `nightly`: every model of the zoo."""
+    """`quick`: a handful of small models for CI; `nightly`: every model of the zoo. Known
+    failures come from opsuite/expectations/known_failures/models.toml, as for ops."""
+    from opsuite.expectations.entries import attach
+
     names = QUICK if profile == "quick" else tuple(ROWS)
     chosen = [model_case(ROWS[name], seed) for name in names]
     chosen += [dynamic_batch_case(ROWS[name], seed) for name in DYNAMIC_BATCH
                if profile != "quick" or name in QUICK[:1]]
-    return chosen
+    return attach(chosen)

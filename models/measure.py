@@ -24,7 +24,7 @@ import torch
 from harness.records import read_results
 from models.build import build_model, task_of
 from models.measured import MEASURED
-from models.zoo import ROWS, Row
+from models.zoo import ROWS, ModelRow
 
 OUT = Path(__file__).with_name("measured.py")
 
@@ -40,7 +40,7 @@ def _double(value):
 
 
 @torch.no_grad()
-def float32_noise(row: Row, seed: int = 0) -> float | None:
+def float32_noise(row: ModelRow, seed: int = 0) -> float | None:
     """Relative L2 distance of float32 eager from float64 eager (worst output), or None."""
     if task_of(row.name) == "quantized":
         return None

@@ -1,4 +1,4 @@
-"""One row per TorchVision model: its input and why, its limits, its known failures.
+"""One row per TorchVision model: its input and why, and its limits.
 
 The denominator is `torchvision.models.list_models()` (classification, segmentation,
 detection, video, optical flow, quantized); tests/test_models.py fails when a listed model
@@ -6,7 +6,8 @@ has no row here or a row names a model that is not listed.
 
 Inputs are the smallest each model takes, under one rule per family (the reasons below,
 recorded in every case's meta). Numbers that are measured rather than decided (the float32
-rounding noise behind each tolerance, the seconds a model takes) live in models/measured.py.
+rounding noise behind each tolerance, the seconds a model takes) live in models/measured.py;
+known failures, as for ops, in opsuite/expectations/known_failures/models.toml.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from harness.case import Expectation, Tolerance
+from harness.case import Tolerance
 from models.measured import MEASURED
 
 # ---------------------------------------------------------------- why each input size
@@ -52,37 +53,6 @@ QUANTIZED = "as its float counterpart"
 QUANTIZED_SHUFFLENET = ("as its float counterpart; below 64x64 the quantized channel shuffle fails "
                         "in eager itself (`required rank 4 tensor to use channels_last format`)")
 
-# ---------------------------------------------------------------- known failures (measured)
-DATA_DEPENDENT_BOXES = Expectation(
-    reason=("the detector's post-processing branches on how many boxes survive the score "
-            "threshold (torchvision.ops.batched_nms tests boxes.numel() against 0 and 4000): a "
-            "data-dependent size torch.export cannot guard on, so export fails before TVM is "
-            "involved"),
-    status="export_error", stage="export", match=r"GuardOnDataDependentSymNode",
-    link="https://github.com/pytorch/pytorch/issues/146152")
-EAGER_MODE_QUANTIZED = Expectation(
-    reason=("eager-mode quantized modules keep their packed weights in TorchScript classes "
-            "(quantized.Conv2dPackedParamsBase) that torch.export cannot turn into fake objects "
-            "(no __obj_flatten__): export fails before TVM is involved"),
-    status="export_error", stage="export", match=r"__obj_flatten__",
-    link="https://github.com/pytorch/pytorch/issues/137111")
-GRID_SAMPLE_LAYOUT = Expectation(
-    reason=("the importer hands PyTorch's grid, laid out (N, H_out, W_out, 2), straight to "
-            "relax.op.image.grid_sample, whose shape inference takes the output size from the "
-            "grid's last two axes as for an (N, 2, H_out, W_out) grid: each 7x7 (raft_large: 9x9) "
-            "correlation lookup comes out 7x2 (9x2), so the motion encoder's convolution gets 56 "
-            "(72) channels instead of 196 (324). Reduced: grid_sample of a (256, 1, 16, 16) input "
-            "on a (256, 7, 7, 2) grid is inferred (256, 1, 7, 2), torch says (256, 1, 7, 7)"),
-    status="import_error", stage="import", match=r"channel size of the data should equal")
-SE_GEMM_WITH_SYMBOLIC_BATCH = Expectation(
-    reason=("CUDA only, symbolic batch only: the squeeze-excitation's fused kernel (1x1 conv "
-            "6->144 on the pooled 1x1 map, bias, sigmoid, then the broadcast multiply onto the "
-            "(batch, 144, 8, 8) features) is taken by dlight's GPU Matmul rule once the batch is "
-            "symbolic, and its auto_inline_consumer_chain asserts: the multiply writes a larger "
-            "tensor than the GEMM and cannot be inlined. With a static batch the same model compiles"),
-    status="compile_error", stage="compile", match=r"cache-write stage that are not properly inlined",
-    targets=("cuda",))
-
 # ---------------------------------------------------------------- default limits
 # A model past its limit is a `timeout`, not a hung night: four times its last measured
 # seconds (room for a loaded machine), and never less than this.
@@ -91,14 +61,12 @@ DETECTION_OPTIONS = {"min_size": 128, "max_size": 128}
 
 
 @dataclass(frozen=True)
-class Row:
+class ModelRow:
     name: str
     size: int | tuple[int, int]  # square side, or (height, width)
     why: str  # why this input: the smallest the model takes, under its family's rule
     frames: int | None = None  # video: clip length
     options: Mapping[str, object] = field(default_factory=dict)  # builder keyword arguments
-    expectations: tuple[Expectation, ...] = ()
-    dynamic_expectations: tuple[Expectation, ...] = ()  # for the dynamic-batch variant
     tolerance: Tolerance | None = None  # None: derived from the measured float32 noise
 
     @property
@@ -120,22 +88,22 @@ class Row:
         return max(TIMEOUT, 4.0 * self.cost)
 
 
-def _rows(names: str, size, why: str, **fields) -> list[Row]:
-    return [Row(name, size, why, **fields) for name in names.split()]
+def _rows(names: str, size, why: str, **fields) -> list[ModelRow]:
+    return [ModelRow(name, size, why, **fields) for name in names.split()]
 
 
-ROWS: dict[str, Row] = {row.name: row for row in [
+ROWS: dict[str, ModelRow] = {row.name: row for row in [
     # ------------------------------------------------------------ classification
-    Row("alexnet", 64, ALEXNET),
+    ModelRow("alexnet", 64, ALEXNET),
     *_rows("convnext_tiny convnext_small convnext_base convnext_large", 64, CNN),
     *_rows("densenet121 densenet161 densenet169 densenet201", 64, CNN),
-    Row("efficientnet_b0", 64, CNN, dynamic_expectations=(SE_GEMM_WITH_SYMBOLIC_BATCH,)),
+    ModelRow("efficientnet_b0", 64, CNN),
     *_rows("efficientnet_b1 efficientnet_b2 efficientnet_b3 efficientnet_b4 "
            "efficientnet_b5 efficientnet_b6 efficientnet_b7", 64, CNN),
     *_rows("efficientnet_v2_s efficientnet_v2_m efficientnet_v2_l", 64, CNN),
-    Row("googlenet", 64, CNN),
-    Row("inception_v3", 96, INCEPTION),
-    Row("maxvit_t", 224, MAXVIT),
+    ModelRow("googlenet", 64, CNN),
+    ModelRow("inception_v3", 96, INCEPTION),
+    ModelRow("maxvit_t", 224, MAXVIT),
     *_rows("mnasnet0_5 mnasnet0_75 mnasnet1_0 mnasnet1_3", 64, CNN),
     *_rows("mobilenet_v2 mobilenet_v3_large mobilenet_v3_small", 64, CNN),
     *_rows("regnet_x_400mf regnet_x_800mf regnet_x_1_6gf regnet_x_3_2gf regnet_x_8gf "
@@ -151,7 +119,7 @@ ROWS: dict[str, Row] = {row.name: row for row in [
     *_rows("swin_v2_t swin_v2_s swin_v2_b", 256, SWIN),
     *_rows("vgg11 vgg11_bn vgg13 vgg13_bn vgg16 vgg16_bn vgg19 vgg19_bn", 64, CNN),
     *_rows("vit_b_16 vit_b_32 vit_l_16 vit_l_32", 224, VIT),
-    Row("vit_h_14", 224, VIT),
+    ModelRow("vit_h_14", 224, VIT),
     # ------------------------------------------------------------ segmentation
     *_rows("deeplabv3_mobilenet_v3_large deeplabv3_resnet50 deeplabv3_resnet101 fcn_resnet50 "
            "fcn_resnet101 lraspp_mobilenet_v3_large", 64, SEGMENTATION),
@@ -160,28 +128,26 @@ ROWS: dict[str, Row] = {row.name: row for row in [
            "fasterrcnn_resnet50_fpn fasterrcnn_resnet50_fpn_v2 fcos_resnet50_fpn "
            "keypointrcnn_resnet50_fpn maskrcnn_resnet50_fpn maskrcnn_resnet50_fpn_v2 "
            "retinanet_resnet50_fpn retinanet_resnet50_fpn_v2", 128, DETECTION,
-           options=DETECTION_OPTIONS, expectations=(DATA_DEPENDENT_BOXES,)),
-    *_rows("ssd300_vgg16 ssdlite320_mobilenet_v3_large", 64, SSD,
-           expectations=(DATA_DEPENDENT_BOXES,)),
+           options=DETECTION_OPTIONS),
+    *_rows("ssd300_vgg16 ssdlite320_mobilenet_v3_large", 64, SSD),
     # ------------------------------------------------------------ video
     *_rows("mc3_18 r2plus1d_18 r3d_18", 64, VIDEO_CNN, frames=8),
-    Row("s3d", 224, S3D, frames=16),
+    ModelRow("s3d", 224, S3D, frames=16),
     *_rows("mvit_v1_b mvit_v2_s", 224, MVIT, frames=16),
     *_rows("swin3d_t swin3d_s swin3d_b", 112, SWIN3D, frames=8),
     # ------------------------------------------------------------ optical flow
-    *_rows("raft_small raft_large", 128, RAFT, expectations=(GRID_SAMPLE_LAYOUT,)),
+    *_rows("raft_small raft_large", 128, RAFT),
     # ------------------------------------------------------------ quantized (post-training, fbgemm)
     *_rows("quantized_googlenet quantized_mobilenet_v2 quantized_mobilenet_v3_large "
            "quantized_resnet18 quantized_resnet50 quantized_resnext101_32x8d "
-           "quantized_resnext101_64x4d", 64, QUANTIZED, expectations=(EAGER_MODE_QUANTIZED,)),
-    Row("quantized_inception_v3", 96, QUANTIZED, expectations=(EAGER_MODE_QUANTIZED,)),
+           "quantized_resnext101_64x4d", 64, QUANTIZED),
+    ModelRow("quantized_inception_v3", 96, QUANTIZED),
     *_rows("quantized_shufflenet_v2_x0_5 quantized_shufflenet_v2_x1_0 quantized_shufflenet_v2_x1_5 "
-           "quantized_shufflenet_v2_x2_0", 64, QUANTIZED_SHUFFLENET,
-           expectations=(EAGER_MODE_QUANTIZED,)),
+           "quantized_shufflenet_v2_x2_0", 64, QUANTIZED_SHUFFLENET),
 ]}
 
 # The families the importer's authors advertise; each must pass or carry a reasoned expectation
-# (models.table prints their verdicts).
+# (reports.zoo_report prints their verdicts).
 ADVERTISED = {
     "VGG": "vgg*", "ResNet": "resnet[0-9]*", "ResNeXt": "resnext*", "MobileNetV2": "mobilenet_v2",
     "MobileNetV3": "mobilenet_v3_*", "MNASNet": "mnasnet*", "EfficientNet": "efficientnet_b*",

@@ -1,35 +1,20 @@
-"""What to test per aten op: the op table, hypothesis strategies, dynamic shapes.
+"""What to test per aten op: the `op` and `opinfo` case families (families.py).
 
-`cases(profile, seed)` is the `ops` family the engine finds through its entry point: the op
-table's rows, the dynamic-shape programs, then OpInfo's samples (opsuite.opinfo).
+    families.py   the two families the engine finds through its entry points: `op` (the op
+                  table's rows and the dynamic-shape programs) and `opinfo` (OpInfo samples)
+    table/        the op table: one OpRow per overload and way to call it (how to add an op:
+                  table/__init__.py)
+    draw/         how arguments are drawn: Ctx, shapes, values, shared call generators
+    generate.py   rows -> cases: hypothesis examples per profile, derandomised by the run's seed
+    shrink.py     nightly: failures shrunk to minimal examples
+    dynamic/      dynamic-shape programs: exported with symbolic dims, run at several sizes
+    opinfo/       PyTorch's OpInfo samples as cases, and the screen that picks them
+    standalone/   program factories and property checks a repro script embeds verbatim
+    expectations/ known TVM failures as data (how to declare one: expectations/__init__.py),
+                  and `python -m opsuite.expectations update|suggest DIR`
+    coverage/     the coverage denominators and what is planned for each of their ops
+    test_ops.py   the same cases as pytest items: `pytest opsuite -k aten.add -n auto`
+
+Arrows run one way: table/ uses draw/ and standalone/; the families use table/, dynamic/,
+opinfo/ and expectations/; nothing here imports the reports.
 """
-
-from __future__ import annotations
-
-
-def cases(profile: str, seed: int, wanted=None):
-    """Every row's cases, or only those of ops `wanted(op)` accepts (see harness.sources.load),
-    then the dynamic-shape programs (ids `dyn.*`) and the OpInfo cases (`opinfo.*`), filtered alike."""
-    from opsuite import dynamic, opinfo
-    from opsuite.expectations import attach
-    from opsuite.generate import row_cases
-    from opsuite.table import rows
-
-    found = []
-    for row in rows():
-        if wanted is not None and not wanted(row.op):
-            continue
-        found.extend(row_cases(row, profile, seed))
-    found.extend(dynamic.cases(profile, seed, wanted))
-    found.extend(c for c in opinfo.cases(profile, seed) if wanted is None or wanted(c.op))
-    return attach(found)
-
-
-def minimise(failures, run_one, seed):
-    from opsuite.shrink import minimise as shrink
-
-    return shrink(failures, run_one, seed)
-
-
-cases.update_expectations = "python -m opsuite.expectations update {results}"
-cases.minimise = minimise

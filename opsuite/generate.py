@@ -19,7 +19,8 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis.internal.conjecture import providers as _providers
 
 from harness.case import Case, Program, Tolerance
-from opsuite.rows import Call, Ctx, OpRow
+from opsuite.draw.context import Call, Ctx
+from opsuite.table.row import OpRow
 
 
 @dataclass(frozen=True)

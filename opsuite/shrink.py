@@ -20,9 +20,10 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 
 from harness.case import FAILURES, Case
+from opsuite.draw.context import Ctx
 from opsuite.generate import PROFILES, case_from_call, row_id, stable_seed
-from opsuite.rows import Ctx, OpRow
 from opsuite.table import rows
+from opsuite.table.row import OpRow
 
 RunOne = Callable[[Case], list[dict]]
 
@@ -85,10 +86,10 @@ def shrink_one(row: OpRow, case: Case, record: dict, run_one: RunOne, seconds: f
 
 
 def _renamed(candidate: Case, original: Case) -> Case:
-    """The shrunk case keeps the original's id with `min` for its index, and its expectations."""
+    """The shrunk case keeps the original's id with `min` for its index, its expectations and family."""
     case_id = re.sub(r"-\d+\]$", "-min]", original.case_id)
     return dataclasses.replace(candidate, case_id=case_id, expectations=original.expectations,
-                               meta={**candidate.meta, "shrunk_from": original.case_id})
+                               family=original.family, meta={**candidate.meta, "shrunk_from": original.case_id})
 
 
 def minimise(failures: list[tuple[Case, dict]], run_one: RunOne, seed: int,

@@ -1,8 +1,8 @@
 """The op suite as pytest items: `pytest opsuite -k aten.add -n auto`."""
 
-import opsuite
+from opsuite.families import OP, OPINFO
 
-CASE_SOURCE = opsuite.cases
+CASE_SOURCE = (OP, OPINFO)
 
 
 def test_case(case, harness_case):

@@ -1,7 +1,7 @@
 """Results -> coverage matrix, triage, diff against a baseline, rendering (pandas lives here).
 
 Computed from DIR/results.jsonl (and the fingerprint beside it) alone; never runs a case. The
-denominators are read from the installed libraries through opsuite.denominators and the case
+denominators are read from the installed libraries through opsuite.coverage and the case
 families' declarations (read-only imports).
 
     load.py         a results directory: records, probes, fingerprint; per-record outcome and column
@@ -17,6 +17,12 @@ families' declarations (read-only imports).
     junit.py        junit.xml
     issues.py       upstream-ready bug-report drafts, one per triage row (`report --issues`)
     plugin.py       `plugin`: what `harness run|merge|report` call through the `harness.reports` entry point
+
+Results tables of their own, run by hand:
+    dynamic_report.py  `python -m reports.dynamic_report DIR`: the dynamic-shape programs, size by size
+    zoo_report.py      `python -m reports.zoo_report DIR...`: the model zoo (models/RESULTS.md)
+    same_run.py        `python -m reports.same_run BEFORE AFTER`: whether two runs gave the same verdicts
+                       and repro programs
 """
 
 from reports.plugin import plugin

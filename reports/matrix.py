@@ -51,7 +51,7 @@ class Cell:
 
 @dataclass
 class MatrixRow:
-    row: universe.Row
+    row: universe.CoverageRow
     grade: str
     cells: dict[str, Cell] = field(default_factory=dict)  # column -> its own cases, in column order
     own: collections.Counter = field(default_factory=collections.Counter)  # outcome -> records
@@ -82,7 +82,7 @@ def cell_text(counts: collections.Counter) -> str:
     return " · ".join(parts)
 
 
-def grade(own: collections.Counter, row: universe.Row) -> str:
+def grade(own: collections.Counter, row: universe.CoverageRow) -> str:
     if not own:
         return "not run" if row.planned else "no case"
     ran = {o: n for o, n in own.items() if o not in ("skip", "compiles")}

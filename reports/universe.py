@@ -1,9 +1,10 @@
 """The rows of the coverage matrix: every denominator entry, read from the installed libraries.
 
-Four families of rows, each its own denominator:
+Three families of rows, each its own denominator, named as the case families whose records
+name them (a record's `family`):
 
     op      canonical op names (`aten.add.Tensor`, `operator.add`, `higher_order.cond`) from the
-            importer's convert map and the core ATen overloads (opsuite.denominators.union)
+            importer's convert map and the core ATen overloads (opsuite.coverage.denominators)
     opinfo  PyTorch OpInfo entries, as `opinfo.<name>[.<variant>]` (the `op` of an OpInfo case)
     model   torchvision.models.list_models()
 
@@ -28,7 +29,9 @@ DENOMINATORS = ("convert_map", "core", "opinfo", "model")
 
 
 @dataclass
-class Row:
+class CoverageRow:
+    """One row of the coverage matrix before grading: what is counted, and what is planned for it."""
+
     name: str
     family: str
     denominators: list[str] = field(default_factory=list)
@@ -38,7 +41,7 @@ class Row:
 
 @functools.cache
 def _op_inventory() -> dict[str, dict]:
-    from opsuite import inventory
+    from opsuite.coverage import inventory
 
     return inventory.inventory()
 
@@ -46,11 +49,11 @@ def _op_inventory() -> dict[str, dict]:
 @functools.cache
 def _opinfo() -> tuple[tuple[str, ...], dict[str, str], bool]:
     """OpInfo entry ids, the excluded ones with their reasons, and whether cases exist at all."""
-    from opsuite import denominators
+    from opsuite.coverage import denominators
 
     entries = denominators.opinfo_entries()
     try:
-        from opsuite import opinfo
+        from opsuite.opinfo import cases as opinfo
     except ImportError:  # the OpInfo family is not installed: every entry is without a plan
         return entries, {}, False
     if not hasattr(opinfo, "excluded"):
@@ -71,34 +74,38 @@ def _models() -> tuple[tuple[str, ...], frozenset[str]]:
     return listed, frozenset(ROWS)
 
 
-def rows(records: list[dict]) -> dict[str, Row]:
+def rows(records: list[dict]) -> dict[str, CoverageRow]:
     """Every row of the matrix, by name: denominators first, then what the records add."""
-    table: dict[str, Row] = {}
+    table: dict[str, CoverageRow] = {}
     for name, info in _op_inventory().items():
-        table[name] = Row(name, "op", list(info["denominators"]), info["rows"], info["no_case"])
+        table[name] = CoverageRow(name, "op", list(info["denominators"]), info["rows"], info["no_case"])
 
     entries, excluded, planned = _opinfo()
     for entry in entries:
         reason = excluded.get(entry)
-        table[OPINFO_PREFIX + entry] = Row(OPINFO_PREFIX + entry, "opinfo", ["opinfo"],
-                                           int(planned and reason is None), reason)
+        table[OPINFO_PREFIX + entry] = CoverageRow(OPINFO_PREFIX + entry, "opinfo", ["opinfo"],
+                                                   int(planned and reason is None), reason)
 
     listed, zoo = _models()
     for name in listed:
-        table[name] = Row(name, "model", ["model"], int(name in zoo), None)
+        table[name] = CoverageRow(name, "model", ["model"], int(name in zoo), None)
 
     for record in records:
         name = record["op"]
         if name not in table:
-            table[name] = Row(name, family_of(record), [], 0, None)
+            table[name] = CoverageRow(name, family_of(record), [], 0, None)
     for record in records:
         for used in record.get("aten_ops") or ():
             if used not in table:
-                table[used] = Row(used, "op", [], 0, None)
+                table[used] = CoverageRow(used, "op", [], 0, None)
     return table
 
 
 def family_of(record: dict) -> str:
+    """The family of the case that made the record (its `family`); records written before that
+    field existed are told apart by how their `op` is spelled."""
+    if record.get("family") in FAMILIES:
+        return record["family"]
     if record["kind"] == "model":
         return "model"
     if record["op"].startswith(OPINFO_PREFIX):

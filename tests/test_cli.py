@@ -94,10 +94,10 @@ def test_list_prints_ids_without_running(tmp_path):
 def test_prefiltered_selection_equals_selection_from_every_case():
     from harness import sources
 
-    every = sources.load(["ops"], "quick", 0)
+    every = sources.load(["op", "opinfo"], "quick", 0)
     for patterns in (["aten.sin.default"], ["sin"], ["aten.add"], ["aten.*"], ["*float16*"],
                      ["aten.sin.default[bool-0]"], ["aten.gt.*", "neg"]):
-        fast = sources.select(sources.load(["ops"], "quick", 0, patterns), patterns)
+        fast = sources.select(sources.load(["op", "opinfo"], "quick", 0, patterns), patterns)
         assert [c.case_id for c in fast] == [c.case_id for c in sources.select(every, patterns)], patterns
-    assert len(sources.load(["ops"], "quick", 0, ["aten.sin.default"])) < len(every) / 10
+    assert len(sources.load(["op", "opinfo"], "quick", 0, ["aten.sin.default"])) < len(every) / 10
     assert [c.case_id for c in sources.select(every, ["aten.sin.default[bool-0]"])] == ["aten.sin.default[bool-0]"]

@@ -1,6 +1,6 @@
 """The op table against the denominators read from the installed torch and TVM."""
 
-from opsuite import denominators, inventory
+from opsuite.coverage import denominators, inventory
 
 
 def test_every_denominator_op_has_a_row_or_a_reason():

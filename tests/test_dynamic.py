@@ -113,7 +113,8 @@ def test_a_converter_that_bakes_in_the_example_size_fails_the_symbolic_stage(tmp
 
 
 def test_every_dynamic_known_failure_applies_to_some_program():
-    from opsuite import dynamic, expectations
+    from opsuite import dynamic
+    from opsuite.expectations import entries as expectations
 
     cases = dynamic.cases("nightly", seed=0)
     entries = [e for e in expectations.load() if e["_file"].name == "dynamic.toml"]
@@ -159,7 +160,8 @@ def _graph_ops(module) -> set[str]:
     ("aten.sym_constrain_range_for_size.default", _ConstrainRange()),
 ])
 def test_ops_declared_without_a_program_never_reach_an_exported_graph(op, module):
-    from opsuite import dynamic, inventory
+    from opsuite import dynamic
+    from opsuite.coverage import inventory
 
     assert op in dynamic.no_program() and inventory.inventory()[op]["no_case"]
     assert op not in _graph_ops(module)

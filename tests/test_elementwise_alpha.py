@@ -2,9 +2,9 @@
 
 import torch
 
+from opsuite.draw.calls import _scalable, inplace_pair, pair, tensor_scalar
+from opsuite.draw.context import Ctx
 from opsuite.generate import collect
-from opsuite.rows import Ctx
-from opsuite.table.elementwise_calls import _scalable, inplace_pair, pair, tensor_scalar
 
 
 def test_scalable_needs_a_finite_nonzero_element_in_every_value():

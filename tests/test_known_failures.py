@@ -5,7 +5,9 @@ import torch
 
 from harness.case import Case, Program
 from harness.programs import op_program
-from opsuite import dynamic, expectations, predicates
+from models.zoo import ROWS as ZOO
+from opsuite import dynamic
+from opsuite.expectations import entries, predicates
 from opsuite.table import rows
 
 
@@ -15,16 +17,16 @@ def _case(op: str, *tensors: torch.Tensor) -> Case:
 
 def test_a_list_of_ops_names_each_of_them_and_no_other():
     entry = {"op": ["aten.sin.default", "aten.co*"], "reason": "one bug, several ops"}
-    assert expectations.entry_matches(entry, _case("aten.sin.default"))
-    assert expectations.entry_matches(entry, _case("aten.cosh.default"))
-    assert not expectations.entry_matches(entry, _case("aten.tan.default"))
+    assert entries.entry_matches(entry, _case("aten.sin.default"))
+    assert entries.entry_matches(entry, _case("aten.cosh.default"))
+    assert not entries.entry_matches(entry, _case("aten.tan.default"))
 
 
 def test_an_op_that_is_neither_a_string_nor_a_list_of_strings_is_rejected(tmp_path):
     path = tmp_path / "bad.toml"
     path.write_text('[[expect]]\nop = []\nreason = "r"\n')
-    with pytest.raises(expectations.ExpectationsError, match="non-empty list"):
-        expectations.load_file(path)
+    with pytest.raises(entries.ExpectationsError, match="non-empty list"):
+        entries.load_file(path)
 
 
 def test_predicates_negate_and_join():
@@ -39,8 +41,8 @@ def test_predicates_negate_and_join():
 
 
 def test_every_entry_names_an_op_with_a_row_or_a_glob():
-    with_rows = {row.op for row in rows()} | {program.op for program in dynamic.programs()}
-    for entry in expectations.load():
+    with_rows = {row.op for row in rows()} | {program.op for program in dynamic.programs()} | set(ZOO)
+    for entry in entries.load():
         for op in [entry["op"]] if isinstance(entry["op"], str) else entry["op"]:
             # An OpInfo case's op is its entry (`opinfo.add`); test_opinfo checks those name cases.
             assert op in with_rows or op.startswith("opinfo.") or any(ch in op for ch in "*?["), \
@@ -67,3 +69,35 @@ def test_nan_inf_and_decomposed_look_at_the_values_and_the_import_path():
     assert not predicates.parse("nan")(_call_case("aten.relu.default", torch.zeros(2, dtype=torch.int8)))
     assert predicates.parse("!decomposed")(_call_case("aten.celu.default", x, decompose=False))
     assert predicates.parse("decomposed")(_call_case("aten.celu.default", x))
+
+
+def test_the_rewrite_command_runs_as_a_module(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.crafted import record, write_dir
+
+    directory = write_dir(tmp_path / "run", [record("aten.sin.default[float32-0]", "aten.sin.default",
+                                                    status="mismatch")])
+    done = subprocess.run([sys.executable, "-m", "opsuite.expectations", "suggest", str(directory)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert '[[expect]]\nop = "aten.sin.default"' in done.stdout and 'status = "mismatch"' in done.stdout
+    bad = subprocess.run([sys.executable, "-m", "opsuite.expectations", "update", str(tmp_path / "none")],
+                         capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_update_drops_an_entry_that_passed_wherever_it_applied():
+    from opsuite.expectations import rewrite
+    from tests.crafted import record
+
+    entry = {"op": "aten.sin.default", "reason": "sin was wrong", "status": "mismatch"}
+    stale = record("aten.sin.default[float32-0]", "aten.sin.default", status="xpass", raw="pass",
+                   expectation={"reason": "sin was wrong"})
+    kept, notes = rewrite.update([stale], [entry])
+    assert kept == [] and notes[0].startswith("dropped aten.sin.default")
+    still = record("aten.sin.default[float16-0]", "aten.sin.default", dtype="float16", status="xfail",
+                   raw="mismatch", expectation={"reason": "sin was wrong"})
+    kept, notes = rewrite.update([stale, still], [entry])
+    assert kept == [{**entry, "dtypes": ["float16"]}]

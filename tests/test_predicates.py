@@ -7,7 +7,7 @@ import torch
 
 from harness.case import Case, Program
 from harness.programs import op_program
-from opsuite import predicates
+from opsuite.expectations import predicates
 
 
 def _case(*tensors, kwargs=None, variant="") -> Case:

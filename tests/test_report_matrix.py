@@ -3,7 +3,7 @@
 import pytest
 import torchvision
 
-from opsuite import denominators, inventory
+from opsuite.coverage import denominators, inventory
 from reports import load, matrix, triage
 from tests.crafted import record, scenario, write_dir
 

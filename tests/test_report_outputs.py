@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from opsuite import denominators
+from opsuite.coverage import denominators
 from reports import plugin as reports_plugin
 from reports.load import FAILING
 from tests.crafted import record, scenario, write_dir

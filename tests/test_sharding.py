@@ -18,7 +18,7 @@ from tests.helpers import add_case, op_case, run, sin_case
 
 @pytest.fixture(scope="module")
 def zoo():
-    return sources.load(["models"], "nightly", 0)
+    return sources.load(["model"], "nightly", 0)
 
 
 @pytest.mark.parametrize("count", [2, 3, 4])

@@ -5,11 +5,19 @@ import math
 from harness import env
 from harness.pool import Pool, PoolOptions
 from harness.records import new_record
+from opsuite.draw import shapes as S
+from opsuite.draw.context import call
 from opsuite.generate import row_cases
-from opsuite.rows import FLOATS, OpRow, unary
 from opsuite.shrink import groups, shrink_one
+from opsuite.table.row import FLOATS, OpRow
 
-SIN = OpRow("aten.sin.default", unary("real"), FLOATS[:1])
+
+def _sin_calls(ctx):
+    """One tensor of rank 0..4: hypothesis shrinks it towards rank 0, one element."""
+    return ctx.tensors(S.shapes(0, 4, 1, 5)).map(lambda x: call(x))
+
+
+SIN = OpRow("aten.sin.default", _sin_calls, FLOATS[:1])
 
 
 def test_wrong_converter_failure_shrinks_to_a_smaller_example(tmp_path):

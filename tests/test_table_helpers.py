@@ -8,12 +8,12 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from opsuite import argshapes as A
-from opsuite.distinct import MAX_NUMEL, distinct_tensors
-from opsuite.dropout_properties import dropout_train, native_dropout_train
-from opsuite.order_properties import topk_unsorted
-from opsuite.rows import Ctx
-from opsuite.windows import input_sides, windows
+from opsuite.draw import shapes as S
+from opsuite.draw.context import Ctx
+from opsuite.draw.distinct import MAX_NUMEL, distinct_tensors
+from opsuite.draw.windows import input_sides, windows
+from opsuite.standalone.dropout_properties import dropout_train, native_dropout_train
+from opsuite.standalone.order_properties import topk_unsorted
 
 
 def _dropped(x: torch.Tensor, p: float, seed: int) -> torch.Tensor:
@@ -48,7 +48,7 @@ def test_topk_unsorted_takes_any_order_but_not_other_elements():
 
 @settings(max_examples=30, deadline=None)
 @given(st.sampled_from(("float16", "bfloat16", "int8", "uint8", "float32")), st.booleans(),
-       A.shapes(0, 3, 5), st.data())
+       S.layer_shapes(0, 3, 5), st.data())
 def test_distinct_tensors_have_no_ties(dtype, edge, shape, data):
     x = data.draw(distinct_tensors(Ctx(dtype, edge), st.just(shape)))
     flat = x.reshape(-1).double()
@@ -73,13 +73,13 @@ def test_input_sides_give_every_window_an_output(drawn):
 
 
 @settings(max_examples=50, deadline=None)
-@given(A.sides(4))
+@given(S.sides(4))
 def test_sides_stay_in_range(side):
     assert 0 <= side <= 4
 
 
 def test_vision_program_calls_roi_align():
-    from opsuite.vision_programs import vision_op_program
+    from opsuite.standalone.vision_programs import vision_op_program
 
     x = torch.arange(16.0).reshape(1, 1, 4, 4)
     rois = torch.tensor([[0.0, 0.0, 0.0, 3.0, 3.0]])

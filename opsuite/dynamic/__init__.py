@@ -5,8 +5,8 @@ size arithmetic, control flow and data-dependent shapes); `cases(profile, seed)`
 harness cases of kind "dynamic", ids like `dyn.add.Tensor[float32-b-0]` (the op without its
 `aten.` prefix, dtype, the dynamic axes, a counter). `harness run --ops 'dyn.*'` runs them.
 The program factories live in opsuite/dynamic/modules.py (torch only: repros embed it).
-
-    python -m opsuite.dynamic.table RESULTS_DIR   # per program: sizes, verdicts, symbolic check, probes
+Their results table: `python -m reports.dynamic_report RESULTS_DIR` (per program: sizes,
+verdicts, symbolic check, probes).
 """
 
 from __future__ import annotations

@@ -1,8 +1,21 @@
-"""The op table: every module here defines ROWS (a list of OpRow) and NO_CASE.
+"""The op table: every module here but row.py defines ROWS (a list of OpRow), some also NO_CASE.
 
-NO_CASE maps an op of the denominators to the reason it has no numeric case (it does not
-resolve in this torch, it only appears in graphs with symbolic sizes, ...). The
-completeness test fails for any denominator op with neither a row nor such a reason.
+How to add an op:
+1. Pick the module for its kind of op (MODULES below: pointwise, reductions, nn_conv, ...); a
+   new kind gets a new module, added to MODULES.
+2. Append an `OpRow(overload, generator, dtypes)` to its ROWS (row.py). The generator draws
+   the calls: one from opsuite/draw/calls.py, or a named function next to the row when it
+   takes more than a few lines (`ctx.tensors`, `ctx.scalars` and opsuite/draw/shapes.py draw
+   the operands). `dtypes_for("name")` gives the dtypes eager supports; widen a tolerance
+   only with a written reason.
+3. Run it: `harness check aten.NAME.OVERLOAD` prints a line per case and writes a repro
+   script for each failure.
+4. Declare each failure that is TVM's in opsuite/expectations/known_failures/<module>.toml
+   (see opsuite/expectations/); fix the generator when the case itself is wrong.
+
+NO_CASE (optional) maps an op of the coverage denominators to the reason it has no numeric
+case (it does not resolve in this torch, it only appears in graphs with symbolic sizes, ...);
+the completeness test fails for any denominator op with neither a row nor such a reason.
 """
 
 from __future__ import annotations
@@ -10,7 +23,7 @@ from __future__ import annotations
 import functools
 import importlib
 
-from opsuite.rows import OpRow
+from opsuite.table.row import OpRow
 
 MODULES = ("pointwise", "activations", "comparison", "reductions", "nn", "nn_conv", "nn_pool", "nn_norm",
            "nn_resample", "nn_rnn", "linalg", "shape", "indexing", "creation", "random")

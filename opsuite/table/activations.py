@@ -8,15 +8,14 @@ rows run with `decompose=False` and get a small `decomposed` twin.
 
 from hypothesis import strategies as st
 
-from opsuite.rows import NUMERIC, OpRow, dtypes_for
-from opsuite.table.elementwise_calls import (
+from opsuite.draw.calls import (
     clamp_scalar_calls,
     clamp_tensor_calls,
-    decomposed_twin,
     tensor_scalar,
     unary_with,
     where_calls,
 )
+from opsuite.table.row import NUMERIC, OpRow, decomposed_twin, dtypes_for
 
 
 def _maybe(*values) -> st.SearchStrategy:

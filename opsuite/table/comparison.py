@@ -6,16 +6,9 @@ scalars range past the small ones (uint8 & 255, int8 | -128), and the edge tier 
 scalars outside the tensor's dtype, which PyTorch wraps.
 """
 
-from opsuite.rows import INTS, OpRow, dtypes_for
-from opsuite.table.elementwise_calls import (
-    coarse,
-    inplace_pair,
-    inplace_tensor_scalar,
-    pair,
-    tensor_scalar,
-    unary_with,
-    zeros_often,
-)
+from opsuite.draw.calls import inplace_pair, inplace_tensor_scalar, pair, tensor_scalar, unary_with
+from opsuite.draw.values import coarse, zeros_often
+from opsuite.table.row import INTS, OpRow, dtypes_for
 
 BITS = INTS + ("bool",)
 # Compared operands of different dtypes: int with float, a float16 tensor with a (often 0-dim)
@@ -69,5 +62,3 @@ ROWS = [
     OpRow("aten.__xor__.Tensor", _bits, BITS + BITS_MIX, decompose=False),
     OpRow("aten.__xor__.Scalar", _bits_scalar, BITS + ("bool+int64",), decompose=False),
 ]
-
-NO_CASE: dict[str, str] = {}

@@ -19,16 +19,18 @@ import math
 import torch
 from hypothesis import strategies as st
 
-from opsuite import properties as P
-from opsuite import shape_args as A
-from opsuite.rows import ALL, FLOATS, NUMERIC, Call, Ctx, OpRow, call, dtypes_for
+from opsuite.draw import shapes as S
+from opsuite.draw import size_args as A
+from opsuite.draw.context import Call, Ctx, call, variant
+from opsuite.standalone import properties as P
+from opsuite.table.row import ALL, FLOATS, NUMERIC, OpRow, dtypes_for
 
 NO_CASE: dict[str, str] = {
     "aten.to_sparse.default": "its output is a sparse COO tensor: export and import work, but the comparison "
                               "cannot read it (torch has no aten::all / eq.Scalar for SparseCPU), so no "
                               "verdict would be TVM's",
 }
-SIZES = A.shapes(0, 4).map(list)
+SIZES = S.movement_shapes(0, 4).map(list)
 
 
 def _is_float(dtype: str) -> bool:
@@ -79,7 +81,7 @@ def empty_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
     return SIZES.flatmap(lambda size: A.memory_formats(len(size)).filter(
         lambda f: f is not torch.preserve_format).map(lambda f: call(
             size, dtype=getattr(torch, ctx.dtype),
-            **({} if f is None else {"memory_format": f}), variant=A.variant(str(f).removeprefix("torch.") if f else None))))
+            **({} if f is None else {"memory_format": f}), variant=variant(str(f).removeprefix("torch.") if f else None))))
 
 
 def empty_permuted_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
@@ -118,14 +120,14 @@ def arange_calls(ctx: Ctx, form: str) -> st.SearchStrategy[Call]:
         kw = d(_dtype_kwargs(ctx, "int64" if isinstance(start, int) and isinstance(end, int) else "float32"))
         label = "inferred" if not kw else None
         if form == "default":
-            return call(abs(end), variant=A.variant(label), **kw)
+            return call(abs(end), variant=variant(label), **kw)
         if form == "start":  # a positive step: start after end is an error, equal is empty
             start, end = min(start, end), max(start, end)
-            return call(start, end, variant=A.variant(label, "empty" if end == start else None), **kw)
+            return call(start, end, variant=variant(label, "empty" if end == start else None), **kw)
         step = d(st.sampled_from((1, 2, 3, 7, 0.5, 2.5) if _is_float(ctx.dtype) else (1, 2, 3, 7)))
         if end < start:
             step = -step
-        return call(start, end, step, variant=A.variant(label, "negative-step" if step < 0 else None), **kw)
+        return call(start, end, step, variant=variant(label, "negative-step" if step < 0 else None), **kw)
     return draw()
 
 
@@ -134,7 +136,7 @@ def linspace_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
     (where torch truncates each point)."""
     low = 0 if ctx.dtype == "uint8" else -20
     return st.builds(lambda start, end, steps: call(start, end, steps, dtype=getattr(torch, ctx.dtype),
-                                                    variant=A.variant("steps-" + str(steps) if steps < 2 else None)),
+                                                    variant=variant("steps-" + str(steps) if steps < 2 else None)),
                      _range_number(ctx, low, 40), _range_number(ctx, low, 40), st.sampled_from((0, 1, 2, 5, 17, 50)))
 
 
@@ -160,7 +162,7 @@ def hamming_calls(ctx: Ctx, form: str) -> st.SearchStrategy[Call]:
         if form == "periodic_alpha_beta":
             args.append(d(st.sampled_from((0.1, 0.46, 0.7))))
         label = "periodic" if form != "default" and args[1] else None
-        return call(*args, dtype=getattr(torch, ctx.dtype), variant=A.variant(label, "empty" if not args[0] else None))
+        return call(*args, dtype=getattr(torch, ctx.dtype), variant=variant(label, "empty" if not args[0] else None))
     return draw()
 
 
@@ -169,7 +171,7 @@ def scalar_tensor_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
 
 
 def _tensor(ctx: Ctx) -> st.SearchStrategy[torch.Tensor]:
-    return ctx.tensors(A.shapes(0, 4))
+    return ctx.tensors(S.movement_shapes(0, 4))
 
 
 def fill_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
@@ -204,7 +206,7 @@ def like_calls(ctx: Ctx, value: bool = False) -> st.SearchStrategy[Call]:
         label = None
         if "dtype" in kw:
             label = "to-" + str(kw["dtype"]).removeprefix("torch.") + ("-same" if kw["dtype"] == x.dtype else "")
-        return call(*args, variant=A.variant(label, "nonfinite" if nonfinite else None), **kw)
+        return call(*args, variant=variant(label, "nonfinite" if nonfinite else None), **kw)
     return draw()
 
 
@@ -233,7 +235,7 @@ def sparse_mm_calls(ctx: Ctx, bias: bool) -> st.SearchStrategy[Call]:
             return call(a, b)
         c = d(ctx.tensors(d(st.sampled_from(((n, m), (m,), (1, m)))), "small"))
         scales = d(st.sampled_from(({}, {"beta": 0.5}, {"alpha": 2.0}, {"beta": 0.0, "alpha": -1.5})))
-        return call(c, a, b, variant=A.variant(*sorted(scales)), **scales)
+        return call(c, a, b, variant=variant(*sorted(scales)), **scales)
     return draw()
 
 

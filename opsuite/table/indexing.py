@@ -15,11 +15,12 @@ import math
 import torch
 from hypothesis import strategies as st
 
-from opsuite import shape_args as A
-from opsuite import strategies as S
-from opsuite.rows import FLOATS, NUMERIC, Call, Ctx, OpRow, call, dtypes_for
+from opsuite.draw import shapes as S
+from opsuite.draw import size_args as A
+from opsuite.draw import values as V
+from opsuite.draw.context import Call, Ctx, call, variant
+from opsuite.table.row import FLOATS, NUMERIC, OpRow, dtypes_for
 
-NO_CASE: dict[str, str] = {}
 DATA = S.shapes(1, 4, 1, 5)  # data tensors have no zero sides: every index must be in range
 SEEDS = st.integers(0, 2**16)
 
@@ -37,7 +38,7 @@ def index_tensors(shape, high: int, negative: bool = False) -> st.SearchStrategy
     """
     if high < 1:
         raise ValueError("indices need high >= 1")
-    plain = S.tensors("int64", shape, "index", high=high, layouts=("contiguous",))
+    plain = V.tensors("int64", shape, "index", high=high, layouts=("contiguous",))
     if not negative:
         return plain
     return st.builds(lambda t, seed, flip: torch.where(torch.rand(t.shape, generator=_gen(seed)) < 0.5, t - high, t)
@@ -65,8 +66,8 @@ def _advanced(draw, x: torch.Tensor, unique: bool) -> tuple[list, str]:
     rank = x.dim()
     if draw(st.integers(0, 4)) == 0:
         lead = draw(st.integers(1, rank))
-        mask = draw(S.tensors("bool", tuple(x.shape[:lead]), layouts=("contiguous",)))
-        return [mask], A.variant("mask", "partial" if lead < rank else None)
+        mask = draw(V.tensors("bool", tuple(x.shape[:lead]), layouts=("contiguous",)))
+        return [mask], variant("mask", "partial" if lead < rank else None)
     skip = draw(st.integers(0, rank - 1))
     count = draw(st.integers(1, rank - skip))
     sides = x.shape[skip:skip + count]
@@ -80,10 +81,10 @@ def _advanced(draw, x: torch.Tensor, unique: bool) -> tuple[list, str]:
         index_shapes = draw(S.broadcast_shapes(1, 2, max_side=3)) if count > 1 else ((draw(S.shapes(0, 2, 1, 4))),)
         tensors = [draw(index_tensors(index_shapes[i % len(index_shapes)], side, negative=True))
                    for i, side in enumerate(sides)]
-        label = A.variant("broadcast" if count > 1 else None, "neg" if any((t < 0).any() for t in tensors) else None)
+        label = variant("broadcast" if count > 1 else None, "neg" if any((t < 0).any() for t in tensors) else None)
     partial = skip + count < rank  # trailing dims taken whole
     zero_d = any(t.dim() == 0 for t in tensors)
-    return [None] * skip + tensors, A.variant(label, "skip" if skip else None, "partial" if partial else None,
+    return [None] * skip + tensors, variant(label, "skip" if skip else None, "partial" if partial else None,
                                               "scalar-index" if zero_d else None)
 
 
@@ -107,8 +108,8 @@ def index_put_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
         indices, label = d(_advanced(x, unique=not accumulate))
         target = _indexed_shape(x, indices)
         shape = target[d(st.integers(0, len(target))):]
-        values = d(ctx.tensors(tuple(shape), operand=1))
-        label = A.variant(label, "accumulate" if accumulate else None, "broadcast-values" if shape != target else None)
+        values = d(ctx.tensors(tuple(shape), operand=1, seed_slot=0))
+        label = variant(label, "accumulate" if accumulate else None, "broadcast-values" if shape != target else None)
         return call(x, indices, values, accumulate, variant=label) if accumulate or d(st.booleans()) \
             else call(x, indices, values, variant=label)
     return draw()
@@ -125,7 +126,7 @@ def index_select_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
         dim = d(S.dims(x.dim()))
         shape = d(st.sampled_from(((), (0,), (1,), (3,), (7,))))
         index = d(index_tensors(shape, x.shape[dim]))
-        return call(x, dim, index, variant=A.variant("scalar-index" if not shape else None))
+        return call(x, dim, index, variant=variant("scalar-index" if not shape else None))
     return draw()
 
 
@@ -138,7 +139,7 @@ def gather_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
         shape = list(d(_smaller(tuple(x.shape))))
         shape[dim] = d(st.integers(0, 6))
         index = d(index_tensors(tuple(shape), x.shape[dim]))
-        return call(x, dim, index, variant=A.variant("empty-index" if not index.numel() else None))
+        return call(x, dim, index, variant=variant("empty-index" if not index.numel() else None))
     return draw()
 
 
@@ -164,13 +165,13 @@ def scatter_calls(ctx: Ctx, value: bool) -> st.SearchStrategy[Call]:
         if value:
             return call(x, dim, index, d(ctx.scalars(0 if ctx.dtype == "uint8" else -3, 3, operand=1)))
         label = "larger-src" if src_shape != tuple(index.shape) else None
-        return call(x, dim, index, d(ctx.tensors(src_shape, operand=1)), variant=A.variant(label))
+        return call(x, dim, index, d(ctx.tensors(src_shape, operand=1, seed_slot=0)), variant=variant(label))
     return draw()
 
 
 def scatter_add_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
     """scatter_add(x, dim, index, src): repeated targets, which must accumulate."""
-    return _scatter_operands(ctx, distinct=False).flatmap(lambda ops: ctx.tensors(ops[3], operand=1).map(
+    return _scatter_operands(ctx, distinct=False).flatmap(lambda ops: ctx.tensors(ops[3], operand=1, seed_slot=0).map(
         lambda src: call(ops[0], ops[1], ops[2], src)))
 
 
@@ -185,9 +186,9 @@ def scatter_reduce_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
         x, dim, index, src_shape = d(_scatter_operands(ctx, distinct=False))
         reduce = d(st.sampled_from(REDUCTIONS))
         domain = "small" if reduce == "prod" else "real"
-        src = d(ctx.tensors(src_shape, domain, operand=1))
+        src = d(ctx.tensors(src_shape, domain, operand=1, seed_slot=0))
         include = d(st.booleans())
-        label = A.variant(reduce, None if include else "exclude-self")
+        label = variant(reduce, None if include else "exclude-self")
         if include and d(st.booleans()):
             return call(x, dim, index, src, reduce, variant=label)
         return call(x, dim, index, src, reduce, include_self=include, variant=label)
@@ -197,7 +198,7 @@ def scatter_reduce_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
 def take_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
     """take(x, index): flat indices of any shape, negative ones counting from the end."""
     return ctx.tensors(DATA).flatmap(lambda x: index_tensors(S.shapes(0, 3, 0, 4), x.numel(), negative=True).map(
-        lambda index: call(x, index, variant=A.variant("neg" if (index < 0).any() else None,
+        lambda index: call(x, index, variant=variant("neg" if (index < 0).any() else None,
                                                        "scalar-index" if not index.dim() else None,
                                                        "multi-dim" if x.dim() > 1 else None))))
 
@@ -209,17 +210,17 @@ def _masks(shape: tuple[int, ...]) -> st.SearchStrategy[torch.Tensor]:
     """A bool mask that broadcasts to `shape` (a trailing part, sides maybe 1)."""
     return st.integers(0, len(shape)).flatmap(lambda drop: st.tuples(
         *[st.sampled_from((side, 1)) for side in shape[drop:]])).flatmap(
-        lambda s: S.tensors("bool", s))
+        lambda s: V.tensors("bool", s))
 
 
 def masked_fill_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
     """masked_fill(x, mask, value): a broadcast mask, a value of operand 1's kind."""
     @st.composite
     def draw(d):
-        x = d(ctx.tensors(A.shapes(0, 4)))
+        x = d(ctx.tensors(S.movement_shapes(0, 4)))
         mask = d(_masks(tuple(x.shape)))
         value = d(ctx.scalars(0 if ctx.part(1) == "uint8" else -3, 3, operand=1))
-        return call(x, mask, value, variant=A.variant("broadcast" if mask.shape != x.shape else None))
+        return call(x, mask, value, variant=variant("broadcast" if mask.shape != x.shape else None))
     return draw()
 
 
@@ -228,21 +229,21 @@ def masked_scatter_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
     selects, of another shape."""
     @st.composite
     def draw(d):
-        x = d(ctx.tensors(A.shapes(0, 4)))
+        x = d(ctx.tensors(S.movement_shapes(0, 4)))
         mask = d(_masks(tuple(x.shape)))
         need = int(mask.expand(x.shape).sum())
         source = d(ctx.tensors((need + d(st.integers(0, 3)),)))
-        return call(x, mask, source, variant=A.variant("broadcast" if mask.shape != x.shape else None))
+        return call(x, mask, source, variant=variant("broadcast" if mask.shape != x.shape else None))
     return draw()
 
 
 def masked_select_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
-    return ctx.tensors(A.shapes(0, 4)).flatmap(lambda x: _masks(tuple(x.shape)).map(lambda m: call(x, m)))
+    return ctx.tensors(S.movement_shapes(0, 4)).flatmap(lambda x: _masks(tuple(x.shape)).map(lambda m: call(x, m)))
 
 
 def nonzero_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
     """nonzero(x): ranks 0 to 4 with some zeros (the 'small' domain rounds to them in ints)."""
-    return ctx.tensors(A.shapes(0, 4), "small" if ctx.dtype in FLOATS else "real").map(lambda x: call(x))
+    return ctx.tensors(S.movement_shapes(0, 4), "small" if ctx.dtype in FLOATS else "real").map(lambda x: call(x))
 
 
 # ---------------------------------------------------------------- search and encoding
@@ -253,7 +254,7 @@ def bucketize_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
     tie with boundaries (integers in a small range), both sides and index dtypes."""
     @st.composite
     def draw(d):
-        x = d(ctx.tensors(A.shapes(0, 3)))
+        x = d(ctx.tensors(S.movement_shapes(0, 3)))
         rounded = x if ctx.dtype not in FLOATS or ctx.edge else x.round()
         size = d(st.integers(1, 8))
         low = 0 if ctx.dtype == "uint8" else -5
@@ -261,7 +262,7 @@ def bucketize_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
                               dtype=x.dtype)
         out_int32, right = d(st.booleans()), d(st.booleans())
         return call(rounded, bounds, out_int32=out_int32, right=right,
-                    variant=A.variant("right" if right else None, "int32" if out_int32 else None))
+                    variant=variant("right" if right else None, "int32" if out_int32 else None))
     return draw()
 
 
@@ -271,12 +272,12 @@ def isin_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
     @st.composite
     def draw(d):
         # Contiguous only: eager isin fails on a transposed test set ("view size is not compatible").
-        elements = d(ctx.tensors(A.shapes(0, 3), layouts=("contiguous",)))
-        tests = d(ctx.tensors(d(st.sampled_from(((), (1,), (4,), (2, 3)))), operand=1, layouts=("contiguous",)))
+        elements = d(ctx.tensors(S.movement_shapes(0, 3), layouts=("contiguous",)))
+        tests = d(ctx.tensors(d(st.sampled_from(((), (1,), (4,), (2, 3)))), operand=1, layouts=("contiguous",), seed_slot=0))
         if ctx.dtype in FLOATS and not ctx.edge:
             elements, tests = elements.round(), tests.round()
         invert = d(st.booleans())
-        return call(elements, tests, invert=invert, variant=A.variant("invert" if invert else None))
+        return call(elements, tests, invert=invert, variant=variant("invert" if invert else None))
     return draw()
 
 
@@ -285,7 +286,7 @@ def one_hot_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
     @st.composite
     def draw(d):
         classes = d(st.integers(1, 6))
-        x = d(index_tensors(A.shapes(0, 3), classes))
+        x = d(index_tensors(S.movement_shapes(0, 3), classes))
         given = d(st.sampled_from((-1, classes, classes + 2)))
         return call(x, given, variant="inferred" if given == -1 else "default")
     return draw()
@@ -298,8 +299,8 @@ def select_scatter_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
         x = d(ctx.tensors(DATA))
         dim = d(S.dims(x.dim()))
         index = d(st.integers(-x.shape[dim], x.shape[dim] - 1))
-        src = d(ctx.tensors(tuple(x.select(dim, index).shape), operand=1))
-        return call(x, src, dim, index, variant=A.variant("neg-index" if index < 0 else None))
+        src = d(ctx.tensors(tuple(x.select(dim, index).shape), operand=1, seed_slot=0))
+        return call(x, src, dim, index, variant=variant("neg-index" if index < 0 else None))
     return draw()
 
 
@@ -311,10 +312,10 @@ def slice_scatter_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
         dim = d(S.dims(x.dim()))
         start, end = d(A.slice_bounds(x.shape[dim])), d(A.slice_bounds(x.shape[dim]))
         step = d(st.sampled_from((1, 2, 3)))
-        src = d(ctx.tensors(tuple(torch.ops.aten.slice.Tensor(x, dim, start, end, step).shape), operand=1))
+        src = d(ctx.tensors(tuple(torch.ops.aten.slice.Tensor(x, dim, start, end, step).shape), operand=1, seed_slot=0))
         side = x.shape[dim]
         outside = any(b is not None and not -side <= b <= side for b in (start, end))
-        label = A.variant("step" if step > 1 else None, "one-none" if (start is None) != (end is None) else None,
+        label = variant("step" if step > 1 else None, "one-none" if (start is None) != (end is None) else None,
                           "out-of-range" if outside else None, "empty-src" if not src.numel() else None)
         return call(x, src, dim, start, end, step, variant=label)
     return draw()

@@ -1,7 +1,7 @@
 """Matrix products, einsum, distances and real FFTs.
 
 Sides are small (K <= 5), so half-precision sums stay within a few ULPs; every product draws
-non-contiguous operands through the layouts of `strategies.tensors`. alpha/beta scalars
+non-contiguous operands through the layouts of `values.tensors`. alpha/beta scalars
 cover 0 (torch then ignores the other term, NaN included), 1 and fractions.
 """
 
@@ -12,11 +12,12 @@ import math
 import torch
 from hypothesis import strategies as st
 
-from opsuite import argshapes as A
-from opsuite.rows import Call, Ctx, OpRow, call, dtypes_for
-from opsuite.values import torch_dtype
+from opsuite.draw import shapes as S
+from opsuite.draw.context import Call, Ctx, call
+from opsuite.draw.values import torch_dtype
+from opsuite.table.row import OpRow, dtypes_for
 
-SIDE = A.sides(5)
+SIDE = S.sides(5)
 
 
 def _is_float(ctx: Ctx) -> bool:
@@ -26,13 +27,13 @@ def _is_float(ctx: Ctx) -> bool:
 def mm(ctx: Ctx) -> st.SearchStrategy[Call]:
     """mm(a[n, k], b[k, m]); a zero side now and then (k = 0 gives zeros)."""
     return st.tuples(SIDE, SIDE, SIDE).flatmap(
-        lambda s: st.builds(call, ctx.tensors((s[0], s[1])), ctx.tensors((s[1], s[2]), operand=1)))
+        lambda s: st.builds(call, ctx.tensors((s[0], s[1])), ctx.tensors((s[1], s[2]), operand=1, seed_slot=0)))
 
 
 def bmm(ctx: Ctx) -> st.SearchStrategy[Call]:
     """bmm(a[b, n, k], b[b, k, m])."""
-    return st.tuples(A.sides(3), SIDE, SIDE, SIDE).flatmap(
-        lambda s: st.builds(call, ctx.tensors((s[0], s[1], s[2])), ctx.tensors((s[0], s[2], s[3]), operand=1)))
+    return st.tuples(S.sides(3), SIDE, SIDE, SIDE).flatmap(
+        lambda s: st.builds(call, ctx.tensors((s[0], s[1], s[2])), ctx.tensors((s[0], s[2], s[3]), operand=1, seed_slot=0)))
 
 
 def _alpha_beta(ctx: Ctx) -> st.SearchStrategy[dict]:
@@ -56,13 +57,13 @@ def addmm(batched: bool):
     def calls(ctx: Ctx):
         @st.composite
         def draw(d):
-            b, n, k, m = d(A.sides(3)), d(SIDE), d(SIDE), d(SIDE)
+            b, n, k, m = d(S.sides(3)), d(SIDE), d(SIDE), d(SIDE)
             lead = (b,) if batched else ()
             out = (*lead, n, m)
             self_shape = d(st.sampled_from((out, (m,), (1, m), (n, 1), ())))
             kwargs = d(_alpha_beta(ctx))
-            args = (d(ctx.tensors(self_shape)), d(ctx.tensors((*lead, n, k), operand=1)),
-                    d(ctx.tensors((*lead, k, m), operand=1)))
+            args = (d(ctx.tensors(self_shape)), d(ctx.tensors((*lead, n, k), operand=1, seed_slot=0)),
+                    d(ctx.tensors((*lead, k, m), operand=1, seed_slot=0)))
             return call(*args, variant=_scaled_variant(kwargs, self_shape != out), **kwargs)
 
         return draw()
@@ -80,10 +81,10 @@ def _matmul_shapes(d) -> tuple[tuple[int, ...], tuple[int, ...], str]:
     if kind == "vm":
         return (k,), (k, m), kind
     if kind == "batched":
-        b = d(A.sides(3))
+        b = d(S.sides(3))
         return (b, n, k), d(st.sampled_from(((k, m), (b, k, m)))), kind
     if kind == "broadcast":
-        b, c = d(A.sides(3, empty=False)), d(A.sides(3, empty=False))
+        b, c = d(S.sides(3, empty=False)), d(S.sides(3, empty=False))
         return (b, 1, n, k), (c, k, m), kind
     return (n, k), (k, m), kind
 
@@ -93,7 +94,7 @@ def matmul(ctx: Ctx) -> st.SearchStrategy[Call]:
     @st.composite
     def draw(d):
         sa, sb, kind = _matmul_shapes(d)
-        return call(d(ctx.tensors(sa)), d(ctx.tensors(sb, operand=1)), variant=kind)
+        return call(d(ctx.tensors(sa)), d(ctx.tensors(sb, operand=1, seed_slot=0)), variant=kind)
 
     return draw()
 
@@ -121,8 +122,8 @@ def einsum(ctx: Ctx) -> st.SearchStrategy[Call]:
     @st.composite
     def draw(d):
         equation = d(st.sampled_from(sorted(EQUATIONS)))
-        sizes = [d(A.sides(4, empty=False)) for _ in range(4)]
-        operands = [d(ctx.tensors(shape, operand=i)) for i, shape in enumerate(EQUATIONS[equation](*sizes))]
+        sizes = [d(S.sides(4, empty=False)) for _ in range(4)]
+        operands = [d(ctx.tensors(shape, operand=i, seed_slot=0)) for i, shape in enumerate(EQUATIONS[equation](*sizes))]
         label = equation.replace("...", "E").replace(",", "_").replace("->", "_to_") or "x"
         return call(equation, operands, variant=label)
 
@@ -132,18 +133,18 @@ def einsum(ctx: Ctx) -> st.SearchStrategy[Call]:
 def outer(ctx: Ctx) -> st.SearchStrategy[Call]:
     """outer(u[n], v[m])."""
     return st.tuples(SIDE, SIDE).flatmap(
-        lambda s: st.builds(call, ctx.tensors((s[0],)), ctx.tensors((s[1],), operand=1)))
+        lambda s: st.builds(call, ctx.tensors((s[0],)), ctx.tensors((s[1],), operand=1, seed_slot=0)))
 
 
 def linear(ctx: Ctx) -> st.SearchStrategy[Call]:
     """linear(x[..., in], w[out, in], bias[out] or None), x of rank 1 to 4."""
     @st.composite
     def draw(d):
-        lead = d(A.shapes(0, 3, 3))
+        lead = d(S.layer_shapes(0, 3, 3))
         fan_in, fan_out = d(SIDE), d(SIDE)
-        x, w = d(ctx.tensors((*lead, fan_in))), d(ctx.tensors((fan_out, fan_in), operand=1))
+        x, w = d(ctx.tensors((*lead, fan_in))), d(ctx.tensors((fan_out, fan_in), operand=1, seed_slot=0))
         if d(st.booleans()):
-            return call(x, w, d(ctx.tensors((fan_out,), operand=1)), variant="bias")
+            return call(x, w, d(ctx.tensors((fan_out,), operand=1, seed_slot=0)), variant="bias")
         return call(x, w, variant="nobias")
 
     return draw()
@@ -159,7 +160,7 @@ def cdist(ctx: Ctx) -> st.SearchStrategy[Call]:
     def draw(d):
         batch = d(st.sampled_from(((), (2,), (1, 2))))
         other = tuple(d(st.sampled_from((s, 1))) for s in batch)
-        p_rows, r_rows, features = d(SIDE), d(SIDE), d(A.sides(4, empty=False))
+        p_rows, r_rows, features = d(SIDE), d(SIDE), d(S.sides(4, empty=False))
         p, mode = d(DISTANCE_P), d(st.sampled_from((None, 0, 1, 2)))
         x1 = d(ctx.tensors((*batch, p_rows, features)))
         x2 = d(ctx.tensors((*other, r_rows, features)))
@@ -173,7 +174,7 @@ def pdist(ctx: Ctx) -> st.SearchStrategy[Call]:
     @st.composite
     def draw(d):
         p = d(DISTANCE_P)
-        x = d(ctx.tensors((d(A.sides(5)), d(A.sides(4, empty=False))), layouts=("contiguous",)))  # eager's demand
+        x = d(ctx.tensors((d(S.sides(5)), d(S.sides(4, empty=False))), layouts=("contiguous",)))  # eager's demand
         return call(x, p, variant=f"p{p}")
 
     return draw()
@@ -181,7 +182,7 @@ def pdist(ctx: Ctx) -> st.SearchStrategy[Call]:
 
 def _fft_dims(d) -> tuple[tuple[int, ...], list[int]]:
     """A shape and dims to transform in increasing order: the kernels halve the last one listed."""
-    shape, dims = d(A.shape_and_dims(1, 3, 5, empty=False))
+    shape, dims = d(S.shape_and_dims(1, 3, 5, empty=False))
     return shape, sorted(dims, key=lambda x: x % len(shape))
 
 
@@ -230,4 +231,3 @@ ROWS = [
     # The dtype names the real component type: the input is complex64 / complex128.
     OpRow("aten._fft_c2r.default", fft_c2r, REAL_FFT),
 ]
-NO_CASE: dict[str, str] = {}

@@ -11,10 +11,11 @@ from __future__ import annotations
 import torch
 from hypothesis import strategies as st
 
-from opsuite import argshapes as A
-from opsuite.dropout_properties import dropout_train, native_dropout_train
-from opsuite.rows import FLOATS, Call, Ctx, Generator, OpRow, call, dtypes_for
-from opsuite.values import make_tensor, torch_dtype
+from opsuite.draw import shapes as S
+from opsuite.draw.context import Call, Ctx, Generator, call
+from opsuite.draw.values import make_tensor, torch_dtype
+from opsuite.standalone.dropout_properties import dropout_train, native_dropout_train
+from opsuite.table.row import FLOATS, OpRow, dtypes_for
 
 
 def _is_float(ctx: Ctx) -> bool:
@@ -28,7 +29,7 @@ def softmax(public: bool) -> Generator:
     def calls(ctx: Ctx):
         @st.composite
         def draw(d):
-            shape, dim = d(A.shape_and_dim(0, 4, 4))
+            shape, dim = d(S.shape_and_dim(0, 4, 4))
             x = d(ctx.tensors(shape))
             if not public:
                 return call(x, dim, False, variant="dim")
@@ -57,7 +58,7 @@ def dropout(train: bool) -> Generator:
             if train:
                 x = d(ctx.tensors((d(st.integers(8, 16)), d(st.integers(16, 32))), "nonzero"))
             else:
-                x = d(ctx.tensors(d(A.shapes(0, 4, 4))))
+                x = d(ctx.tensors(d(S.layer_shapes(0, 4, 4))))
             return call(x, p, train, variant=f"p{p}")
 
         return draw()
@@ -76,9 +77,9 @@ def embedding(ctx: Ctx) -> st.SearchStrategy[Call]:
     rank 0 to 3, int64 or int32; the last three only shape gradients, so forward is a gather."""
     @st.composite
     def draw(d):
-        rows, width = d(A.sides(6, empty=False)), d(A.sides(4))
+        rows, width = d(S.sides(6, empty=False)), d(S.sides(4))
         weight = d(ctx.tensors((rows, width)))
-        indices = _indices(d, rows, d(A.shapes(0, 3, 3)), d(st.sampled_from(("int64", "int32"))))
+        indices = _indices(d, rows, d(S.layer_shapes(0, 3, 3)), d(st.sampled_from(("int64", "int32"))))
         extra = d(st.sampled_from(((), (-1, False, False), (0, True, False), (rows - 1, False, True))))
         label = [str(indices.dtype).removeprefix("torch."), "padding" if extra and extra[0] >= 0 else ""]
         return call(weight, indices, *extra, variant="-".join(p for p in label if p))
@@ -91,8 +92,8 @@ def embedding_dense_backward(ctx: Ctx) -> st.SearchStrategy[Call]:
     scale_grad_by_freq): repeated indices accumulate, padding_idx rows stay zero."""
     @st.composite
     def draw(d):
-        rows, width = d(A.sides(6, empty=False)), d(A.sides(4, empty=False))
-        shape = d(A.shapes(0, 3, 4))
+        rows, width = d(S.sides(6, empty=False)), d(S.sides(4, empty=False))
+        shape = d(S.layer_shapes(0, 3, 4))
         indices = _indices(d, rows, shape)
         grad = d(ctx.tensors((*shape, width)))
         padding = d(st.sampled_from((-1, 0)))
@@ -110,7 +111,7 @@ def embedding_bag(ctx: Ctx) -> st.SearchStrategy[Call]:
     weights), mean (1) and max (2) bags, empty bags included."""
     @st.composite
     def draw(d):
-        rows, width, count = d(A.sides(6, empty=False)), d(A.sides(3, empty=False)), d(st.integers(1, 8))
+        rows, width, count = d(S.sides(6, empty=False)), d(S.sides(3, empty=False)), d(st.integers(1, 8))
         weight = d(ctx.tensors((rows, width)))
         indices = _indices(d, rows, (count,))
         cuts = sorted(d(st.lists(st.integers(0, count), min_size=1, max_size=4)))
@@ -118,7 +119,7 @@ def embedding_bag(ctx: Ctx) -> st.SearchStrategy[Call]:
         mode, include_last = d(st.sampled_from((0, 1, 2))), d(st.booleans())
         if include_last:
             offsets = torch.cat([offsets, torch.tensor([count])])
-        per_sample = d(ctx.tensors((count,), operand=1)) if mode == 0 and d(st.booleans()) else None
+        per_sample = d(ctx.tensors((count,), operand=1, seed_slot=0)) if mode == 0 and d(st.booleans()) else None
         padding = d(st.sampled_from((-1, 0)))
         return call(weight, indices, offsets, False, mode, False, per_sample, include_last, padding,
                     variant=f"mode{mode}" + ("-weighted" if per_sample is not None else "")
@@ -133,9 +134,9 @@ def cross_entropy(ctx: Ctx) -> st.SearchStrategy[Call]:
     shape (C), (N, C) or (N, C, d1, d2); every reduction; class weights or None."""
     @st.composite
     def draw(d):
-        classes, batch = d(st.integers(2, 5)), d(A.sides(3, empty=False))
+        classes, batch = d(st.integers(2, 5)), d(S.sides(3, empty=False))
         form = d(st.sampled_from(("nc", "c", "spatial")))
-        spatial = (d(A.sides(3, empty=False)), d(A.sides(2, empty=False))) if form == "spatial" else ()
+        spatial = (d(S.sides(3, empty=False)), d(S.sides(2, empty=False))) if form == "spatial" else ()
         lead = () if form == "c" else (batch,)
         logits = d(ctx.tensors((*lead, classes, *spatial)))
         ignore = -100  # the default; probability targets take no other
@@ -144,10 +145,10 @@ def cross_entropy(ctx: Ctx) -> st.SearchStrategy[Call]:
             kind = "index"
             ignore = d(st.sampled_from((-100, 1)))
         else:
-            target = torch.softmax(d(ctx.tensors(tuple(logits.shape), operand=1)).double(), 1 if lead else 0)
+            target = torch.softmax(d(ctx.tensors(tuple(logits.shape), operand=1, seed_slot=0)).double(), 1 if lead else 0)
             target = target.to(logits.dtype)
             kind = "prob"
-        weight = d(ctx.tensors((classes,), "positive", operand=1)) if d(st.booleans()) else None
+        weight = d(ctx.tensors((classes,), "positive", operand=1, seed_slot=0)) if d(st.booleans()) else None
         reduction, smoothing = d(st.sampled_from((1, 0, 2))), d(st.sampled_from((0.0, 0.1)))
         label = [kind, form, ["none", "mean", "sum"][reduction], "weighted" if weight is not None else "",
                  "smooth" if smoothing else "", "ignore1" if ignore == 1 else ""]
@@ -160,9 +161,9 @@ def prelu(ctx: Ctx) -> st.SearchStrategy[Call]:
     """prelu(x, weight): one shared slope, or one per channel (dim 1) for inputs of rank >= 2."""
     @st.composite
     def draw(d):
-        shape = d(A.shapes(0, 4, 4))
+        shape = d(S.layer_shapes(0, 4, 4))
         per_channel = len(shape) >= 2 and d(st.booleans())
-        weight = d(ctx.tensors((shape[1] if per_channel else 1,), operand=1))
+        weight = d(ctx.tensors((shape[1] if per_channel else 1,), operand=1, seed_slot=0))
         return call(d(ctx.tensors(shape)), weight, variant="perchannel" if per_channel else "shared")
 
     return draw()
@@ -174,8 +175,8 @@ def attention(ctx: Ctx) -> st.SearchStrategy[Call]:
     (without a mask), an explicit scale, and grouped-query heads."""
     @st.composite
     def draw(d):
-        batch, query, keys = d(A.sides(2, empty=False)), d(A.sides(4, empty=False)), d(A.sides(4, empty=False))
-        embed, value_embed = d(A.sides(4, empty=False)), d(A.sides(3, empty=False))
+        batch, query, keys = d(S.sides(2, empty=False)), d(S.sides(4, empty=False)), d(S.sides(4, empty=False))
+        embed, value_embed = d(S.sides(4, empty=False)), d(S.sides(3, empty=False))
         four_d, gqa = d(st.booleans()), False
         lead_q = lead_kv = (batch,)
         if four_d:
@@ -194,7 +195,7 @@ def attention(ctx: Ctx) -> st.SearchStrategy[Call]:
         if form == "boolmask":
             mask = make_tensor((query, keys), "bool", seed=d(st.integers(0, 2**16)))
         elif form == "floatmask":
-            mask = d(ctx.tensors((1, query, keys) if four_d else (query, keys), operand=1))
+            mask = d(ctx.tensors((1, query, keys) if four_d else (query, keys), operand=1, seed_slot=0))
         args = [q, k, v, mask, 0.0, form == "causal"]
         label = [form, "4d" if four_d else "3d", "gqa" if gqa else "", "scale" if "scale" in kwargs else ""]
         return call(*args, variant="-".join(p for p in label if p), **kwargs)
@@ -232,4 +233,3 @@ ROWS = [
     OpRow("aten.scaled_dot_product_attention.default", attention,
           dtypes_for("nn.functional.scaled_dot_product_attention"), decompose=False),
 ]
-NO_CASE: dict[str, str] = {}

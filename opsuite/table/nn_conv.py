@@ -13,9 +13,10 @@ from dataclasses import dataclass
 import torch
 from hypothesis import strategies as st
 
-from opsuite import argshapes as A
-from opsuite.rows import Call, Ctx, Generator, OpRow, call, dtypes_for
-from opsuite.windows import Window, input_sides, windows
+from opsuite.draw import shapes as S
+from opsuite.draw.context import Call, Ctx, Generator, call
+from opsuite.draw.windows import Window, input_sides, windows
+from opsuite.table.row import OpRow, dtypes_for
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def conv_specs(nd: int, transposed: bool, unbatched: bool) -> st.SearchStrategy[
             output_padding = (0,) * nd
             sides = d(input_sides(window, slack=2))
         groups = d(st.sampled_from((1, 2)))
-        batch = d(A.sides(2))
+        batch = d(S.sides(2))
         if unbatched and d(st.integers(0, 3)) == 0:
             batch = None
         return ConvSpec(window, transposed, output_padding, groups, batch,
@@ -81,8 +82,8 @@ def conv_specs(nd: int, transposed: bool, unbatched: bool) -> st.SearchStrategy[
 
 def _operands(d, ctx: Ctx, spec: ConvSpec) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
     x = d(ctx.tensors(spec.input_shape))
-    weight = d(ctx.tensors(spec.weight_shape, operand=1))
-    bias = d(ctx.tensors((spec.out_channels,), operand=1)) if d(st.booleans()) else None
+    weight = d(ctx.tensors(spec.weight_shape, operand=1, seed_slot=0))
+    bias = d(ctx.tensors((spec.out_channels,), operand=1, seed_slot=0)) if d(st.booleans()) else None
     return x, weight, bias
 
 
@@ -168,7 +169,7 @@ def convolution_backward(ctx: Ctx) -> st.SearchStrategy[Call]:
         args, spec = _convolution_args(d, ctx)
         x, weight, bias = args[:3]
         out = torch.ops.aten.convolution.default(*args)
-        grad = d(ctx.tensors(tuple(out.shape), operand=1))
+        grad = d(ctx.tensors(tuple(out.shape), operand=1, seed_slot=0))
         mask = d(st.sampled_from(OUTPUT_MASKS))
         # torch.export's meta kernel needs bias_sizes whenever the bias gradient is asked for
         bias_sizes = [spec.out_channels] if bias is not None or mask[2] else None
@@ -212,4 +213,3 @@ ROWS = [
     OpRow("aten.convolution_backward.default", convolution_backward, CONV),
     OpRow("aten.col2im.default", col2im, dtypes_for("nn.functional.fold", dtypes_for("nn.functional.unfold"))),
 ]
-NO_CASE: dict[str, str] = {}

@@ -14,8 +14,9 @@ import math
 import torch
 from hypothesis import strategies as st
 
-from opsuite import argshapes as A
-from opsuite.rows import Call, Ctx, OpRow, call, dtypes_for
+from opsuite.draw import shapes as S
+from opsuite.draw.context import Call, Ctx, call
+from opsuite.table.row import OpRow, dtypes_for
 
 EPS = st.sampled_from((1e-5, 1e-3))
 MOMENTUM = st.sampled_from((0.1, 0.5))
@@ -26,24 +27,24 @@ OUTPUT_MASKS = ([True, True, True],)
 
 def _channels_input(d, training: bool, channels: int | None = None, max_spatial: int = 3) -> tuple[int, ...]:
     """(N, C, *spatial), more than one value per channel when `training`."""
-    c = channels or d(A.sides(4, empty=False))
+    c = channels or d(S.sides(4, empty=False))
     while True:
-        shape = (d(A.sides(3, empty=False)), c, *d(A.shapes(0, max_spatial, 4, empty=False)))
+        shape = (d(S.sides(3, empty=False)), c, *d(S.layer_shapes(0, max_spatial, 4, empty=False)))
         if not training or math.prod(shape) // c > 1:
             return shape
 
 
 def _affine(d, ctx: Ctx, channels: int) -> tuple[torch.Tensor | None, torch.Tensor | None]:
     """weight and bias of `channels`, each present or None."""
-    weight = d(ctx.tensors((channels,), operand=1)) if d(st.booleans()) else None
-    bias = d(ctx.tensors((channels,), operand=1)) if d(st.booleans()) else None
+    weight = d(ctx.tensors((channels,), operand=1, seed_slot=0)) if d(st.booleans()) else None
+    bias = d(ctx.tensors((channels,), operand=1, seed_slot=0)) if d(st.booleans()) else None
     return weight, bias
 
 
 def _running(d, ctx: Ctx, channels: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Running mean and variance; the mean from another domain than the input's, so the first
     (shrunk, seed 0) example does not draw a mean equal to the input and a zero output."""
-    return d(ctx.tensors((channels,), "small", operand=1)), d(ctx.tensors((channels,), "positive", operand=1))
+    return d(ctx.tensors((channels,), "small", operand=1, seed_slot=0)), d(ctx.tensors((channels,), "positive", operand=1, seed_slot=0))
 
 
 def _affine_label(weight, bias) -> str:
@@ -135,7 +136,7 @@ def native_group_norm_backward(ctx: Ctx) -> st.SearchStrategy[Call]:
     def draw(d):
         x, weight, _, sizes = _group_norm_args(d, ctx)
         _, mean, rstd = torch.ops.aten.native_group_norm.default(x, weight, None, *sizes, 1e-5)
-        grad = d(ctx.tensors(tuple(x.shape), operand=1))
+        grad = d(ctx.tensors(tuple(x.shape), operand=1, seed_slot=0))
         mask = d(st.sampled_from(OUTPUT_MASKS))
         return call(grad, x, mean, rstd, weight, *sizes, mask,
                     variant=f"g{sizes[3]}-mask{''.join('1' if m else '0' for m in mask)}")
@@ -164,7 +165,7 @@ def instance_norm(ctx: Ctx) -> st.SearchStrategy[Call]:
 
 def _layer_norm_shapes(d) -> tuple[tuple[int, ...], list[int]]:
     """An input of rank 1 to 4 and its trailing 1 to 3 dims as normalized_shape."""
-    shape = d(A.shapes(1, 4, 4, empty=False))
+    shape = d(S.layer_shapes(1, 4, 4, empty=False))
     trailing = d(st.integers(1, min(3, len(shape))))
     return shape, list(shape[-trailing:])
 
@@ -175,8 +176,8 @@ def layer_norm(ctx: Ctx) -> st.SearchStrategy[Call]:
     def draw(d):
         shape, normalized = _layer_norm_shapes(d)
         x = d(ctx.tensors(shape))
-        weight = d(ctx.tensors(tuple(normalized), operand=1)) if d(st.booleans()) else None
-        bias = d(ctx.tensors(tuple(normalized), operand=1)) if d(st.booleans()) else None
+        weight = d(ctx.tensors(tuple(normalized), operand=1, seed_slot=0)) if d(st.booleans()) else None
+        bias = d(ctx.tensors(tuple(normalized), operand=1, seed_slot=0)) if d(st.booleans()) else None
         label = f"norm{len(normalized)}-{_affine_label(weight, bias)}"
         if weight is None and bias is None and d(st.booleans()):
             return call(x, normalized, variant=label + "-defaults")
@@ -191,8 +192,8 @@ def native_layer_norm(ctx: Ctx) -> st.SearchStrategy[Call]:
     @st.composite
     def draw(d):
         shape, normalized = _layer_norm_shapes(d)
-        weight = d(ctx.tensors(tuple(normalized), operand=1)) if d(st.booleans()) else None
-        bias = d(ctx.tensors(tuple(normalized), operand=1)) if d(st.booleans()) else None
+        weight = d(ctx.tensors(tuple(normalized), operand=1, seed_slot=0)) if d(st.booleans()) else None
+        bias = d(ctx.tensors(tuple(normalized), operand=1, seed_slot=0)) if d(st.booleans()) else None
         return call(d(ctx.tensors(shape)), normalized, weight, bias, d(EPS),
                     variant=f"norm{len(normalized)}-{_affine_label(weight, bias)}")
 
@@ -205,11 +206,11 @@ def native_layer_norm_backward(ctx: Ctx) -> st.SearchStrategy[Call]:
     def draw(d):
         shape, normalized = _layer_norm_shapes(d)
         x = d(ctx.tensors(shape))
-        weight = d(ctx.tensors(tuple(normalized), operand=1))  # present: an absent one has no gradient
-        bias = d(ctx.tensors(tuple(normalized), operand=1))
+        weight = d(ctx.tensors(tuple(normalized), operand=1, seed_slot=0))  # present: an absent one has no gradient
+        bias = d(ctx.tensors(tuple(normalized), operand=1, seed_slot=0))
         _, mean, rstd = torch.ops.aten.native_layer_norm.default(x, normalized, weight, bias, 1e-5)
         mask = list(d(st.sampled_from(OUTPUT_MASKS)))
-        return call(d(ctx.tensors(shape, operand=1)), x, normalized, mean, rstd, weight, bias, mask,
+        return call(d(ctx.tensors(shape, operand=1, seed_slot=0)), x, normalized, mean, rstd, weight, bias, mask,
                     variant=f"norm{len(normalized)}-mask{''.join('1' if m else '0' for m in mask)}")
 
     return draw()
@@ -233,4 +234,3 @@ ROWS = [
     OpRow("aten.native_layer_norm.default", native_layer_norm, dtypes_for("native_layer_norm")),
     OpRow("aten.native_layer_norm_backward.default", native_layer_norm_backward, dtypes_for("native_layer_norm")),
 ]
-NO_CASE: dict[str, str] = {}

@@ -14,19 +14,20 @@ import torch
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from opsuite import argshapes as A
-from opsuite.distinct import MAX_NUMEL, distinct_tensors
-from opsuite.rows import FLOATS, Call, Ctx, Generator, OpRow, call, dtypes_for
-from opsuite.windows import Window, input_sides, spelled, windows
+from opsuite.draw import shapes as S
+from opsuite.draw.context import Call, Ctx, Generator, call
+from opsuite.draw.distinct import MAX_NUMEL, distinct_tensors
+from opsuite.draw.windows import Window, input_sides, spelled, windows
+from opsuite.table.row import FLOATS, OpRow, dtypes_for
 
 
 def _pool_input(d, nd: int, window: Window, unbatched: bool) -> tuple[int, ...]:
     """(N, C, *sides), or (C, *sides) now and then where the overload takes unbatched input."""
     sides = d(input_sides(window))
-    channels = d(A.sides(3, empty=False))
+    channels = d(S.sides(3, empty=False))
     if unbatched and d(st.integers(0, 3)) == 0:
         return (channels, *sides)
-    return (d(A.sides(2)), channels, *sides)
+    return (d(S.sides(2)), channels, *sides)
 
 
 def _fit_distinct(shape: tuple[int, ...], nd: int) -> tuple[int, ...]:
@@ -81,7 +82,7 @@ def max_pool2d_backward(ctx: Ctx) -> st.SearchStrategy[Call]:
         # A dilated window lying wholly in the padding gets an index past the input from eager's
         # forward, and eager's backward then corrupts the heap: such windows are not drawn.
         assume(bool((indices < x.shape[-1] * x.shape[-2]).all()))
-        grad = d(ctx.tensors(tuple(out.shape), operand=1))
+        grad = d(ctx.tensors(tuple(out.shape), operand=1, seed_slot=0))
         return call(grad, x, *forward, indices, variant="-".join(_flags(ceil=ceil)) or "floor")
 
     return draw()
@@ -126,7 +127,7 @@ def avg_pool2d_backward(ctx: Ctx) -> st.SearchStrategy[Call]:
         x = d(ctx.tensors(_pool_input(d, 2, window, unbatched=True)))
         args, label = _avg_args(d, 2, window, divisor=True)
         out = torch.ops.aten.avg_pool2d.default(x, *args)
-        return call(d(ctx.tensors(tuple(out.shape), operand=1)), x, *args, variant="-".join(label) or "plain")
+        return call(d(ctx.tensors(tuple(out.shape), operand=1, seed_slot=0)), x, *args, variant="-".join(label) or "plain")
 
     return draw()
 
@@ -154,9 +155,9 @@ def adaptive_avg_pool2d_backward(ctx: Ctx) -> st.SearchStrategy[Call]:
     @st.composite
     def draw(d):
         sides = (d(st.integers(1, 5)), d(st.integers(1, 5)))
-        x = d(ctx.tensors((d(A.sides(2, empty=False)), d(A.sides(3, empty=False)), *sides)))
+        x = d(ctx.tensors((d(S.sides(2, empty=False)), d(S.sides(3, empty=False)), *sides)))
         out = [d(st.integers(1, s + 1)) for s in sides]
-        grad = d(ctx.tensors((*x.shape[:2], *out), operand=1))
+        grad = d(ctx.tensors((*x.shape[:2], *out), operand=1, seed_slot=0))
         return call(grad, x, variant="divides" if all(s % o == 0 for s, o in zip(sides, out, strict=True)) else "uneven")
 
     return draw()

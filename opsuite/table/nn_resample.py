@@ -13,10 +13,11 @@ from __future__ import annotations
 import torch
 from hypothesis import strategies as st
 
-from opsuite import argshapes as A
-from opsuite.rows import NUMERIC, Call, Ctx, Generator, OpRow, call, dtypes_for
-from opsuite.values import make_tensor
-from opsuite.vision_programs import vision_op_program
+from opsuite.draw import shapes as S
+from opsuite.draw.context import Call, Ctx, Generator, call
+from opsuite.draw.values import make_tensor
+from opsuite.standalone.vision_programs import vision_op_program
+from opsuite.table.row import NUMERIC, OpRow, dtypes_for
 
 REFLECT, REPLICATE, CIRCULAR, CONSTANT = "reflect", "replicate", "circular", "constant"
 
@@ -44,9 +45,9 @@ def spatial_pad(nd: int, mode: str) -> Generator:
     def calls(ctx: Ctx):
         @st.composite
         def draw(d):
-            batch = (d(A.sides(2)),) if d(st.booleans()) else ()  # only the batch may be empty
-            lead = (*batch, d(A.sides(3, empty=False)))
-            sides = tuple(d(A.sides(4, empty=False)) for _ in range(nd))
+            batch = (d(S.sides(2)),) if d(st.booleans()) else ()  # only the batch may be empty
+            lead = (*batch, d(S.sides(3, empty=False)))
+            sides = tuple(d(S.sides(4, empty=False)) for _ in range(nd))
             pads = _pads(d, sides, mode)
             return call(d(ctx.tensors((*lead, *sides))), pads,
                         variant=("batched" if len(lead) == 2 else "unbatched") + ("-zero" if not any(pads) else ""))
@@ -61,7 +62,7 @@ def constant_pad(ctx: Ctx) -> st.SearchStrategy[Call]:
     (cropping) included, the fill value omitted or a scalar of the input's kind."""
     @st.composite
     def draw(d):
-        shape = d(A.shapes(1, 5, 3))
+        shape = d(S.layer_shapes(1, 5, 3))
         padded = d(st.integers(1, len(shape)))
         pads = _pads(d, shape[len(shape) - padded:], CONSTANT)
         x = d(ctx.tensors(shape))
@@ -80,8 +81,8 @@ def pad(ctx: Ctx) -> st.SearchStrategy[Call]:
     def draw(d):
         mode = d(st.sampled_from((CONSTANT, REFLECT, REPLICATE, CIRCULAR)))
         nd = d(st.integers(1, 3))
-        lead = (d(A.sides(3, empty=False)),) + ((d(A.sides(2, empty=False)),) if d(st.booleans()) else ())
-        sides = tuple(d(A.sides(4, empty=False)) for _ in range(nd))
+        lead = (d(S.sides(3, empty=False)),) + ((d(S.sides(2, empty=False)),) if d(st.booleans()) else ())
+        sides = tuple(d(S.sides(4, empty=False)) for _ in range(nd))
         x = d(ctx.tensors((*lead, *sides)))
         pads = _pads(d, sides, mode)
         fills = (None, 2.0) if ctx.dtype == "uint8" else (None, 1.5, -2.0)  # -2 overflows uint8
@@ -106,7 +107,7 @@ def upsample(align: bool) -> Generator:
             else:
                 scales = [d(SCALES), d(SCALES)]
             smallest = 1 if size else 2  # a side of 1 scaled by 0.5 or 0.75 has no output
-            shape = (d(A.sides(2, empty=False)), d(A.sides(3, empty=False)),
+            shape = (d(S.sides(2, empty=False)), d(S.sides(3, empty=False)),
                      d(st.integers(smallest, 5)), d(st.integers(smallest, 5)))
             x = d(ctx.tensors(shape))
             corners = [d(st.booleans())] if align else []
@@ -128,7 +129,7 @@ def upsample_aa(ctx: Ctx) -> st.SearchStrategy[Call]:
     @st.composite
     def draw(d):
         h, w = d(st.integers(2, 8)), d(st.integers(2, 8))
-        x = d(ctx.tensors((d(A.sides(2, empty=False)), d(A.sides(2, empty=False)), h, w)))
+        x = d(ctx.tensors((d(S.sides(2, empty=False)), d(S.sides(2, empty=False)), h, w)))
         size = [d(st.integers(1, h + 2)), d(st.integers(1, w + 2))]
         corners = d(st.booleans())
         scales = [size[0] / h, size[1] / w] if d(st.booleans()) else [None, None]
@@ -151,7 +152,7 @@ def grid_sample(ctx: Ctx) -> st.SearchStrategy[Call]:
     is read. Grids are always float in [-1.2, 1.2] (the edge tier goes to the input only)."""
     @st.composite
     def draw(d):
-        n, c = d(A.sides(2, empty=False)), d(A.sides(2, empty=False))
+        n, c = d(S.sides(2, empty=False)), d(S.sides(2, empty=False))
         x = d(ctx.tensors((n, c, d(st.integers(1, 5)), d(st.integers(1, 5)))))
         grid_shape = (n, d(st.integers(1, 4)), d(st.integers(1, 4)), 2)
         grid = (make_tensor(grid_shape, "float64", "small", seed=d(st.integers(0, 2**16))) * 1.2).to(x.dtype)
@@ -167,11 +168,11 @@ def affine_grid(ctx: Ctx) -> st.SearchStrategy[Call]:
     @st.composite
     def draw(d):
         volumetric = d(st.booleans())
-        n = d(A.sides(2, empty=False))
+        n = d(S.sides(2, empty=False))
         theta = d(ctx.tensors((n, 3, 4) if volumetric else (n, 2, 3), "small"))
         spatial = [d(st.integers(1, 4)) for _ in range(3 if volumetric else 2)]
         corners = d(st.booleans())
-        return call(theta, [n, d(A.sides(3, empty=False)), *spatial], corners,
+        return call(theta, [n, d(S.sides(3, empty=False)), *spatial], corners,
                     variant=("3d" if volumetric else "2d") + ("-corners" if corners else ""))
 
     return draw()
@@ -182,8 +183,8 @@ def pixel_shuffle(ctx: Ctx) -> st.SearchStrategy[Call]:
     @st.composite
     def draw(d):
         r = d(st.integers(1, 3))
-        lead = tuple(d(A.sides(2)) for _ in range(d(st.integers(0, 2))))
-        shape = (*lead, d(A.sides(2, empty=False)) * r * r, d(A.sides(3)), d(A.sides(3)))
+        lead = tuple(d(S.sides(2)) for _ in range(d(st.integers(0, 2))))
+        shape = (*lead, d(S.sides(2, empty=False)) * r * r, d(S.sides(3)), d(S.sides(3)))
         return call(d(ctx.tensors(shape)), r, variant=f"r{r}")
 
     return draw()
@@ -195,7 +196,7 @@ def roi_align(ctx: Ctx) -> st.SearchStrategy[Call]:
     divided by the scale, some hanging over the border; adaptive (-1) or fixed sampling."""
     @st.composite
     def draw(d):
-        n, c, h, w = d(A.sides(2, empty=False)), d(A.sides(2, empty=False)), d(st.integers(2, 6)), d(st.integers(2, 6))
+        n, c, h, w = d(S.sides(2, empty=False)), d(S.sides(2, empty=False)), d(st.integers(2, 6)), d(st.integers(2, 6))
         x = d(ctx.tensors((n, c, h, w)))
         scale = d(st.sampled_from((1.0, 0.5, 0.25)))
         count = d(st.integers(1, 4))
@@ -236,4 +237,3 @@ ROWS = [
     OpRow("aten.pixel_shuffle.default", pixel_shuffle, dtypes_for("nn.functional.pixel_shuffle")),
     OpRow("torchvision.roi_align.default", roi_align, ROI_ALIGN, factory=vision_op_program),
 ]
-NO_CASE: dict[str, str] = {}

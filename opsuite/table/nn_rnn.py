@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from opsuite import argshapes as A
-from opsuite.rows import FLOATS, Ctx, Generator, OpRow, call
+from opsuite.draw import shapes as S
+from opsuite.draw.context import Ctx, Generator, call
+from opsuite.table.row import FLOATS, OpRow
 
 GATES = {"lstm": 4, "gru": 3, "rnn_tanh": 1}
 
@@ -27,8 +28,8 @@ def rnn(kind: str) -> Generator:
     def calls(ctx: Ctx):
         @st.composite
         def draw(d):
-            steps, batch = d(A.sides(3, empty=False)), d(A.sides(2, empty=False))
-            features, hidden = d(A.sides(3, empty=False)), d(A.sides(3, empty=False))
+            steps, batch = d(S.sides(3, empty=False)), d(S.sides(2, empty=False))
+            features, hidden = d(S.sides(3, empty=False)), d(S.sides(3, empty=False))
             layers, bidirectional = d(st.sampled_from((1, 2))), d(st.booleans())
             biases, batch_first, train = d(st.booleans()), d(st.booleans()), d(st.booleans())
             directions = 2 if bidirectional else 1
@@ -62,4 +63,3 @@ ROWS = [
     OpRow("aten.gru.input", rnn("gru"), FLOATS, decompose=False),
     OpRow("aten.rnn_tanh.input", rnn("rnn_tanh"), FLOATS, decompose=False),
 ]
-NO_CASE: dict[str, str] = {}

@@ -8,20 +8,11 @@ path a default import takes.
 
 from hypothesis import strategies as st
 
-from opsuite.rows import ALL, FLOATS, NUMERIC, Call, Ctx, OpRow, call, dtypes_for
-from opsuite.table.elementwise_calls import (
-    broadcast_pair,
-    decomposed_twin,
-    element_shapes,
-    halves,
-    inplace_pair,
-    is_float,
-    operand,
-    pair,
-    specials_often,
-    tensor_scalar,
-    unary_with,
-)
+from opsuite.draw.calls import inplace_pair, pair, tensor_scalar, unary_with
+from opsuite.draw.context import Call, Ctx, call
+from opsuite.draw.shapes import broadcast_pair, element_shapes
+from opsuite.draw.values import halves, is_float, specials_often
+from opsuite.table.row import ALL, FLOATS, NUMERIC, OpRow, decomposed_twin, dtypes_for
 
 # Mixed operand dtypes, `self+other`: int with float, signed with unsigned (-> int16), and a
 # float16 tensor beside a float64 one that is often 0-dim (PyTorch keeps float16 then).
@@ -65,13 +56,13 @@ def pow_tensor_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
         sa, sb = d(broadcast_pair())
         exp_dtype = ctx.part(1)
         negative_bases = d(st.booleans())
-        base = d(operand(ctx, 0, sa, "real" if negative_bases else "positive"))
+        base = d(ctx.tensors(sa, "real" if negative_bases else "positive"))
         if is_float(exp_dtype):
-            exponent = d(operand(ctx, 1, sb, "real"))
+            exponent = d(ctx.tensors(sb, "real", operand=1))
             if negative_bases:
                 exponent.round_()
         else:
-            exponent = d(operand(ctx, 1, sb, "index", edge=False, high=5))
+            exponent = d(ctx.tensors(sb, "index", operand=1, edge=False, high=5))
         return call(base, exponent, variant="negative-bases" if negative_bases else "positive-bases")
     return draw()
 
@@ -210,5 +201,3 @@ ROWS = [
     _min_other,
     decomposed_twin(_min_other),
 ]
-
-NO_CASE: dict[str, str] = {}

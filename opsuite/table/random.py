@@ -1,6 +1,6 @@
 """Random ops: samplers compared by shape, dtype and a statistical property, never by value.
 
-Each row's `check` (opsuite/properties.py) judges the support exactly and the moments
+Each row's `check` (opsuite/standalone/properties.py) judges the support exactly and the moments
 against eager's own sample of the same distribution. The generators draw a large sample
 often (moments mean nothing in a handful of values) and small and empty shapes for the
 shape logic.
@@ -13,14 +13,15 @@ import math
 import torch
 from hypothesis import strategies as st
 
-from opsuite import properties as P
-from opsuite import shape_args as A
-from opsuite.rows import FLOATS, Call, Ctx, OpRow, call
+from opsuite.draw import shapes as S
+from opsuite.draw import size_args as A
+from opsuite.draw.context import Call, Ctx, call, variant
+from opsuite.standalone import properties as P
+from opsuite.table.row import FLOATS, OpRow
 
-NO_CASE: dict[str, str] = {}
 # Big enough that a wrong mean or spread shows beyond sampling noise (properties.MIN_SAMPLE).
 LARGE = st.sampled_from(([64, 64], [3, 40, 50], [5000]))
-SAMPLE_SIZES = st.one_of(LARGE, A.shapes(0, 4).map(list))
+SAMPLE_SIZES = st.one_of(LARGE, S.movement_shapes(0, 4).map(list))
 
 
 def sample_label(shape) -> str | None:
@@ -33,8 +34,8 @@ def sized_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
     """rand/randn(size, dtype=): the default float32 also without dtype=."""
     def build(size, spelled):
         if spelled or ctx.dtype != "float32":
-            return call(size, dtype=getattr(torch, ctx.dtype), variant=A.variant(sample_label(size)))
-        return call(size, variant=A.variant("inferred", sample_label(size)))
+            return call(size, dtype=getattr(torch, ctx.dtype), variant=variant(sample_label(size)))
+        return call(size, variant=variant("inferred", sample_label(size)))
     return st.builds(build, SAMPLE_SIZES, st.booleans())
 
 
@@ -45,9 +46,9 @@ def like_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
         x = d(ctx.tensors(SAMPLE_SIZES.map(tuple)))
         if d(st.booleans()):
             target = d(A.dtype_args(FLOATS))
-            return call(x, dtype=target, variant=A.variant("to-" + str(target).removeprefix("torch."),
+            return call(x, dtype=target, variant=variant("to-" + str(target).removeprefix("torch."),
                                                            sample_label(x.shape)))
-        return call(x, variant=A.variant(sample_label(x.shape)))
+        return call(x, variant=variant(sample_label(x.shape)))
     return draw()
 
 
@@ -60,7 +61,7 @@ def randperm_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
 
 def bernoulli_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
     """bernoulli(self, p): p 0 and 1 (every value known) and in between; self's values unused."""
-    return st.builds(lambda x, p: call(x, p, variant=A.variant("certain" if p in (0.0, 1.0) else None,
+    return st.builds(lambda x, p: call(x, p, variant=variant("certain" if p in (0.0, 1.0) else None,
                                                              sample_label(x.shape))),
                      ctx.tensors(SAMPLE_SIZES.map(tuple), "prob"), st.sampled_from((0.0, 1.0, 0.5, 0.2, 0.9)))
 
@@ -69,7 +70,7 @@ def exponential_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
     """exponential(self, lambd): the default rate and others; self's values unused."""
     def build(x, rate):
         label = sample_label(x.shape)
-        return call(x, variant=A.variant(label)) if rate is None else call(x, rate, variant=A.variant("lambd", label))
+        return call(x, variant=variant(label)) if rate is None else call(x, rate, variant=variant("lambd", label))
     return st.builds(build, ctx.tensors(SAMPLE_SIZES.map(tuple), "positive"), st.sampled_from((None, 0.5, 4.0)))
 
 

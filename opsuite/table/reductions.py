@@ -17,12 +17,13 @@ import torch
 from hypothesis import strategies as st
 
 from harness.case import Tolerance
-from opsuite import argshapes as A
-from opsuite import strategies as S
-from opsuite.distinct import distinct_tensors
-from opsuite.order_properties import topk_unsorted
-from opsuite.rows import Call, Ctx, Generator, OpRow, call, dtypes_for
-from opsuite.values import torch_dtype
+from opsuite.draw import shapes as S
+from opsuite.draw import values as V
+from opsuite.draw.context import Call, Ctx, Generator, call
+from opsuite.draw.distinct import distinct_tensors
+from opsuite.draw.values import torch_dtype
+from opsuite.standalone.order_properties import topk_unsorted
+from opsuite.table.row import OpRow, dtypes_for
 
 Dtypes = Callable[[str], tuple[torch.dtype, ...]]
 
@@ -47,7 +48,7 @@ def _mostly_zero(ctx: Ctx, shape: st.SearchStrategy) -> st.SearchStrategy[torch.
         x = d(ctx.tensors(shape))
         keep = torch.ones(x.shape, dtype=torch.bool)
         for _ in range(3):
-            keep &= d(S.tensors("bool", x.shape, layouts=("contiguous",)))
+            keep &= d(V.tensors("bool", x.shape, layouts=("contiguous",)))
         return x.masked_fill_(~keep, 0)  # in place: keeps the drawn layout
 
     return draw()
@@ -124,7 +125,7 @@ def _shape_and_axis(dim: str, nonempty: str, max_rank: int, max_side: int, max_n
     """A shape and the dim argument of kind `dim`; sides the op must not see empty are made >= 1."""
     @st.composite
     def draw(d):
-        shape = list(d(A.shapes(1 if dim in ("list", "optional_list") else 0, max_rank, max_side,
+        shape = list(d(S.layer_shapes(1 if dim in ("list", "optional_list") else 0, max_rank, max_side,
                                 nonempty != "all", max_numel, min_side)))
         rank = len(shape)
         axis = None
@@ -158,7 +159,7 @@ def vector_norm(ctx: Ctx) -> st.SearchStrategy[Call]:
     +-inf is max/min of |x|, negative and fractional ords), dim as None, an int or a list."""
     @st.composite
     def draw(d):
-        shape, dims = d(A.shape_and_dims(1, 4, 4))
+        shape, dims = d(S.shape_and_dims(1, 4, 4))
         dim = d(st.sampled_from((None, dims, dims[0])))
         order = d(ORD)
         keepdim = d(st.booleans())
@@ -175,7 +176,7 @@ def vector_norm(ctx: Ctx) -> st.SearchStrategy[Call]:
 
 def _count(n: int) -> st.SearchStrategy[int]:
     """A count in [1, n], and 0 about one draw in ten."""
-    return A.sides(n) if n else st.just(0)
+    return S.sides(n) if n else st.just(0)
 
 
 def topk(sorted_: bool) -> Generator:
@@ -187,7 +188,7 @@ def topk(sorted_: bool) -> Generator:
     def calls(ctx: Ctx):
         @st.composite
         def draw(d):
-            shape, dim = d(A.shape_and_dim(0, 4, 3))
+            shape, dim = d(S.shape_and_dim(0, 4, 3))
             if not sorted_:
                 dim = -1
             shape = list(shape)
@@ -208,7 +209,7 @@ def sort(ctx: Ctx) -> st.SearchStrategy[Call]:
     """sort/argsort(x[, dim[, descending]]) over distinct values, trailing arguments omitted or given."""
     @st.composite
     def draw(d):
-        shape, dim = d(A.shape_and_dim(0, 4, 3))
+        shape, dim = d(S.shape_and_dim(0, 4, 3))
         x = d(distinct_tensors(ctx, st.just(shape)))
         form = d(st.sampled_from(("dim", "default", "descending", "ascending")))
         if form == "default":
@@ -285,4 +286,3 @@ ROWS = [
     OpRow("aten.median.dim", reduce("int", "positional", domain="distinct", nonempty="dim", max_side=3),
           dtypes_for("median"), edge=False),
 ]
-NO_CASE: dict[str, str] = {}

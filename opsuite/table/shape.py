@@ -15,15 +15,16 @@ import math
 import torch
 from hypothesis import strategies as st
 
-from opsuite import shape_args as A
-from opsuite import strategies as S
-from opsuite.metadata_programs import metadata_program
-from opsuite.rows import FLOATS, Call, Ctx, OpRow, call, dtypes_for
-from opsuite.values import ALL_DTYPES
+from opsuite.draw import shapes as S
+from opsuite.draw import size_args as A
+from opsuite.draw import values as V
+from opsuite.draw.context import Call, Ctx, call, variant
+from opsuite.draw.values import ALL_DTYPES
+from opsuite.standalone.metadata_programs import metadata_program
+from opsuite.table.row import FLOATS, OpRow, dtypes_for
 
-SHAPES = A.shapes(0, 5)
-RANKED = A.shapes(1, 5)
-NO_CASE: dict[str, str] = {}
+SHAPES = S.movement_shapes(0, 5)
+RANKED = S.movement_shapes(1, 5)
 
 
 def _any(ctx: Ctx, shapes=SHAPES, **kwargs) -> st.SearchStrategy:
@@ -32,15 +33,15 @@ def _any(ctx: Ctx, shapes=SHAPES, **kwargs) -> st.SearchStrategy:
 
 def reshape_calls(ctx: Ctx, contiguous: bool = False) -> st.SearchStrategy[Call]:
     """A tensor and sizes of the same element count (with a -1 to infer, zero-size included)."""
-    layouts = ("contiguous",) if contiguous else S.LAYOUTS
+    layouts = ("contiguous",) if contiguous else V.LAYOUTS
     return _any(ctx, layouts=layouts).flatmap(lambda x: A.reshape_targets(x.shape).map(
-        lambda sizes: call(x, sizes, variant=A.variant("infer" if -1 in sizes else None))))
+        lambda sizes: call(x, sizes, variant=variant("infer" if -1 in sizes else None))))
 
 
 def reshape_as_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
     """A tensor and another (same dtype, its own values) whose shape it is reshaped to."""
     return _any(ctx).flatmap(lambda x: A.reshape_targets(x.shape, infer=False).flatmap(
-        lambda sizes: ctx.tensors(tuple(sizes), operand=1).map(lambda other: call(x, other))))
+        lambda sizes: ctx.tensors(tuple(sizes), operand=1, seed_slot=0).map(lambda other: call(x, other))))
 
 
 def permute_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
@@ -54,7 +55,7 @@ def transpose_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
         x = d(_any(ctx))
         a, b = d(S.dims(x.dim())), d(S.dims(x.dim()))
         same = a % max(x.dim(), 1) == b % max(x.dim(), 1)
-        return call(x, a, b, variant=A.variant("same" if same else None, "scalar" if not x.dim() else None))
+        return call(x, a, b, variant=variant("same" if same else None, "scalar" if not x.dim() else None))
     return draw()
 
 
@@ -65,7 +66,7 @@ def squeeze_calls(ctx: Ctx, form: str) -> st.SearchStrategy[Call]:
         if form == "default":
             return st.just(call(x))
         if form == "dim":
-            return S.dims(rank).map(lambda d: call(x, d, variant=A.variant("one" if x.shape[d] == 1 else "kept") if rank else "scalar"))
+            return S.dims(rank).map(lambda d: call(x, d, variant=variant("one" if x.shape[d] == 1 else "kept") if rank else "scalar"))
         dims = S.dim_lists(rank) if rank else st.sampled_from([[0], [-1]])
         return st.one_of(st.just([]), dims).map(lambda ds: call(x, ds, variant="no-dims" if not ds else "default"))
     return _any(ctx).flatmap(build)
@@ -79,15 +80,15 @@ def expand_calls(ctx: Ctx, as_tensor: bool = False, implicit: bool = False) -> s
     """A tensor and a target it broadcasts to: grown size-1 sides, -1 sides, new leading sides."""
     @st.composite
     def draw(d):
-        x = d(_any(ctx, A.shapes(0, 4)))
+        x = d(_any(ctx, S.movement_shapes(0, 4)))
         target = d(A.expand_targets(x.shape))
         lead = len(target) - x.dim()
         resolved = [x.shape[i - lead] if s == -1 else s for i, s in enumerate(target)]
-        label = A.variant("lead" if lead else None, "infer" if -1 in target else None)
+        label = variant("lead" if lead else None, "infer" if -1 in target else None)
         if as_tensor:
-            return call(x, d(ctx.tensors(tuple(resolved), operand=1)), variant=label)
+            return call(x, d(ctx.tensors(tuple(resolved), operand=1, seed_slot=0)), variant=label)
         if implicit and d(st.booleans()):
-            return call(x, target, implicit=True, variant=A.variant(label, "implicit"))
+            return call(x, target, implicit=True, variant=variant(label, "implicit"))
         return call(x, target, variant=label)
     return draw()
 
@@ -108,10 +109,10 @@ def unflatten_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
     """One dim split into sizes whose product is its side (a -1 among them, zero sides too)."""
     @st.composite
     def draw(d):
-        x = d(_any(ctx, A.shapes(1, 4)))
+        x = d(_any(ctx, S.movement_shapes(1, 4)))
         dim = d(S.dims(x.dim()))
         sizes = d(A.reshape_targets((x.shape[dim],), min_rank=1, max_rank=3))
-        return call(x, dim, sizes, variant=A.variant("infer" if -1 in sizes else None))
+        return call(x, dim, sizes, variant=variant("infer" if -1 in sizes else None))
     return draw()
 
 
@@ -120,19 +121,19 @@ def cat_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
     dtype; sometimes a legacy 1-D empty tensor, which torch lets join anything."""
     @st.composite
     def draw(d):
-        shape = d(A.shapes(1, 4))
+        shape = d(S.movement_shapes(1, 4))
         dim = d(S.dims(len(shape)))
         tensors = []
         for i in range(d(st.integers(1, 4))):
             side = list(shape)
             side[dim] = d(st.integers(0, 4))
-            tensors.append(d(ctx.tensors(tuple(side), operand=i)))
+            tensors.append(d(ctx.tensors(tuple(side), operand=i, seed_slot=0)))
         # A 1-D empty tensor beside tensors of another rank: legacy, only torch's cat allows it.
         legacy = d(st.integers(0, 4)) == 0 and len(shape) > 1
         if legacy:
-            tensors.insert(d(st.integers(0, len(tensors))), d(ctx.tensors((0,), operand=1)))
+            tensors.insert(d(st.integers(0, len(tensors))), d(ctx.tensors((0,), operand=1, seed_slot=0)))
         mixed = len({t.dtype for t in tensors}) > 1
-        return call(tensors, dim, variant=A.variant("legacy-1d" if legacy else None, "mixed" if mixed else None))
+        return call(tensors, dim, variant=variant("legacy-1d" if legacy else None, "mixed" if mixed else None))
     return draw()
 
 
@@ -140,8 +141,8 @@ def stack_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
     """1-4 tensors of one shape (0-d included), a new dim anywhere in [-(rank+1), rank]."""
     @st.composite
     def draw(d):
-        shape = d(A.shapes(0, 4))
-        tensors = [d(ctx.tensors(shape, operand=i)) for i in range(d(st.integers(1, 4)))]
+        shape = d(S.movement_shapes(0, 4))
+        tensors = [d(ctx.tensors(shape, operand=i, seed_slot=0)) for i in range(d(st.integers(1, 4)))]
         return call(tensors, d(st.integers(-len(shape) - 1, len(shape))))
     return draw()
 
@@ -163,14 +164,14 @@ def split_calls(ctx: Ctx, form: str) -> st.SearchStrategy[Call]:
         else:
             arg = d(st.integers(1, 6))
             label = "uneven" if side % arg else None
-        return call(x, arg, dim, variant=A.variant(label, "along-empty" if not side else None))
+        return call(x, arg, dim, variant=variant(label, "along-empty" if not side else None))
     return draw()
 
 
 def unbind_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
     """Any dim; unbinding a zero-size dim gives no outputs at all."""
     return _any(ctx, RANKED).flatmap(lambda x: S.dims(x.dim()).map(
-        lambda d: call(x, d, variant=A.variant("along-empty" if not x.shape[d] else None))))
+        lambda d: call(x, d, variant=variant("along-empty" if not x.shape[d] else None))))
 
 
 def flip_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
@@ -187,27 +188,27 @@ def roll_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
     def draw(d):
         x = d(_any(ctx, RANKED))
         if d(st.integers(0, 3)) == 0:
-            return call(x, [d(st.integers(-7, 7))], variant=A.variant("flat", "along-empty" if not x.numel() else None))
+            return call(x, [d(st.integers(-7, 7))], variant=variant("flat", "along-empty" if not x.numel() else None))
         dims = d(S.dim_lists(x.dim()))
         shifts = [d(st.integers(-7, 7)) for _ in dims]
-        return call(x, shifts, dims, variant=A.variant("along-empty" if any(not x.shape[i] for i in dims) else None))
+        return call(x, shifts, dims, variant=variant("along-empty" if any(not x.shape[i] for i in dims) else None))
     return draw()
 
 
 def tile_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
     """Repeats shorter than, equal to or longer than the rank; zero repeats."""
-    return _any(ctx, A.shapes(0, 4, max_side=4)).flatmap(
+    return _any(ctx, S.movement_shapes(0, 4, max_side=4)).flatmap(
         lambda x: st.lists(st.integers(0, 3), max_size=x.dim() + 2).map(
-            lambda reps: call(x, reps, variant=A.variant(
+            lambda reps: call(x, reps, variant=variant(
                 "short" if len(reps) < x.dim() else "long" if len(reps) > x.dim() else None))))
 
 
 def repeat_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
     """Repeats at least as long as the rank (torch requires it), extra leading ones, zeros."""
-    return _any(ctx, A.shapes(0, 4, max_side=4)).flatmap(
+    return _any(ctx, S.movement_shapes(0, 4, max_side=4)).flatmap(
         lambda x: st.integers(x.dim(), x.dim() + 2).flatmap(
             lambda n: st.lists(st.integers(0, 3), min_size=n, max_size=n).map(
-                lambda reps: call(x, reps, variant=A.variant("long" if n > x.dim() else None)))))
+                lambda reps: call(x, reps, variant=variant("long" if n > x.dim() else None)))))
 
 
 def narrow_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
@@ -220,7 +221,7 @@ def narrow_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
         start = d(st.integers(-side, side))
         length = d(st.integers(0, side - (start + side if start < 0 else start)))
         begin = start + side if start < 0 else start
-        return call(x, dim, start, length, variant=A.variant("neg-start" if start < 0 else None,
+        return call(x, dim, start, length, variant=variant("neg-start" if start < 0 else None,
                                                              "from-start" if begin == 0 else None))
     return draw()
 
@@ -232,7 +233,7 @@ def select_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
         x = d(_any(ctx, RANKED).filter(lambda t: any(t.shape)))
         dim = d(st.sampled_from([i for i, side in enumerate(x.shape) if side]))
         index = d(st.integers(-x.shape[dim], x.shape[dim] - 1))
-        return call(x, d(A.spell(dim, x.dim())), index, variant=A.variant("neg-index" if index < 0 else None))
+        return call(x, d(A.spell(dim, x.dim())), index, variant=variant("neg-index" if index < 0 else None))
     return draw()
 
 
@@ -245,7 +246,7 @@ def slice_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
         start, end = d(A.slice_bounds(x.shape[dim])), d(A.slice_bounds(x.shape[dim]))
         step = d(st.sampled_from((1, 1, 2, 3, 5)))
         outside = any(b is not None and not -x.shape[dim] <= b <= x.shape[dim] for b in (start, end))
-        label = A.variant("out-of-range" if outside else None, "step" if step > 1 else None)
+        label = variant("out-of-range" if outside else None, "step" if step > 1 else None)
         return call(x, dim, start, end, step, variant=label)
     return draw()
 
@@ -254,17 +255,17 @@ def diagonal_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
     """Any two distinct dims (negative spellings), offsets past the edges included."""
     @st.composite
     def draw(d):
-        x = d(_any(ctx, A.shapes(2, 5)))
+        x = d(_any(ctx, S.movement_shapes(2, 5)))
         dim1, dim2 = d(st.lists(st.integers(0, x.dim() - 1), min_size=2, max_size=2, unique=True))
         offset = d(st.integers(-5, 5))
         return call(x, offset, d(A.spell(dim1, x.dim())), d(A.spell(dim2, x.dim())),
-                    variant=A.variant("swapped" if dim1 > dim2 else None))
+                    variant=variant("swapped" if dim1 > dim2 else None))
     return draw()
 
 
 def triangle_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
     """Batched matrices, the default diagonal or one in [-5, 5] (past the corners included)."""
-    return _any(ctx, A.shapes(2, 4)).flatmap(lambda x: st.one_of(
+    return _any(ctx, S.movement_shapes(2, 4)).flatmap(lambda x: st.one_of(
         st.just(call(x)), st.integers(-5, 5).map(lambda k: call(x, k, variant="diagonal"))))
 
 
@@ -289,7 +290,7 @@ def as_strided_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
     @st.composite
     def draw(d):
         if d(st.integers(0, 3)) == 0:  # the whole storage in row-major order: a reshape
-            x = d(ctx.tensors(A.shapes(1, 3).filter(lambda s: all(s)), layouts=("contiguous",)))
+            x = d(ctx.tensors(S.movement_shapes(1, 3).filter(lambda s: all(s)), layouts=("contiguous",)))
             size = d(A.reshape_targets(x.shape, max_rank=3, infer=False))
             return call(x, size, list(torch.empty(size).stride()), variant="whole")
         size, stride, offset, reach = d(_strided_view())
@@ -301,7 +302,7 @@ def as_strided_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
         compact = all(n == 1 or s == c for n, s, c in zip(size, stride, torch.empty(size).stride(), strict=True))
         if compact and not offset and math.prod(size) == x.numel():
             return call(*args, variant="whole")
-        return call(*args, variant=A.variant("overlap" if overlap else None, "offset" if offset else None))
+        return call(*args, variant=variant("overlap" if overlap else None, "offset" if offset else None))
     return draw()
 
 
@@ -310,12 +311,12 @@ def meshgrid_calls(ctx: Ctx, indexing: bool) -> st.SearchStrategy[Call]:
     @st.composite
     def draw(d):
         shapes = d(st.lists(st.sampled_from([(), (0,), (1,), (2,), (3,), (4,)]), min_size=1, max_size=4))
-        tensors = [d(ctx.tensors(s, operand=i)) for i, s in enumerate(shapes)]
+        tensors = [d(ctx.tensors(s, operand=i, seed_slot=0)) for i, s in enumerate(shapes)]
         single = "single-0d" if shapes == [()] else None
         if indexing:
             how = d(st.sampled_from(("ij", "xy")))
-            return call(tensors, indexing=how, variant=A.variant(how, single))
-        return call(tensors, variant=A.variant(single))
+            return call(tensors, indexing=how, variant=variant(how, single))
+        return call(tensors, variant=variant(single))
     return draw()
 
 
@@ -347,12 +348,12 @@ def copy_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
     """
     @st.composite
     def draw(d):
-        x = d(_any(ctx, A.shapes(0, 4)))
+        x = d(_any(ctx, S.movement_shapes(0, 4)))
         narrowing = ctx.part(1) in FLOATS and ctx.part(0) not in FLOATS + ("bool",)
-        src = d(ctx.tensors(d(_broadcastable_to(tuple(x.shape))), "positive" if narrowing else "real", operand=1))
-        label = A.variant("broadcast" if src.shape != x.shape else None)
+        src = d(ctx.tensors(d(_broadcastable_to(tuple(x.shape))), "positive" if narrowing else "real", operand=1, seed_slot=0))
+        label = variant("broadcast" if src.shape != x.shape else None)
         if d(st.booleans()):
-            return call(x, src, True, variant=A.variant(label, "non-blocking"))
+            return call(x, src, True, variant=variant(label, "non-blocking"))
         return call(x, src, variant=label)
     return draw()
 
@@ -369,16 +370,16 @@ def convert_calls(ctx: Ctx, form: str) -> st.SearchStrategy[Call]:
         targets = FLOATS + ("bool",) if source_float and ctx.edge else ALL_DTYPES
         target = d(A.dtype_args(targets))
         narrowing = source_float and not (target.is_floating_point or target == torch.bool)
-        x = d(ctx.tensors(A.shapes(0, 4), "positive" if narrowing else "real"))
+        x = d(ctx.tensors(S.movement_shapes(0, 4), "positive" if narrowing else "real"))
         label = "to-" + str(target).removeprefix("torch.") + ("-same" if target == getattr(torch, ctx.dtype) else "")
         fmt = d(A.memory_formats(x.dim()))
         extra = {} if fmt is None else {"memory_format": fmt}
         if form == "type_as":
-            return call(x, d(S.tensors(str(target).removeprefix("torch."), d(A.shapes(0, 2)))), variant=label)
+            return call(x, d(V.tensors(str(target).removeprefix("torch."), d(S.movement_shapes(0, 2)))), variant=label)
         if form == "to.dtype":
             copy = d(st.booleans())
             # With copy=False and no memory_format, export drops the defaults: to(x, dtype) alone.
-            return call(x, target, False, copy, variant=A.variant(label, "bare" if not copy and not extra else None),
+            return call(x, target, False, copy, variant=variant(label, "bare" if not copy and not extra else None),
                         **extra)
         place = d(st.sampled_from(({}, {"layout": torch.strided}, {"device": torch.device("cpu")})))
         if form == "to.dtype_layout":

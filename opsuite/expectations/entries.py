@@ -1,0 +1,85 @@
+"""Known TVM failures, declared as data in known_failures/*.toml: loading, and attaching to cases.
+
+An entry matches a case by `op` (an overload, a model name, or a glob over op names and case
+ids, or a list of them: one entry per bug, naming every op it breaks) and then scopes by kinds,
+dtypes, targets and a named predicate (predicates.py). Every case family that attaches
+expectations reads every file: `kinds` keeps an entry to the cases it is about.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import tomllib
+from pathlib import Path
+
+from harness.case import Case, Expectation
+from opsuite.expectations import predicates
+
+DIRECTORY = Path(__file__).with_name("known_failures")  # one file per table module, and models.toml
+FIELDS = ("op", "reason", "status", "stage", "match", "kinds", "dtypes", "targets", "when", "sizes", "link", "flaky")
+
+
+class ExpectationsError(Exception):
+    pass
+
+
+def files(directory: Path = DIRECTORY) -> list[Path]:
+    return sorted(directory.glob("*.toml"))
+
+
+def load(directory: Path = DIRECTORY) -> list[dict]:
+    """Every entry of every file, each tagged with the file it came from."""
+    entries = []
+    for path in files(directory):
+        entries.extend({**e, "_file": path} for e in load_file(path))
+    return entries
+
+
+def load_file(path: Path) -> list[dict]:
+    try:
+        entries = tomllib.loads(path.read_text()).get("expect", [])
+    except tomllib.TOMLDecodeError as err:
+        raise ExpectationsError(f"{path}: {err}") from None
+    for number, entry in enumerate(entries, start=1):
+        unknown = set(entry) - set(FIELDS)
+        if unknown or "op" not in entry or not str(entry.get("reason", "")).strip():
+            raise ExpectationsError(f"{path}: entry {number} ({entry.get('op')}): needs op and a reason"
+                                    + (f"; unknown fields {sorted(unknown)}" if unknown else ""))
+        ops = entry["op"]
+        if not (isinstance(ops, str) or (isinstance(ops, list) and ops and all(isinstance(o, str) for o in ops))):
+            raise ExpectationsError(f"{path}: entry {number}: op must be a string or a non-empty list of strings")
+    return entries
+
+
+def to_expectation(entry: dict) -> Expectation:
+    return Expectation(
+        reason=entry["reason"], status=entry.get("status"), stage=entry.get("stage"),
+        match=entry.get("match"), dtypes=tuple(entry["dtypes"]) if "dtypes" in entry else None,
+        targets=tuple(entry["targets"]) if "targets" in entry else None,
+        when=predicates.parse(entry["when"]) if "when" in entry else None, link=entry.get("link"),
+        sizes={k: tuple(v) for k, v in entry["sizes"].items()} if "sizes" in entry else None,
+        flaky=bool(entry.get("flaky", False)))
+
+
+def names_op(entry: dict, op: str, case_id: str) -> bool:
+    """Whether the entry's `op` (a pattern or a list of them) names this op or case id."""
+    patterns = [entry["op"]] if isinstance(entry["op"], str) else entry["op"]
+    return any(op == p or fnmatch.fnmatchcase(op, p) or fnmatch.fnmatchcase(case_id, p) for p in patterns)
+
+
+def entry_matches(entry: dict, case: Case) -> bool:
+    if "kinds" in entry and case.kind not in entry["kinds"]:
+        return False
+    return names_op(entry, case.op, case.case_id)
+
+
+def attach(cases: list[Case], entries: list[dict] | None = None) -> list[Case]:
+    """The cases with the expectations of every entry that names them."""
+    entries = load() if entries is None else entries
+    compiled = [(e, to_expectation(e)) for e in entries]
+    out = []
+    for case in cases:
+        extra = tuple(x for e, x in compiled if entry_matches(e, case))
+        out.append(dataclasses.replace(case, expectations=case.expectations + extra) if extra else case)
+    return out

@@ -1,0 +1,121 @@
+"""Named predicates over a case, for expectations that hold for only some of an op's cases.
+
+In known_failures/*.toml, `when = "NAME"` or `when = "NAME:ARG"`, negated with `!` and joined
+with `&` (`"kwarg:alpha & !empty"`: a value bug that an empty output cannot show):
+    kwarg:NAME      the call passes keyword argument NAME
+    variant:TEXT    the case's variant label contains TEXT (e.g. "broadcast", "keepdim")
+    sample:TEXT     an OpInfo case's sample description contains TEXT (e.g. "dim=None")
+    tier:edge       the case is in the edge-value tier (NaN, inf, extremes)
+    empty           some tensor input has a zero-size dimension
+    scalar          some tensor input is 0-dimensional
+    decomposed      the case runs run_decompositions before import (rows with `decompose=False`
+                    reach the op's own converter; their `decomposed` twins do not)
+    nan             some tensor input holds a NaN
+    inf             some tensor input holds +-inf
+    scalar_outside  a Python int argument lies outside the range of the first tensor input's
+                    dtype (PyTorch wraps it; a constant of that dtype cannot hold it)
+"""
+
+from __future__ import annotations
+
+import functools
+
+import torch
+
+from harness.case import Case
+
+
+def _tensors(case: Case) -> list[torch.Tensor]:
+    found = []
+
+    def walk(value):
+        if isinstance(value, torch.Tensor):
+            found.append(value)
+        elif isinstance(value, list | tuple):
+            for v in value:
+                walk(v)
+        elif isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+
+    walk(dict(case.program.kwargs))
+    return found
+
+
+def kwarg(name: str, case: Case) -> bool:
+    return name in (case.program.kwargs.get("kwargs") or {})
+
+
+def variant(text: str, case: Case) -> bool:
+    return text in str(case.meta.get("variant", ""))
+
+
+def sample(text: str, case: Case) -> bool:
+    return text in str(case.meta.get("sample", ""))
+
+
+def tier(name: str, case: Case) -> bool:
+    return case.meta.get("tier") == name
+
+
+def empty(case: Case) -> bool:
+    return any(t.numel() == 0 for t in _tensors(case))
+
+
+def scalar(case: Case) -> bool:
+    return any(t.dim() == 0 for t in _tensors(case))
+
+
+def decomposed(case: Case) -> bool:
+    return case.decompose
+
+
+def nan(case: Case) -> bool:
+    return any(t.is_floating_point() and bool(t.isnan().any()) for t in _tensors(case))
+
+
+def inf(case: Case) -> bool:
+    return any(t.is_floating_point() and bool(t.isinf().any()) for t in _tensors(case))
+
+
+def _ints(case: Case) -> list[int]:
+    args = list(case.program.kwargs.get("args") or ()) + list((case.program.kwargs.get("kwargs") or {}).values())
+    return [a for a in args if isinstance(a, int) and not isinstance(a, bool)]
+
+
+def scalar_outside(case: Case) -> bool:
+    tensors = _tensors(case)
+    if not tensors or tensors[0].is_floating_point() or tensors[0].dtype == torch.bool:
+        return False
+    info = torch.iinfo(tensors[0].dtype)
+    return any(not info.min <= v <= info.max for v in _ints(case))
+
+
+_PARAMETRISED = {"kwarg": kwarg, "variant": variant, "sample": sample, "tier": tier}
+_PLAIN = {"empty": empty, "scalar": scalar, "decomposed": decomposed, "nan": nan,
+          "inf": inf, "scalar_outside": scalar_outside}
+
+
+def _all(predicates: tuple, case: Case) -> bool:
+    return all(p(case) for p in predicates)
+
+
+def _not(predicate, case: Case) -> bool:
+    return not predicate(case)
+
+
+def parse(spec: str):
+    """The predicate a `when` string names; a picklable callable taking a Case."""
+    parts = [part.strip() for part in spec.split("&")]
+    if len(parts) > 1:
+        return functools.partial(_all, tuple(parse(part) for part in parts))
+    spec = parts[0]
+    if spec.startswith("!"):
+        return functools.partial(_not, parse(spec[1:].strip()))
+    name, _, arg = spec.partition(":")
+    if name in _PARAMETRISED and arg:
+        return functools.partial(_PARAMETRISED[name], arg)
+    if name in _PLAIN and not arg:
+        return _PLAIN[name]
+    raise ValueError(f"unknown predicate {spec!r}; known: {', '.join(sorted(_PLAIN))}, "
+                     f"{', '.join(k + ':ARG' for k in sorted(_PARAMETRISED))}")

@@ -1,0 +1,122 @@
+"""The command that rewrites known_failures/*.toml from a run's results.
+
+    python -m opsuite.expectations update RESULTS_DIR   # drop or narrow entries that xpassed
+    python -m opsuite.expectations suggest RESULTS_DIR  # print entries for unexpected failures
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import sys
+from pathlib import Path
+
+from harness.case import FAILURES
+from opsuite.expectations.entries import FIELDS, ExpectationsError, files, load, names_op
+
+_HEADER = """\
+# Known TVM failures, as data (read by opsuite/expectations/entries.py). Each [[expect]] needs a reason.
+# Fields: op (overload or glob, or a list of them; required), reason (required), status, stage, match (regex on the
+# one-line error), kinds, dtypes, targets, when (a predicate from opsuite/expectations/predicates.py),
+# sizes (dynamic programs: only run sizes within these ranges, e.g. { b = [2, 16] }), link,
+# flaky (true: the bug shows on some runs only, e.g. TVM reads uninitialised memory; a pass then stays pass).
+# An unexpected pass (xpass) fails the run; `python -m opsuite.expectations update DIR` rewrites
+# these files from DIR's results: entries that no longer fail anywhere are dropped, entries
+# that fail only for some dtypes are narrowed to those.
+"""
+
+
+def _toml_value(value) -> str:
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'
+
+
+def dump(entries: list[dict]) -> str:
+    """A known_failures file's text for these entries."""
+    blocks = [_HEADER]
+    for entry in entries:
+        lines = ["[[expect]]"] + [f"{k} = {_toml_value(entry[k])}" for k in FIELDS if k in entry]
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n"
+
+
+def _entry_outcomes(entries: list[dict], records: list[dict]) -> list[collections.Counter]:
+    """Per entry: (status, dtype) counts of the records it was applied to."""
+    outcomes = [collections.Counter() for _ in entries]
+    for record in records:
+        exp = record.get("expectation")
+        if not exp:
+            continue
+        for i, entry in enumerate(entries):
+            if entry["reason"] == exp["reason"] and names_op(entry, record["op"], record["case_id"]):
+                outcomes[i][(record["status"], record["dtype"])] += 1
+                break
+    return outcomes
+
+
+def update(records: list[dict], entries: list[dict]) -> tuple[list[dict], list[str]]:
+    """Entries rewritten so the recorded xpasses disappear; and what could not be fixed."""
+    kept, notes = [], []
+    for entry, outcome in zip(entries, _entry_outcomes(entries, records), strict=True):
+        xfail_dtypes = sorted({d for (s, d) in outcome if s == "xfail"})
+        xpass_dtypes = sorted({d for (s, d) in outcome if s == "xpass"})
+        if not xpass_dtypes:
+            kept.append(entry)
+        elif not xfail_dtypes:
+            notes.append(f"dropped {entry['op']}: passes everywhere it applied ({entry['reason']})")
+        elif set(xfail_dtypes) & set(xpass_dtypes):
+            kept.append(entry)
+            notes.append(f"left {entry['op']}: passes and fails within one dtype; narrow it with `when` by hand")
+        else:
+            kept.append({**entry, "dtypes": xfail_dtypes})
+            notes.append(f"narrowed {entry['op']} to dtypes {xfail_dtypes}")
+    return kept, notes
+
+
+def suggest(records: list[dict]) -> str:
+    """TOML entries (reason left to the reader) for unexpected failures, one per op and signature."""
+    groups: dict[tuple, set] = collections.defaultdict(set)
+    for r in records:
+        if r["status"] in FAILURES and r["kind"] != "model":
+            groups[(r["op"], r["status"], r["stage"])].add(r["dtype"])
+    entries = [{"op": op, "reason": "TODO: say what is wrong", "status": status, "stage": stage,
+                "dtypes": sorted(dtypes)} for (op, status, stage), dtypes in sorted(groups.items())]
+    return dump(entries)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from harness.records import ResultsError, read_results
+
+    parser = argparse.ArgumentParser(prog="python -m opsuite.expectations", description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=("update", "suggest"))
+    parser.add_argument("results", type=Path, help="a results directory (or results.jsonl)")
+    args = parser.parse_args(argv)
+    try:
+        records = read_results(args.results)
+        entries = load()
+    except (ResultsError, ExpectationsError) as err:
+        print(f"opsuite.expectations: error: {err}", file=sys.stderr)
+        return 2
+    if args.command == "suggest":
+        print(suggest(records))
+        return 0
+    kept, notes = update(records, entries)
+    for path in files():
+        before = [e for e in entries if e["_file"] == path]
+        after = [e for e in kept if e["_file"] == path]
+        if after != before:
+            path.write_text(dump([{k: v for k, v in e.items() if k != "_file"} for e in after]))
+            print(f"{path}: rewritten, {len(before)} -> {len(after)} entries")
+    for note in notes:
+        print(note)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
