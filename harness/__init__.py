@@ -5,5 +5,7 @@
 
 Modules: case (the contract with case families), stages (one case in-process), worker and
 pool (isolation), compare (the verdict on values), records (results.jsonl), expect
-(expected failures), repro (standalone scripts), runner and cli (commands).
+(expected failures), repro (standalone scripts), short_repro (the short form of a repro: the
+case in one screen, built from literals (values as source) and calls (a forward's calls spelled
+out)), short_verify (runs a run's short repros against its records), runner and cli (commands).
 """

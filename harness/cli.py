@@ -18,7 +18,7 @@ from harness import sources
 from harness.case import UNEXPECTED
 from harness.pool import PoolError
 from harness.records import ResultsError, read_results
-from harness.runner import Progress, RunOptions, execute, format_line, minimise
+from harness.runner import Progress, RunOptions, execute, format_line, minimise, repro_lines
 from harness.targets import TARGETS, available_cores
 
 BAD_INPUT = 2
@@ -184,8 +184,8 @@ def cmd_check(args) -> int:
 
     def show(case, record):
         print(format_line(record), flush=True)
-        if record.get("repro"):
-            print(f"    repro: {record['repro']}", flush=True)
+        for line in repro_lines(record):
+            print(line, flush=True)
 
     records = execute(cases, _options(args, out, replace=not args.resume), show)
     return _finish(records, list(sources.FAMILIES), out)
