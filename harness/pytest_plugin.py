@@ -20,7 +20,7 @@ import pytest
 from harness import env
 from harness.pool import Pool, PoolOptions
 from harness.records import RESULTS_FILE, ResultsWriter, new_record
-from harness.runner import RunOptions, finish, format_line, prepare
+from harness.runner import RunOptions, finish, format_line, prepare, repro_lines
 from harness.sources import PROFILES
 from harness.targets import TARGETS, resolve
 
@@ -77,7 +77,7 @@ class _ItemRunner:
         self.writer.write(records)
         failed = [r for r in records if r["status"] not in ("pass", "skip", "xfail")]
         if failed:
-            lines = [format_line(r) + (f"\n    repro: {r['repro']}" if r.get("repro") else "") for r in failed]
+            lines = ["\n".join([format_line(r), *repro_lines(r)]) for r in failed]
             pytest.fail("\n".join(lines), pytrace=False)
         if all(r["status"] == "skip" for r in records):
             pytest.skip(records[0].get("skip_reason") or "skip")

@@ -1,7 +1,7 @@
 """Short repro scripts: the failing case as a TVM maintainer would write it, in about one screen.
 
 Next to the full repro (harness.repro, which embeds the factory and the comparison and ships
-the arguments as a blob), each failing op or dynamic case gets a short form:
+the arguments as a blob), each failing case (op, OpInfo, dynamic, model) gets a short form:
 
     inputs as literals (harness.literals: exact values for small tensors, a seeded draw with
     the edge values put back for large ones) -> a module whose forward makes the call as a
@@ -12,14 +12,17 @@ the arguments as a blob), each failing op or dynamic case gets a short form:
 It prints `status: WORD` last and exits 0 only on pass, like the full one. It imports torch,
 TVM (and torchvision where the program needs it), never the harness, and holds no pickled data.
 
-A program that is not a short line of torch calls (a dynamic program, a model) is spelled by
-its factory's module, which may define
+The program is recorded from the factory's module by running it once (harness.calls), unless
+it is not a short line of torch calls (a dynamic program's class, a model): then the factory's
+module spells it, by defining
 
-    short_program(**kwargs) -> {"imports": [lines], "source": str, "build": [lines making
-                                `model`], "inputs": an expression for the inputs tuple, or None}
+    short_program(**kwargs) -> {"imports": [import lines], "source": [the module's functions and
+                                classes, or names of its module-level assignments], "build": [lines
+                                making `model`], "inputs": an expression for the inputs, or None}
 
-(None: the writer writes the factory's inputs as literals; a dynamic program calls it with the
-export example's keywords and with the run size's). Where the short form cannot express
+called with the factory's keywords (None: the writer writes the factory's inputs as literals; a
+dynamic program's hook is called with the export example's keywords and with the run size's).
+Where the short form cannot express
 a case (a custom convert map, a failure of the symbolic check, a property check, an argument
 with no literal form) `render` raises `Unwritable` and the record says why (`short_repro_error`).
 """
