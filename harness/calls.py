@@ -17,6 +17,7 @@ neither an input nor a result, a module with weights) raises `Unwritable`.
 from __future__ import annotations
 
 import copy
+import functools
 import importlib
 import keyword
 from dataclasses import dataclass
@@ -83,10 +84,25 @@ def _function_path(func) -> str:
     for namespace in _NAMESPACES:
         if getattr(importlib.import_module(namespace), name, None) is func:
             return f"{namespace}.{name}"
+    public = _public_names().get(id(func))
+    if public is not None:  # torch.linalg.lu_factor is torch._C._linalg.linalg_lu_factor
+        return public
     module = getattr(func, "__module__", None)
     if module and getattr(importlib.import_module(module), name, None) is func:
         return f"{module}.{name}"
     raise Unwritable(f"cannot name the called function {name!r}")
+
+
+@functools.cache
+def _public_names() -> dict[int, str]:
+    """id -> public dotted name, for everything the torch namespaces export under another name."""
+    found: dict[int, str] = {}
+    for namespace in reversed(_NAMESPACES):  # the most specific namespace wins
+        module = importlib.import_module(namespace)
+        for attr, value in vars(module).items():
+            if callable(value) and not attr.startswith("_"):
+                found[id(value)] = f"{namespace}.{attr}"
+    return found
 
 
 class _Names:

@@ -200,38 +200,55 @@ def _bits_lines(name: str, t: torch.Tensor, shape: tuple[int, ...]) -> list[str]
     return lines + _wrap(f"{name} = torch.tensor(", texts, f", dtype={dtype_source(raw.dtype)}){view}")
 
 
-def _exact_lines(name: str, t: torch.Tensor) -> list[str]:
-    """Lines that rebuild `t` bit for bit, its layout included."""
+def _storage(t: torch.Tensor) -> torch.Tensor:
+    """t's whole storage, as a flat tensor of its dtype."""
+    size = t.untyped_storage().nbytes() // t.element_size()
+    return torch.tensor([], dtype=t.dtype).set_(t.untyped_storage(), 0, (size,))
+
+
+def same_storage(a: torch.Tensor, b: torch.Tensor) -> bool:
+    """Same bits in the whole storage: what a kernel that ignores strides reads."""
+    return same_bits(_storage(a), _storage(b))
+
+
+def _literal(name: str, t: torch.Tensor) -> list[str]:
+    """`name = torch.tensor(...)` holding t's values, or their raw bits where no decimal keeps them."""
     dtype = dtype_source(t.dtype)
+    lines = _values_lines(name, _element_texts(t), tuple(t.shape), dtype)
+    return lines if same_bits(_run(lines, name), t) else _bits_lines(name, t, tuple(t.shape))
+
+
+def _exact_lines(name: str, t: torch.Tensor) -> list[str]:
+    """Lines that rebuild `t` bit for bit, its layout (and, for a view, its storage) included."""
+    dtype = dtype_source(t.dtype)
+    shape = tuple(t.shape)
     # Dense: what torch.tensor makes. Strides of size-1 axes or empty tensors count too: a case's
     # sliced or transposed layout leaves them other than torch's own, and the repro keeps them.
-    dense = t.stride() == _contiguous_strides(tuple(t.shape)) and t.storage_offset() == 0
+    dense = t.stride() == _contiguous_strides(shape) and t.storage_offset() == 0
     if t.numel() == 0:
         if dense:
-            return [f"{name} = torch.empty({tuple(t.shape)}, dtype={dtype})"]
-        return [f"{name} = torch.empty_strided({tuple(t.shape)}, {t.stride()}, dtype={dtype})"]
-    if dense or _non_overlapping(t):
-        values = t.contiguous()
-        lines = _values_lines(name, _element_texts(values), tuple(t.shape), dtype)
-        if not same_bits(_run(lines, name), values):
-            lines = _bits_lines(name, values, tuple(t.shape))
-        if not dense:  # the same values in the case's layout (transposed, sliced, channels-last)
-            lines += [f"{name} = torch.empty_strided({tuple(t.shape)}, {t.stride()}, dtype={dtype}).copy_({name})"]
-        return lines
-    # Overlapping or offset views (expanded, as_strided): the storage itself, then the view.
-    storage = torch.tensor([], dtype=t.dtype).set_(t.untyped_storage(), 0, (t.untyped_storage().nbytes() // t.element_size(),))
+            return [f"{name} = torch.empty({shape}, dtype={dtype})"]
+        return [f"{name} = torch.empty_strided({shape}, {t.stride()}, dtype={dtype})"]
+    if dense:
+        return _literal(name, t)
+    storage = _storage(t)
     if storage.numel() > 4 * EXACT_LIMIT:
         raise Unwritable(f"{name} is a view into {storage.numel()} elements of storage, too many to write out")
-    lines = _values_lines(f"{name}_storage", _element_texts(storage), (storage.numel(),), dtype)
-    if not same_bits(_run(lines, f"{name}_storage"), storage):
-        lines = _bits_lines(f"{name}_storage", storage, (storage.numel(),))
-    return lines + [f"{name} = {name}_storage.as_strided({tuple(t.shape)}, {t.stride()}, {t.storage_offset()})"]
+    if _non_overlapping(t):
+        # The values in the case's layout (transposed, sliced, channels-last), over a storage that
+        # is zero elsewhere as the case's is: a kernel that wrongly reads the gaps reads the same.
+        lines = _literal(name, t.contiguous()) + [
+            f"{name} = torch.zeros({storage.numel()}, dtype={dtype}).as_strided({shape}, {t.stride()}, "
+            f"{t.storage_offset()}).copy_({name})"]
+        if same_storage(_run(lines, name), t):
+            return lines
+    # Overlapping views (expanded, as_strided) or a storage with other values: the storage itself.
+    return _literal(f"{name}_storage", storage) + [
+        f"{name} = {name}_storage.as_strided({shape}, {t.stride()}, {t.storage_offset()})"]
 
 
 def _non_overlapping(t: torch.Tensor) -> bool:
-    """Whether a fresh `empty_strided` of t's strides holds every element once (no offset needed)."""
-    if t.storage_offset() != 0:
-        return False
+    """Whether every element of t has a storage element of its own (copy_ into it is defined)."""
     axes = sorted((s, n) for s, n in zip(t.stride(), t.shape, strict=True) if n > 1)
     reach = 1
     for stride, size in axes:
@@ -286,7 +303,11 @@ def _drawn_lines(name: str, t: torch.Tensor, seed: int, comment: bool) -> list[s
         texts = _element_texts(flat[where])
         lines += _wrap(f"{name}.view(-1)[{where.tolist()}] = torch.tensor(", texts, f", dtype={dtype})")
     if t.stride() != _contiguous_strides(shape) or t.storage_offset() != 0:
-        lines.append(f"{name} = torch.empty_strided({shape}, {t.stride()}, dtype={dtype}).copy_({name})")
+        if not _non_overlapping(t):
+            raise Unwritable(f"{name}: an overlapping view of {flat.numel()} elements is too large to write out")
+        size = _storage(t).numel()
+        lines.append(f"{name} = torch.zeros({size}, dtype={dtype}).as_strided({shape}, {t.stride()}, "
+                     f"{t.storage_offset()}).copy_({name})")
     return lines
 
 
@@ -310,7 +331,8 @@ def tensor_source(t: torch.Tensor, name: str, limit: int = EXACT_LIMIT, seed: in
     if t.numel() <= limit:
         lines = _exact_lines(name, t)
         rebuilt = _run(lines, name)
-        if not same_bits(rebuilt, t):
+        dense = t.stride() == _contiguous_strides(tuple(t.shape)) and t.storage_offset() == 0
+        if not same_bits(rebuilt, t) or not (dense or t.numel() == 0 or same_storage(rebuilt, t)):
             raise Unwritable(f"{name}: its values do not survive a literal ({t.dtype}, {tuple(t.shape)})")
         return lines, True
     lines = _drawn_lines(name, t, seed, comment)

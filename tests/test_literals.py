@@ -6,7 +6,14 @@ import pytest
 import torch
 
 from harness import literals
-from harness.literals import Unwritable, names_used, same_bits, tensor_source, value_source
+from harness.literals import (
+    Unwritable,
+    names_used,
+    same_bits,
+    same_storage,
+    tensor_source,
+    value_source,
+)
 from opsuite.values import ALL_DTYPES, make_tensor
 
 
@@ -23,6 +30,8 @@ def round_trip(t: torch.Tensor, **options) -> tuple[torch.Tensor, list[str]]:
     assert exact, lines
     back = rebuild(lines, "x")
     assert same_bits(back, t), (lines, t, back)
+    if not t.is_contiguous() or t.storage_offset():
+        assert same_storage(back, t), (lines, t, back)
     return back, lines
 
 
@@ -88,6 +97,15 @@ def test_zero_dim_and_empty_tensors_keep_shape_and_strides():
     round_trip(odd)
     one = torch.zeros(1, 4)[:, ::2]  # size-1 axis with a stride torch.tensor would not give
     round_trip(one)
+
+
+def test_a_views_storage_is_rebuilt_too_for_kernels_that_read_past_the_strides():
+    # aten._embedding_bag reads a sliced index tensor as if it were dense: garbage in the gaps made
+    # the short repro fail in eager where the case had read the zeros of its own storage
+    indices = make_tensor((7,), "int64", "index", seed=1, high=3, layout="sliced")
+    back, lines = round_trip(indices)
+    assert "torch.zeros(14, dtype=torch.int64).as_strided((7,), (2,), 0)" in lines[-1]
+    assert torch.equal(back.as_strided((14,), (1,)), indices.as_strided((14,), (1,)))
 
 
 def test_overlapping_and_offset_views_are_rebuilt_from_their_storage():
