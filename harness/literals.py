@@ -237,9 +237,11 @@ def _exact_lines(name: str, t: torch.Tensor) -> list[str]:
     if _non_overlapping(t):
         # The values in the case's layout (transposed, sliced, channels-last), over a storage that
         # is zero elsewhere as the case's is: a kernel that wrongly reads the gaps reads the same.
-        lines = _literal(name, t.contiguous()) + [
-            f"{name} = torch.zeros({storage.numel()}, dtype={dtype}).as_strided({shape}, {t.stride()}, "
-            f"{t.storage_offset()}).copy_({name})"]
+        if storage.numel() == t.numel() and t.storage_offset() == 0:  # a permutation: no gaps
+            layout = f"torch.empty_strided({shape}, {t.stride()}, dtype={dtype})"
+        else:
+            layout = f"torch.zeros({storage.numel()}, dtype={dtype}).as_strided({shape}, {t.stride()}, {t.storage_offset()})"
+        lines = _literal(name, t.contiguous()) + [f"{name} = {layout}.copy_({name})"]
         if same_storage(_run(lines, name), t):
             return lines
     # Overlapping views (expanded, as_strided) or a storage with other values: the storage itself.

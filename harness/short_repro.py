@@ -226,9 +226,12 @@ def _to_tvm(tensors, dtype: str, device: str) -> tuple[str, list[str]]:
     at = "" if device == "tvm.cpu(0)" else f", {device}"
     known = tensors is not None
     contiguous = "" if known and all(t.is_contiguous() for t in tensors) else ".contiguous()"
+    bfloat16 = f"t{contiguous}.view(torch.int16).numpy().view(ml_dtypes.bfloat16)"  # NumPy has no bfloat16
+    if known and tensors and all(t.dtype == torch.bfloat16 for t in tensors):
+        return f"tvm.runtime.tensor({bfloat16}{at})", ["import ml_dtypes"]
     if any(t.dtype == torch.bfloat16 for t in tensors) if known else dtype == "bfloat16":
-        return (f"tvm.runtime.tensor(t{contiguous}.view(torch.int16).numpy().view(ml_dtypes.bfloat16) "
-                f"if t.dtype == torch.bfloat16 else t{contiguous}.numpy(){at})", ["import ml_dtypes"])
+        return (f"tvm.runtime.tensor({bfloat16} if t.dtype == torch.bfloat16 else t{contiguous}.numpy(){at})",
+                ["import ml_dtypes"])
     return f"tvm.runtime.tensor(t{contiguous}.numpy(){at})", []
 
 
