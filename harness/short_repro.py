@@ -251,6 +251,8 @@ def _pipeline(case: Case, part: dict, tvm_target: dict) -> tuple[list[str], list
     lines += [f"    status = \"export_error\"; ep = torch.export.export({export_args}){decompose}",
               "    status = \"import_error\"; mod = from_exported_program(ep, run_ep_decomposition=False)",
               f"    status = \"compile_error\"; ex = tvm.compile(mod, target={target})"]
+    if tvm_target["kind"] == "cuda":
+        lines.append("    status = \"skip\"; assert tvm.cuda(0).exist, \"compiled for CUDA; no GPU here to run it\"")
     lines += ["    status = \"skip\""] + eager if dynamic else []
     lines += [f"    status = \"run_error\"; vm = tvm.relax.VirtualMachine(ex, {device})",
               f"    actual = leaves(vm[\"main\"](*[{to_tvm} for t in {each}]))",

@@ -187,3 +187,11 @@ def test_a_model_short_repro_rebuilds_the_very_weights_and_inputs():
     theirs, ours = model.state_dict(), scope["model"].state_dict()
     assert theirs.keys() == ours.keys() and all(torch.equal(theirs[k], ours[k]) for k in theirs)
     assert all(torch.equal(a, b) for a, b in zip(inputs, scope["inputs"], strict=True))
+
+
+def test_a_cuda_short_repro_runs_on_the_gpu_or_says_it_has_none():
+    record = _record(ELU, target="cuda")
+    text = short_repro.render(ELU, record, {"kind": "cuda", "arch": "sm_90"}, None)
+    assert "tvm.compile(mod, target=tvm.target.Target({'kind': 'cuda', 'arch': 'sm_90'}))" in text
+    assert 'status = "skip"; assert tvm.cuda(0).exist' in text
+    assert "vm = tvm.relax.VirtualMachine(ex, tvm.cuda(0))" in text and ".numpy(), tvm.cuda(0))" in text
