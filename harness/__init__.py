@@ -5,8 +5,10 @@
 
 Modules: case (the contract with case families), stages (one case in-process), worker and
 pool (isolation), compare (the verdict on values), records (results.jsonl), expect
-(expected failures), repro (standalone scripts), runner and cli (commands), progress (the live
-bar or periodic lines of a run), converters (where the installed TVM converts an op), bringup and
-skeleton (`harness bringup`), issues (confirming bug-report drafts for `report --issues`),
-nightly (the CI sequence: `python -m harness.nightly`).
+(expected failures), repro (standalone scripts), short_repro (the short form of a repro: the
+case in one screen, built from literals (values as source) and calls (a forward's calls spelled
+out)), short_verify (runs a run's short repros against its records), runner and cli (commands),
+progress (the live bar or periodic lines of a run), converters (where the installed TVM converts
+an op), bringup and skeleton (`harness bringup`), issues (confirming bug-report drafts for
+`report --issues`), nightly (the CI sequence: `python -m harness.nightly`).
 """

@@ -20,7 +20,7 @@ from harness.family import OPTIONS
 from harness.pool import DEFAULT_TIMEOUT, PoolError
 from harness.records import ResultsError, read_results
 from harness.repro import safe_name
-from harness.runner import Progress, RunOptions, execute, format_line, minimise
+from harness.runner import Progress, RunOptions, execute, format_line, minimise, repro_lines
 from harness.targets import TARGETS, available_cores
 
 BAD_INPUT = 2
@@ -215,8 +215,8 @@ def cmd_check(args) -> int:
 
     def show(case, record):
         print(format_line(record), flush=True)
-        if record.get("repro"):
-            print(f"    repro: {record['repro']}", flush=True)
+        for line in repro_lines(record):
+            print(line, flush=True)
 
     records = execute(cases, _options(args, out, replace=not args.resume), show)
     return _finish(records, sources.families(), out)

@@ -30,12 +30,13 @@ def _json(path: Path) -> dict | None:
 
 
 def _relocate(record: dict, out: Path) -> dict:
-    """Point a record's repro at the copy in `out` (repro/<target>/<file>), when it was copied."""
-    repro = record.get("repro")
-    if repro:
-        copy = out / "repro" / record["target"] / Path(repro).name
-        if copy.is_file():
-            record["repro"] = str(copy)
+    """Point a record's repros at the copies in `out` (repro/<target>/<file>), when they were copied."""
+    for key in ("repro", "short_repro"):
+        repro = record.get(key)
+        if repro:
+            copy = out / "repro" / record["target"] / Path(repro).name
+            if copy.is_file():
+                record[key] = str(copy)
     return record
 
 

@@ -86,11 +86,12 @@ class Progress:
             self.programs.add(program)
         self.counts[record["status"]] += 1
         if self.verbose or record["status"] in UNEXPECTED:
-            from harness.runner import format_line
+            from harness.runner import format_line, repro_lines
 
             self.echo(format_line(record))
-            if record.get("repro") and record["status"] in UNEXPECTED:
-                self.echo(f"    repro: {record['repro']}")
+            if record["status"] in UNEXPECTED:
+                for line in repro_lines(record):
+                    self.echo(line)
         if self.bar is not None:
             self.bar.update(self.count, self.counts)
             if self.count >= self.total:

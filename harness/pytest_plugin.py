@@ -21,7 +21,7 @@ from harness import env
 from harness.family import Family
 from harness.pool import DEFAULT_TIMEOUT, Pool, PoolOptions
 from harness.records import RESULTS_FILE, ResultsWriter, new_record
-from harness.runner import RunOptions, finish, format_line, prepare
+from harness.runner import RunOptions, finish, format_line, prepare, repro_lines
 from harness.sources import PROFILES, packages
 from harness.targets import TARGETS, resolve
 
@@ -81,7 +81,7 @@ class _ItemRunner:
         self.writer.write(records)
         failed = [r for r in records if r["status"] not in ("pass", "skip", "xfail")]
         if failed:
-            lines = [format_line(r) + (f"\n    repro: {r['repro']}" if r.get("repro") else "") for r in failed]
+            lines = ["\n".join([format_line(r), *repro_lines(r)]) for r in failed]
             pytest.fail("\n".join(lines), pytrace=False)
         if all(r["status"] == "skip" for r in records):
             pytest.skip(records[0].get("skip_reason") or "skip")

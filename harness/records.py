@@ -27,6 +27,10 @@ Field by field (scripts outside the repo read these; do not rename):
     peak_rss_mb      per stage, the worker's resident-memory high-water mark
     seed, repro, input_shapes, input_dtypes
     repro_error      when writing the repro script failed: why (the record and the run go on)
+    short_repro      the short repro (path or null): the case in about one screen, inputs as literals,
+                     the call spelled out, no harness import and no serialised data (harness.short_repro)
+    short_repro_error  when a failure has no short repro: why (a custom convert map, the symbolic
+                     check, a property check, an argument with no literal form, ...)
     dynamic_case     for dynamic programs: the id of the compiled program all its sizes share
     dynamic_status   for dynamic programs: the program's verdict, the worst status of its sizes
                      (probes are findings, not verdicts: they do not count)
@@ -88,6 +92,7 @@ def new_record(case: Case, target: str, versions: dict) -> dict:
         "peak_rss_mb": {},
         "seed": case.seed,
         "repro": None,
+        "short_repro": None,
         "input_shapes": [],
         "input_dtypes": [],
         "dynamic_case": None,

@@ -238,7 +238,8 @@ _SYMBOLIC_CALL = '''    shapes = [None if a is None else {int(k): v for k, v in 
         finish("import_error", "symbolic check: " + "; ".join(problems))'''
 
 
-def render(case: Case, record: dict, tvm_target: dict, convert_map: str | None) -> str:
+def render(case: Case, record: dict, tvm_target: dict, convert_map: str | None,
+           only_because: str | None = None) -> str:
     factory_module, factory_source = _module_source(case.program.factory)
     _, compare_source = _module_source(compare.compare_outputs)
     check_source, compare_call = "", _COMPARE_VALUES
@@ -258,6 +259,9 @@ def render(case: Case, record: dict, tvm_target: dict, convert_map: str | None) 
                    "shapes": [None if a is None else {str(k): v for k, v in a.items()}
                               for a in case.dynamic.shapes]}
     notes = "\n".join(f"{k}: {v}" for k, v in sorted(case.meta.items()) if k in ("reproduce", "hypothesis", "note"))
+    short = (f"short form: none, this is the only repro ({only_because})" if only_because
+             else f"short form: {safe_name(record['case_id'])}.short.py (the case in one screen)")
+    notes = f"{notes}\n{short}".strip().replace('"""', "'''")
     return _TEMPLATE.format(
         case_id=record["case_id"], target=record["target"], status=record["status"],
         raw_status=record.get("raw_status"), stage=record.get("stage"),
@@ -273,9 +277,11 @@ def render(case: Case, record: dict, tvm_target: dict, convert_map: str | None) 
     )
 
 
-def write(case: Case, record: dict, out_dir: Path, tvm_target: dict, convert_map: str | None) -> str:
+def write(case: Case, record: dict, out_dir: Path, tvm_target: dict, convert_map: str | None,
+          only_because: str | None = None) -> str:
+    """Write the full repro; `only_because` says why there is no short form, if there is none."""
     path = Path(out_dir) / "repro" / record["target"] / f"{safe_name(record['case_id'])}.py"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(case, record, tvm_target, convert_map))
+    path.write_text(render(case, record, tvm_target, convert_map, only_because))
     return str(path)
 

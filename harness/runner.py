@@ -11,8 +11,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from harness import env, expect, repro
+from harness import env, expect, repro, short_repro
 from harness.case import FAILURES, Case
+from harness.literals import Unwritable
 from harness.pool import DEFAULT_TIMEOUT, Pool, PoolOptions
 from harness.progress import Progress  # noqa: F401 - the command line takes it from here
 from harness.records import (
@@ -108,16 +109,29 @@ def execute(cases: list[Case], options: RunOptions,
 
 def finish(case: Case, records: list[dict], target: str, out: Path, tvm_target: dict,
            convert_map: str | None) -> None:
-    """Apply the case's expectations and write a repro for each failure."""
+    """Apply the case's expectations and write a repro (full and short) for each failure."""
     for record in records:
         expect.apply(case, target, record)
         if repro.wants_repro(record):
-            try:
-                record["repro"] = repro.write(case, record, out, tvm_target, convert_map)
-            except Exception as err:  # noqa: BLE001 - a case's unpicklable argument must not end the run
-                record["repro_error"] = one_line_error(err)
+            write_repros(case, record, out, tvm_target, convert_map)
     if case.dynamic is not None:
         set_dynamic_status(records)
+
+
+def write_repros(case: Case, record: dict, out: Path, tvm_target: dict, convert_map: str | None) -> None:
+    """The short repro where it can express the case, then the full one, which says why it is the
+    only one where the short cannot. Neither failing to be written ends the run: the record says why."""
+    only_because = None
+    try:
+        record["short_repro"] = short_repro.write(case, record, out, tvm_target, convert_map)
+    except Unwritable as err:
+        only_because = record["short_repro_error"] = str(err)
+    except Exception as err:  # noqa: BLE001 - a short form we cannot write must not end the run
+        only_because = record["short_repro_error"] = f"the short form failed: {one_line_error(err)}"
+    try:
+        record["repro"] = repro.write(case, record, out, tvm_target, convert_map, only_because)
+    except Exception as err:  # noqa: BLE001 - a case's unpicklable argument must not end the run
+        record["repro_error"] = one_line_error(err)
 
 
 MINIMAL_FILE = "minimal.jsonl"
@@ -153,8 +167,19 @@ def minimise(cases: list[Case], records: list[dict], options: RunOptions, shrink
             writer.write([record])
             written.append(record)
             echo(f"minimal: {record['case_id']} {record['raw_status']} inputs {record['input_shapes']}"
-                 f" (from {record['shrunk_from']})\n    repro: {record['repro']}")
+                 f" (from {record['shrunk_from']})")
+            for line in repro_lines(record):
+                echo(line)
     return written
+
+
+def repro_lines(record: dict) -> list[str]:
+    """`repro: PATH` for a failure, the short repro where there is one, and the full one beside it."""
+    shown = record.get("short_repro") or record.get("repro")
+    if not shown:
+        return []
+    full = record.get("repro")
+    return [f"    repro: {shown}"] + ([f"    full repro: {full}"] if full and full != shown else [])
 
 
 def format_line(record: dict) -> str:

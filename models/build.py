@@ -272,3 +272,23 @@ def build_model(name, seed=0, batch=1, height=224, width=224, frames=8, options=
     if task == "quantized":
         quantize(model, calibration)
     return model.eval(), make_inputs(task, seed, batch, height, width, frames)
+
+
+def short_program(name, seed=0, batch=1, height=224, width=224, frames=8, options=None):
+    """How a short repro rebuilds `build_model(...)`: TorchVision's constructor, then this module's
+    seeded re-initialisation and calibration, and the seeded inputs. See harness/short_repro.py."""
+    task = task_of(name)
+    keywords = {"weights": None, **({"weights_backbone": None} if task in ("segmentation", "detection") else {}),
+                **({"quantize": False} if task == "quantized" else {}), **(options or {})}
+    arguments = ", ".join([repr(name)] + [f"{k}={v!r}" for k, v in keywords.items()])
+    build = [f"torch.manual_seed({seed})  # TorchVision's own initialisation, drawn again below",
+             f"model = torchvision.models.get_model({arguments})",
+             f"reinitialise(model, {seed})",
+             f"calibration = make_inputs({task!r}, {seed}, {CALIBRATION_BATCH}, {height}, {width}, {frames})",
+             f"calibrate(model, calibration, {seed})"]
+    build += ["quantize(model, calibration)"] if task == "quantized" else []
+    return {"imports": ["import math", "import torchvision", "from torch import nn"],
+            "source": ["_NORMS", "_AFFINE", _generator, _normal, _uniform, _fan_in, reinitialise, calibrate, make_inputs]
+            + ([quantize] if task == "quantized" else []),
+            "build": [*build, "model = model.eval()"],
+            "inputs": f"make_inputs({task!r}, {seed}, {batch}, {height}, {width}, {frames})"}

@@ -39,6 +39,8 @@ def _case(record: dict) -> ET.Element:
     tag = "failure" if status in _FAILURE else "error"
     detail = ET.SubElement(case, tag, type=status, message=_message(record))
     lines = [f"stage: {record.get('stage')}", f"signature: {record.get('error_signature')}"]
+    if record.get("short_repro"):
+        lines.append(f"short repro: {record['short_repro']}")
     if record.get("repro"):
         lines.append(f"repro: {record['repro']}")
     detail.text = "\n".join(lines)

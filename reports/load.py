@@ -68,13 +68,7 @@ def input_elements(record: dict) -> int:
     return total
 
 
-def repro_link(record: dict, directory: Path) -> str | None:
-    """The repro script as a path relative to the report directory, when it is there.
-
-    Relative, so a copied or merged directory's reports still link to its own scripts, and
-    two directories holding the same records render the same links.
-    """
-    path = record.get("repro")
+def _relative(path: str | None, directory: Path) -> str | None:
     if not path:
         return None
     parts = PurePosixPath(str(path).replace("\\", "/")).parts
@@ -83,3 +77,18 @@ def repro_link(record: dict, directory: Path) -> str | None:
         if (Path(directory) / relative).is_file():
             return str(relative)
     return None
+
+
+def repro_link(record: dict, directory: Path) -> str | None:
+    """The repro to show, as a path relative to the report directory, when it is there: the short
+    one (the case in one screen) where the run wrote one, else the full one.
+
+    Relative, so a copied or merged directory's reports still link to its own scripts, and
+    two directories holding the same records render the same links.
+    """
+    return _relative(record.get("short_repro"), directory) or _relative(record.get("repro"), directory)
+
+
+def full_repro_link(record: dict, directory: Path) -> str | None:
+    """The full repro (every stage as the harness runs it, convert maps and symbolic checks included)."""
+    return _relative(record.get("repro"), directory)

@@ -4,7 +4,8 @@ Sections: the summary figures and environment, the trend of pass counts over the
 the diff against the baseline (when there is one), the triage list, the matrix (sortable, and
 filterable by op, family, grade, status, target and dtype), and the cases behind every cell
 that is not a clean pass: each such cell links to its cases, each case shows its error, its
-bug and a relative link to its repro script.
+bug and relative links to its repro scripts (the short one first, where the run wrote one; the
+triage list also shows each bug's short repro inline).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from reports import html_assets, render_md, universe
 from reports.diff import Change, Diff, OpChange
-from reports.load import SEVERITY, Run, input_elements, repro_link
+from reports.load import SEVERITY, Run, full_repro_link, input_elements, repro_link
 from reports.matrix import GRADES, Cell, Matrix, MatrixRow
 from reports.triage import Bug, bug_of
 
@@ -138,12 +139,20 @@ def diff_section(diff: Diff, baseline: str) -> str:
     return "".join(parts) + "</section>"
 
 
+def _repro_cell(link: str, full: str | None) -> str:
+    """The repro shown (the short one where there is one) and, beside it, the full one."""
+    cell = f'<a href="{e(link)}">{e(link)}</a>'
+    return cell + (f' (<a href="{e(full)}">full</a>)' if full and full != link else "")
+
+
 def triage_section(bugs: list[Bug], stale: list[dict], directory: Path) -> str:
     rows = []
     for bug in bugs:
         example = bug.example
         link = f'<a href="#{anchor("case", example["case_id"], example["target"])}">{e(example["case_id"])}</a>'
-        repro = f'<a href="{e(bug.example_repro)}">{e(bug.example_repro)}</a>' if bug.example_repro else "-"
+        repro = _repro_cell(bug.example_repro, bug.example_full_repro) if bug.example_repro else "-"
+        if bug.example_short_source:
+            repro += f'<details><summary>show</summary><pre>{e(bug.example_short_source)}</pre></details>'
         known = "".join(f'<details><summary>known</summary><span class="muted">{e(r)}</span></details>'
                         for r in bug.reasons)
         rows.append([f'<td id="bug-{bug.id}">{bug.id}</td>', _td(e(bug.stage)), _td(bug.count, "n"),
@@ -242,6 +251,7 @@ def cases_section(matrix: Matrix, run: Run, bugs: list[Bug]) -> str:
             rows = []
             for r in chosen:
                 link = repro_link(r, run.directory)
+                full = full_repro_link(r, run.directory)
                 bug = bugs_by_case.get((r["case_id"], r["target"]))
                 detail = r.get("error") or (f"degenerate reference: {r['degenerate']}" if r.get("degenerate") else "")
                 if r.get("expectation"):
@@ -249,7 +259,7 @@ def cases_section(matrix: Matrix, run: Run, bugs: list[Bug]) -> str:
                 rows.append([f'<td id="{anchor("case", r["case_id"], r["target"])}" class="name">{e(r["case_id"])}</td>',
                              _td(e(r["status"]), f"k-{r['status']}"), _td(e(r.get("stage"))),
                              _td(f'<a href="#bug-{bug}">{bug}</a>' if bug else ""), _td(e(detail), "sig"),
-                             _td(f'<a href="{e(link)}">{e(link)}</a>' if link else e(r.get("repro") or "-"))])
+                             _td(_repro_cell(link, full) if link else e(r.get("repro") or "-"))])
             parts.append(f'<div class="cell-cases" id="{anchor("cell", row.name, col)}"><h3>{e(row.name)} · {e(col)}: '
                          f'{e(cell.text)}</h3>' + _table(["case", "status", "stage", "bug", "error", "repro"], rows)
                          + "</div>")

@@ -186,7 +186,9 @@ def triage(bugs: list[Bug], stale: list[dict]) -> str:
     lines = ["# Triage: failures grouped by error signature", "",
              "One row per distinct bug: those no expectation declares first, then by cases hit. `known` counts the cases a declared expectation "
              "explains (xfail). The smallest example is the failing case with the fewest input elements; "
-             "its repro script rebuilds the case with only torch and TVM and prints `status: WORD`.", ""]
+             "its repro script rebuilds the case with only torch and TVM and prints `status: WORD`: the short "
+             "one (inputs as literals, the call spelled out, one screen; shown below each bug) where the "
+             "case allows it, else the full one.", ""]
     lines += bug_table(bugs, None)
     for bug in bugs:
         lines += ["", f"## {bug.id}: {esc(clip(bug.signature, 200))}", "",
@@ -197,6 +199,13 @@ def triage(bugs: list[Bug], stale: list[dict]) -> str:
                   f"- smallest example: `{bug.example['case_id']}` on {bug.example['target']}, inputs "
                   f"{bug.example.get('input_shapes')}; error: `{esc(bug.example.get('error'))}`",
                   f"- repro: {f'`python {bug.example_repro}`' if bug.example_repro else 'none recorded'}"]
+        if bug.example_full_repro and bug.example_full_repro != bug.example_repro:
+            lines.append(f"- full repro (every stage as the harness runs it): `python {bug.example_full_repro}`")
+        elif bug.example_repro and bug.example.get("short_repro_error"):
+            lines.append(f"- no short repro: {esc(bug.example['short_repro_error'])}")
+        if bug.example_short_source:
+            lines += ["", "<details><summary>short repro</summary>", "", "```python",
+                      bug.example_short_source.rstrip("\n"), "```", "", "</details>"]
         lines += [f"- known: {reason}" for reason in bug.reasons]
         lines += [f"- link: {link}" for link in bug.links]
     if stale:

@@ -5,7 +5,8 @@ A record is a failure here when its raw verdict failed (`status` in the failure 
 `error_signature` (numbers, names and addresses normalised by the engine); a record without
 one groups by `stage: status`. A mismatch is the exception: its message only says how far the
 values are off, which is alike for unrelated ops, so wrong values group by the op they came from. Each bug names its stage, how many cases it hits, the ops and
-dtypes, and its smallest example (fewest input elements, then case id) with that example's repro.
+dtypes, and its smallest example (fewest input elements, then case id) with that example's repro:
+the short one (the case in one screen) where the run wrote one, and the full one.
 Unexpected passes are not bugs: they are listed apart, as stale expectations.
 """
 
@@ -18,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from harness.case import FAILURES
-from reports.load import Run, input_elements, repro_link
+from reports.load import Run, full_repro_link, input_elements, repro_link
 
 
 @dataclass
@@ -33,7 +34,9 @@ class Bug:
     dtypes: list[str]
     targets: list[str]
     example: dict  # the smallest failing record
-    example_repro: str | None  # relative to the report directory
+    example_repro: str | None  # the repro to show, relative to the report directory: the short one, else the full
+    example_full_repro: str | None = None  # the full repro (every stage as the harness runs it)
+    example_short_source: str | None = None  # the short repro's text, to paste into an issue
     reasons: list[str] = field(default_factory=list)  # the expectations' reasons, if declared
     links: list[str] = field(default_factory=list)
     case_keys: list[tuple[str, str]] = field(default_factory=list)  # (case_id, target)
@@ -59,6 +62,13 @@ def smallest(records: list[dict]) -> dict:
     return min(records, key=lambda r: (input_elements(r), r["target"] != "llvm", r["case_id"], r["target"]))
 
 
+def _short_source(record: dict, directory: Path) -> str | None:
+    link = repro_link(record, directory)
+    if link is None or link == full_repro_link(record, directory):
+        return None
+    return (directory / link).read_text(encoding="utf-8")
+
+
 def bugs(run: Run) -> list[Bug]:
     failing = [r for r in run.records if is_failure(r)]
     if not failing:
@@ -78,6 +88,8 @@ def bugs(run: Run) -> list[Bug]:
             ops=sorted({r["op"] for r in records}), dtypes=sorted({r["dtype"] for r in records}),
             targets=sorted({r["target"] for r in records}), example=example,
             example_repro=repro_link(example, Path(run.directory)),
+            example_full_repro=full_repro_link(example, Path(run.directory)),
+            example_short_source=_short_source(example, Path(run.directory)),
             reasons=sorted({e["reason"] for e in expectations if e.get("reason")}),
             links=sorted({e["link"] for e in expectations if e.get("link")}),
             case_keys=sorted((r["case_id"], r["target"]) for r in records)))

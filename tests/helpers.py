@@ -49,7 +49,7 @@ def expect_status(status: str, **fields) -> Expectation:
     return Expectation(reason="known in this test", status=status, **fields)
 
 
-VOLATILE = {"seconds", "peak_rss_mb", "repro", "stderr_tail"}
+VOLATILE = {"seconds", "peak_rss_mb", "repro", "short_repro", "stderr_tail"}
 
 
 def stable(record: dict) -> dict:

@@ -168,3 +168,34 @@ def test_markdown_caps_long_lists(tmp_path):
     reports_plugin.render(write_dir(tmp_path, records))
     md = (tmp_path / "coverage.md").read_text()
     assert "… and 30 more: see coverage.html" in md and "… and 75 more in triage.md" in md
+
+
+def test_triage_html_and_junit_show_the_short_repro_and_fall_back_to_the_full_one(tmp_path):
+    from reports import load, triage
+
+    with_short = record("aten.elu.default[float16-0]", "aten.elu.default", "mismatch", input_shapes=[[2]])
+    without = record("aten.sin.default[float32-0]", "aten.sin.default", "import_error", input_shapes=[[3]],
+                     short_repro_error="the run used the custom convert map m:MAP: only the full repro loads it")
+    directory = write_dir(tmp_path, [with_short, without], repros=True)
+    short = directory / "repro" / "llvm" / "aten.elu.default_float16-0.short.py"
+    short.write_text("x = 1  # the case in one screen\nprint('status: mismatch')\n")
+    with_short["short_repro"] = str(short)
+    (directory / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in [with_short, without]))
+    reports_plugin.render(directory)
+    bugs = {b.example["case_id"]: b for b in triage.bugs(load.load(directory))}
+    elu, sin = bugs["aten.elu.default[float16-0]"], bugs["aten.sin.default[float32-0]"]
+    assert elu.example_repro == "repro/llvm/aten.elu.default_float16-0.short.py"
+    assert elu.example_full_repro == "repro/llvm/aten.elu.default_float16-0.py"
+    assert sin.example_repro == sin.example_full_repro == "repro/llvm/aten.sin.default_float32-0.py"
+    md = (directory / "triage.md").read_text()
+    assert "- repro: `python repro/llvm/aten.elu.default_float16-0.short.py`" in md
+    assert "- full repro (every stage as the harness runs it): `python repro/llvm/aten.elu.default_float16-0.py`" in md
+    assert "```python\nx = 1  # the case in one screen\nprint('status: mismatch')\n```" in md
+    assert "- repro: `python repro/llvm/aten.sin.default_float32-0.py`" in md
+    assert "- no short repro: the run used the custom convert map m:MAP" in md
+    html = (directory / "coverage.html").read_text()
+    assert 'href="repro/llvm/aten.elu.default_float16-0.short.py"' in html
+    assert '(<a href="repro/llvm/aten.elu.default_float16-0.py">full</a>)' in html
+    assert "x = 1  # the case in one screen" in html
+    junit = (directory / "junit.xml").read_text()
+    assert f"short repro: {short}" in junit

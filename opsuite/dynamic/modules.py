@@ -70,6 +70,19 @@ def build(program, inputs, dtype="float32", seed=0, init=None, **sizes):
     return module, made
 
 
+def short_program(program, inputs, dtype="float32", seed=0, init=None, **sizes):
+    """How a short repro rebuilds `build(...)`'s module: its class and the lines that make it as
+    build does (the harness writes the inputs itself). See harness/short_repro.py."""
+    torch_dtype = getattr(torch, dtype)
+    cls = globals()[program]
+    arguments = ", ".join(f"{k}={v!r}" for k, v in (init or {}).items())
+    cast = f".to(torch.{dtype})" if torch_dtype.is_floating_point and torch_dtype != torch.float32 else ""
+    weighted = any(True for _ in cls(**(init or {})).state_dict())
+    return {"imports": ["import torch.nn.functional as F"], "source": [cls],
+            "build": ([f"torch.manual_seed({seed})  # its weights, drawn as the harness draws them"] if weighted else [])
+            + [f"model = {program}({arguments}).eval(){cast}"]}
+
+
 class Layer(torch.nn.Module):
     """One torch.nn layer, by name: Layer("Linear", [8, 5]) is torch.nn.Linear(8, 5)."""
 
