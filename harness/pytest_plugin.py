@@ -19,7 +19,7 @@ import pytest
 
 from harness import env
 from harness.pool import Pool, PoolOptions
-from harness.records import RESULTS_FILE, ResultsWriter, new_record
+from harness.records import RESULTS_FILE, ResultsWriter, expectation_of, new_record
 from harness.runner import RunOptions, finish, format_line, prepare
 from harness.sources import PROFILES
 from harness.targets import TARGETS, resolve
@@ -82,7 +82,7 @@ class _ItemRunner:
         if all(r["status"] == "skip" for r in records):
             pytest.skip(records[0].get("skip_reason") or "skip")
         if any(r["status"] == "xfail" for r in records):
-            pytest.xfail(next(r for r in records if r["status"] == "xfail")["expectation"]["reason"])
+            pytest.xfail(expectation_of(next(r for r in records if r["status"] == "xfail")).get("reason", ""))
 
     def close(self) -> None:
         self.pool.close()

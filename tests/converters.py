@@ -61,3 +61,33 @@ def bakes_example_size(node, importer):
 
 
 BAKES_SIZE = {"relu.default": bakes_example_size}
+
+
+def _shifted(importer, value):
+    """`value` + 1 (a bool flipped): a second, different bug on top of whatever the converter does."""
+    info = value.struct_info
+    if not isinstance(info, relax.TensorStructInfo):
+        return value
+    if info.dtype == "bool":
+        return importer.block_builder.emit(relax.op.logical_not(value))
+    return importer.block_builder.emit(relax.op.add(value, relax.const(1, info.dtype)))
+
+
+def _plus_one(name):
+    def converter(node, importer):
+        value = importer.create_convert_map()[name](node)  # TVM's own converter, bound to this importer
+        if any(user.op == "output" for user in node.users):
+            return _shifted(importer, value)
+        return value
+    converter.__name__ = f"plus_one_{name}"
+    return converter
+
+
+def _every_converter_plus_one() -> dict:
+    from tvm.relax.frontend.torch.exported_program_translator import ExportedProgramImporter
+
+    return {name: _plus_one(name) for name in ExportedProgramImporter().create_convert_map()}
+
+
+# Every converter of the importer, with its output + 1 wherever that output is the program's.
+PLUS_ONE = _every_converter_plus_one()
