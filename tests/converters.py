@@ -65,12 +65,13 @@ BAKES_SIZE = {"relu.default": bakes_example_size}
 
 def _shifted(importer, value):
     """`value` + 1 (a bool flipped): a second, different bug on top of whatever the converter does."""
-    info = value.struct_info
-    if not isinstance(info, relax.TensorStructInfo):
+    info = value.ty
+    if not isinstance(info, relax.TensorType):
         return value
-    if info.dtype == "bool":
+    dtype = str(info.dtype)
+    if dtype == "bool":
         return importer.block_builder.emit(relax.op.logical_not(value))
-    return importer.block_builder.emit(relax.op.add(value, relax.const(1, info.dtype)))
+    return importer.block_builder.emit(relax.op.add(value, relax.const(1, dtype)))
 
 
 def _plus_one(name):
@@ -91,3 +92,17 @@ def _every_converter_plus_one() -> dict:
 
 # Every converter of the importer, with its output + 1 wherever that output is the program's.
 PLUS_ONE = _every_converter_plus_one()
+
+
+def wrong_function_plus_one(node, importer):
+    """cos + 1 where sin was asked for: the known bug (cos) with a second one on top."""
+    return _shifted(importer, wrong_function(node, importer))
+
+
+def float32_plus_one(node, importer):
+    """The float32 dtype bug with wrong values on top."""
+    return _shifted(importer, returns_float32(node, importer))
+
+
+WRONG_PLUS_ONE = {"sin.default": wrong_function_plus_one}
+FLOAT32_PLUS_ONE = {"sin.default": float32_plus_one}
