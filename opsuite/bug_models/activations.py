@@ -73,19 +73,24 @@ def elu_alpha_only(x, alpha=1.0, scale=1.0, input_scale=1.0):
     return torch.tensor(-alpha, dtype=x.dtype) * _select_max(1 - torch.exp(x), zero) + _select_max(x, zero)
 
 
+def _clip(x: torch.Tensor, lo: float, hi: float) -> torch.Tensor:
+    """relax.clip as topi.clip computes it: max(min(x, hi), lo), each a select, so a NaN becomes hi
+    and with lo > hi the answer is lo."""
+    return _select_max(_select_min(x, torch.tensor(hi, dtype=x.dtype)), torch.tensor(lo, dtype=x.dtype))
+
+
 @on_call
 def clamp_max_unbounded(x, max):  # noqa: A002 - the schema's own name
-    """_clamp_max reads its bound from args[2], which clamp_max does not have: clip(x, -inf, inf)."""
-    return x.clone()
+    """_clamp_max reads its bound from args[2], which clamp_max does not have: clip(x, -inf, inf),
+    the input unchanged but for NaN, which the select-based clip turns into +inf."""
+    return _clip(x, -float("inf"), float("inf"))
 
 
 @on_call
 def clamp_min_wins(x, min=None, max=None):  # noqa: A002 - the schema's own names
-    """relax.clip(x, min, max) computes max(min(x, max), min): with min > max the answer is min."""
-    lo = torch.tensor(min, dtype=x.dtype) if min is not None else None
-    hi = torch.tensor(max, dtype=x.dtype) if max is not None else None
-    y = x if hi is None else _select_min(x, hi)
-    return y if lo is None else _select_max(y, lo)
+    """relax.clip(x, min, max) computes max(min(x, max), min): with min > max the answer is min
+    (and a NaN becomes max, then min)."""
+    return _clip(x, -float("inf") if min is None else min, float("inf") if max is None else max)
 
 
 @on_call
