@@ -37,6 +37,11 @@ FAILURES = frozenset(STATUSES) - {"pass", "xfail", "xpass", "skip"}
 # What makes a run (or `check`) exit non-zero: anything a declared expectation did not predict.
 UNEXPECTED = FAILURES | {"xpass"}
 
+# The facets of a wrong output (harness.compare), and those that only a model of the bug explains:
+# wrong values, and a wrong shape, beside which eager's values cannot judge TVM's at all.
+OUTPUT_FACETS = ("count", "shape", "dtype", "values", "nan", "inf", "property")
+MODELLED_FACETS = ("shape", "values", "nan", "inf", "property")
+
 # Stages in the order a case goes through them. `symbolic` only runs for dynamic cases.
 STAGES = ("eager", "export", "decompose", "import", "symbolic", "compile", "run", "compare")
 
@@ -80,6 +85,14 @@ class Expectation:
     status: str | None = None  # e.g. "mismatch"; None accepts any failure status
     stage: str | None = None  # e.g. "import"; None accepts any stage
     match: str | None = None  # regex searched in the one-line error
+    id: str | None = None  # stable, unique among the declared entries; records carry it
+    # A wrong output: the facets it explains ("values", "dtype", ..., or "values[1]" for output
+    # 1 only); a wrong-values facet is explained only where TVM's outputs match `model`.
+    facets: tuple[str, ...] | None = None
+    # module-level model(module, inputs) -> what TVM computes: a list of outputs, or a dict
+    # {"outputs": [...], "unknown": [mask or None, ...]} whose masked elements nobody can predict.
+    model: Callable | None = None
+    unmodelled: str | None = None  # why no model can exist (reads of uninitialised memory)
     dtypes: tuple[str, ...] | None = None
     targets: tuple[str, ...] | None = None
     when: Callable[[Case], bool] | None = None  # module-level predicate over the case
@@ -99,6 +112,13 @@ class Expectation:
             raise ValueError(f"expectation stage {self.stage!r} is not one of {STAGES}")
         if self.match is not None:
             re.compile(self.match)
+        for facet in self.facets or ():
+            if facet.split("[")[0] not in OUTPUT_FACETS:
+                raise ValueError(f"expectation facet {facet!r} is not one of {OUTPUT_FACETS} (or NAME[i])")
+        if (self.model is None and self.unmodelled is None
+                and any(f.split("[")[0] in MODELLED_FACETS for f in self.facets or ())):
+            raise ValueError("an expectation of wrong values or shapes needs a model of the bug, or "
+                             "`unmodelled` saying why none can exist")
         for name, (lo, hi) in (self.sizes or {}).items():
             if lo > hi:
                 raise ValueError(f"expectation sizes: {name} range [{lo}, {hi}] is empty")
@@ -119,6 +139,7 @@ class Expectation:
         return all(k in size and lo <= size[k] <= hi for k, (lo, hi) in self.sizes.items())
 
     def explains(self, status: str, stage: str | None, error: str | None) -> bool:
+        """Whether a failure of this status, stage and error is this bug (facets aside)."""
         if status not in FAILURES:
             return False
         if self.status is not None and status != self.status:
@@ -126,6 +147,16 @@ class Expectation:
         if self.stage is not None and stage != self.stage:
             return False
         return self.match is None or re.search(self.match, error or "") is not None
+
+    def names(self, facet: dict) -> bool:
+        """Whether this expectation declares a differing output facet (a record's facet dict)."""
+        kind, output = facet["facet"], facet.get("output")
+        return any(f == kind or f == f"{kind}[{output}]" for f in self.facets or ())
+
+    @property
+    def key(self) -> str:
+        """What a record and a model check call this expectation by."""
+        return self.id or self.reason
 
 
 _DIM_NAME = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")

@@ -1,44 +1,91 @@
-"""Apply a case's declared expectations to its records: failures become xfail, passes xpass."""
+"""Apply a case's declared expectations to its records: failures become xfail, passes xpass.
+
+A failure is `xfail` only when one applicable expectation explains all of it: its status,
+stage and error pattern match, and for a wrong output every differing facet is one the
+expectation names, with wrong values matching its model of the bug (checked in the worker,
+`model_checks`). Anything more is a different bug and stays a failure; its record says which
+part was known (`partly_expected`, the facets explained) and which is new (`unexplained`).
+"""
 
 from __future__ import annotations
 
-from harness.case import FAILURES, Case, Expectation
+from harness.case import FAILURES, MODELLED_FACETS, Case, Expectation
 
 
 def describe(expectation: Expectation) -> dict:
     return {
+        "id": expectation.id,
         "reason": expectation.reason,
         "status": expectation.status,
         "stage": expectation.stage,
         "match": expectation.match,
+        "facets": list(expectation.facets) if expectation.facets else None,
+        "model": getattr(expectation.model, "__name__", None),
+        "unmodelled": expectation.unmodelled,
         "link": expectation.link,
         "flaky": expectation.flaky,
         "sizes": {k: list(v) for k, v in expectation.sizes.items()} if expectation.sizes else None,
     }
 
 
+def applicable(case: Case, target: str, size: dict | None) -> list[Expectation]:
+    return [e for e in case.expectations if e.applies(case, target) and e.covers(size)]
+
+
+def unexplained(expectation: Expectation, record: dict) -> list[dict]:
+    """The differing facets of a record that this expectation does not account for."""
+    check = (record.get("model_checks") or {}).get(expectation.key)
+    left = []
+    for facet in record.get("facets") or []:
+        if not expectation.names(facet):
+            left.append(facet)
+        elif facet["facet"] in MODELLED_FACETS and expectation.unmodelled is None and not (check and check["ok"]):
+            left.append({**facet, "model": (check or {}).get("message") or "no model check ran"})
+    return left
+
+
+def _set(record: dict, status: str, expectation: Expectation) -> None:
+    record["status"] = status
+    record["expectation"] = expectation.key
+    record["expected"] = describe(expectation)
+
+
 def apply(case: Case, target: str, record: dict) -> dict:
     """Set `raw_status` and, where an expectation applies, turn the status into xfail/xpass.
 
     A failure that an applicable expectation does not explain (another stage, another
-    status, an error the pattern does not match) stays what it is: a different bug.
+    status, an error the pattern does not match, a facet it does not name, values its model
+    does not predict) stays what it is: a different bug.
     """
     raw = record["status"]
     record["raw_status"] = raw
     if record.get("probe"):
         return record
-    applicable = [e for e in case.expectations
-                  if e.applies(case, target) and e.covers(record.get("sizes"))]
-    if not applicable:
+    candidates = applicable(case, target, record.get("sizes"))
+    if not candidates:
         return record
     if raw == "pass":
-        strict = [e for e in applicable if not e.flaky]
-        record["status"] = "xpass" if strict else "pass"
-        record["expectation"] = describe((strict or applicable)[0])
-    elif raw in FAILURES:
-        for expectation in applicable:
-            if expectation.explains(raw, record.get("stage"), record.get("error")):
-                record["status"] = "xfail"
-                record["expectation"] = describe(expectation)
-                break
+        strict = [e for e in candidates if not e.flaky]
+        _set(record, "xpass" if strict else "pass", (strict or candidates)[0])
+        return record
+    if raw not in FAILURES:
+        return record
+    partial = None
+    for expectation in candidates:
+        if not expectation.explains(raw, record.get("stage"), record.get("error")):
+            continue
+        if not record.get("facets"):
+            if expectation.facets is None:
+                _set(record, "xfail", expectation)
+                return record
+            continue
+        left = unexplained(expectation, record)
+        if not left:
+            _set(record, "xfail", expectation)
+            return record
+        if expectation.facets and (partial is None or len(left) < len(partial[1])):
+            partial = (expectation, left)
+    if partial is not None:
+        record["partly_expected"] = partial[0].key
+        record["unexplained"] = partial[1]
     return record

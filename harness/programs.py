@@ -54,8 +54,13 @@ class OpModule(torch.nn.Module):
         self.args = args
         self.kwargs = kwargs
 
+    def call_arguments(self, inputs):
+        """The positional and keyword arguments the op is called with, for these inputs."""
+        return _fill(self.args, inputs), _fill(self.kwargs, inputs)
+
     def forward(self, *inputs):
-        return self.op(*_fill(self.args, inputs), **_fill(self.kwargs, inputs))
+        args, kwargs = self.call_arguments(inputs)
+        return self.op(*args, **kwargs)
 
 
 def op_program(op, args=(), kwargs=None):

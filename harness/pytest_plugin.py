@@ -20,7 +20,7 @@ import pytest
 from harness import env
 from harness.family import Family
 from harness.pool import DEFAULT_TIMEOUT, Pool, PoolOptions
-from harness.records import RESULTS_FILE, ResultsWriter, new_record
+from harness.records import RESULTS_FILE, ResultsWriter, expectation_of, new_record
 from harness.runner import RunOptions, finish, format_line, prepare, repro_lines
 from harness.sources import PROFILES, packages
 from harness.targets import TARGETS, resolve
@@ -86,7 +86,7 @@ class _ItemRunner:
         if all(r["status"] == "skip" for r in records):
             pytest.skip(records[0].get("skip_reason") or "skip")
         if any(r["status"] == "xfail" for r in records):
-            pytest.xfail(next(r for r in records if r["status"] == "xfail")["expectation"]["reason"])
+            pytest.xfail(expectation_of(next(r for r in records if r["status"] == "xfail")).get("reason", ""))
 
     def close(self) -> None:
         self.pool.close()

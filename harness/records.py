@@ -23,6 +23,12 @@ Field by field (scripts outside the repo read these; do not rename):
     rel_l2_err, cosine        scale-aware: ||tvm - eager|| / ||eager|| and cosine similarity (worst output)
     rtol, atol, tolerance_reason
     degenerate       why the reference proves little ("all-zero", "constant", ...), or null
+    facets           every output facet that differs (harness.compare): output index, facet (count,
+                     shape, dtype, values, nan, inf, property), expected, got, and error figures
+    judged_by        the rule(s) that judged the values: exact, assert_close, fp64-ref, override,
+                     property (`+`-joined when outputs differ in kind)
+    model_checks     for a mismatch: per applicable expectation with a model of the bug, whether
+                     TVM's outputs are the model's ({"ok": bool, "message": ...})
     seconds          per stage, plus "total"
     peak_rss_mb      per stage, the worker's resident-memory high-water mark
     seed, repro, input_shapes, input_dtypes
@@ -38,7 +44,10 @@ Field by field (scripts outside the repo read these; do not rename):
     probe            for runs outside the declared constraints: what was broken, and the outcome
     symbolic         for dynamic programs: the symbolic check (harness.symbolic): declared dim ->
                      torch symbol, the module's bounds per dim, problems, notes
-    expectation      the expectation that turned this record into xfail/xpass: reason, link
+    expectation      the id of the expectation that turned this record into xfail/xpass
+    expected         that expectation in full: id, reason, status, stage, match, facets, model, link
+    partly_expected  for a failure no expectation explains wholly: the id of the one that explains
+                     the most of it; `unexplained` lists the facets it does not (the new bug)
     meta             the case's free-form description (generator variant, arguments)
     torch_version, tvm_version
 """
@@ -88,6 +97,8 @@ def new_record(case: Case, target: str, versions: dict) -> dict:
         "atol": None,
         "tolerance_reason": case.tolerance.reason if case.tolerance else None,
         "degenerate": None,
+        "facets": None,
+        "judged_by": None,
         "seconds": {},
         "peak_rss_mb": {},
         "seed": case.seed,
@@ -241,6 +252,13 @@ def set_dynamic_status(records: list[dict]) -> None:
     for record in records:
         if record.get("dynamic_case") is not None:
             record["dynamic_status"] = verdict
+
+
+def expectation_of(record: dict) -> dict:
+    """The expectation that explained a record, in full ({} if none); records written before
+    expectations had ids carried the full entry in `expectation` itself."""
+    found = record.get("expected") or record.get("expectation")
+    return found if isinstance(found, dict) else {}
 
 
 def finished_cases(records: Iterable[dict]) -> set[str]:

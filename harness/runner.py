@@ -20,6 +20,7 @@ from harness.records import (
     RESULTS_FILE,
     ResultsError,
     ResultsWriter,
+    expectation_of,
     finished_cases,
     new_record,
     read_results,
@@ -188,6 +189,8 @@ def format_line(record: dict) -> str:
     seconds = record.get("seconds", {}).get("total")
     detail = record.get("skip_reason") or record.get("error") or ""
     if record["status"] in ("xfail", "xpass") and record.get("expectation"):
-        detail = f"expected: {record['expectation']['reason']}"
+        detail = f"expected: {expectation_of(record).get('reason')}"
+    elif record.get("partly_expected"):
+        detail = f"{detail} [beyond {record['partly_expected']}]"
     return (f"{record['case_id']:<60} {record['status']:<18} {record.get('stage') or '-':<9} "
             f"err={err_text:<8} {seconds if seconds is not None else 0:7.2f}s  {detail}"[:400])

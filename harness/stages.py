@@ -23,9 +23,15 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from harness import memory
+from harness import expect, memory
 from harness.case import Case
-from harness.compare import compare_outputs, compare_structure, dtype_name
+from harness.compare import (
+    compare_outputs,
+    compare_structure,
+    describe,
+    dtype_name,
+    facet_signature,
+)
 from harness.records import per_size, size_case_id
 from harness.signature import error_signature, one_line_error, unsupported_ops
 from harness.targets import TargetSpec
@@ -207,6 +213,31 @@ def _eager(module, inputs):
         return flatten_outputs(module(*copy.deepcopy(inputs)))
 
 
+def _to_float64(value):
+    if isinstance(value, torch.Tensor) and value.is_floating_point():
+        return value.detach().to(torch.float64)
+    return value
+
+
+def float64_run(fn, module, inputs, seed: int) -> list | None:
+    """`fn(module, inputs)` again with every floating input and parameter in float64: the
+    reference half precision is judged against. None when the program does not run so."""
+    try:
+        module64 = copy.deepcopy(module)
+        if isinstance(module64, torch.nn.Module):
+            module64 = module64.double()
+        inputs64 = torch.utils._pytree.tree_map(_to_float64, copy.deepcopy(inputs))
+        seed_everything(seed)
+        with torch.no_grad():
+            return flatten_outputs(fn(module64, inputs64))
+    except Exception:  # noqa: BLE001 - no float64 reference: the dtype's own tolerance judges alone
+        return None
+
+
+def _call(module, inputs):
+    return module(*inputs)
+
+
 def _same(a: list, b: list) -> bool:
     return compare_outputs(a, b, tol=(0.0, 0.0))["ok"]
 
@@ -253,7 +284,7 @@ def run_case(case: Case, session: Session, base: dict,
         with clock.stage("run", "run_error"):
             vm = session.relax.VirtualMachine(executable, session.device)
         if case.dynamic is None:
-            outcome.append(_run_and_compare(case, session, vm, record, clock, inputs, expected))
+            outcome.append(_run_and_compare(case, session, vm, record, clock, module, inputs, expected))
         else:
             outcome.extend(_run_sizes(case, session, vm, record, clock))
     except StageFailure as failure:
@@ -271,7 +302,9 @@ def _fail(record: dict, failure: StageFailure) -> None:
     if failure.status == "skip":
         record["skip_reason"] = extra.get("skip_reason") or failure.error
         record["error"] = failure.error
-    record["error_signature"] = error_signature(failure.stage, failure.error)
+    # A wrong output is known by what differs, not by its numbers.
+    what = facet_signature(record["facets"]) if record.get("facets") else failure.error
+    record["error_signature"] = error_signature(failure.stage, what)
 
 
 def _vm_call(session, vm, inputs) -> list:
@@ -279,27 +312,84 @@ def _vm_call(session, vm, inputs) -> list:
     return tvm_outputs(vm["main"](*[session.to_device(t) for t in tensors]))
 
 
-def _run_and_compare(case, session, vm, record, clock, inputs, expected) -> dict:
+def _run_and_compare(case, session, vm, record, clock, module, inputs, expected) -> dict:
     record = copy.deepcopy(record)
     clock.record = record
     try:
         with clock.stage("run", "run_error"):
             actual = _vm_call(session, vm, inputs)
         with clock.stage("compare", "mismatch"):
-            if case.check is not None:
-                message = compare_structure(expected, actual) or case.check(expected, actual, inputs)
-                result = {"ok": message is None, "message": message}
-            else:
-                result = compare_outputs(expected, actual, tol=(
-                    (case.tolerance.rtol, case.tolerance.atol) if case.tolerance else None))
-                for key in ("max_abs_err", "max_rel_err", "rel_l2_err", "cosine", "rtol", "atol", "degenerate"):
-                    record[key] = result[key]
+            result = judge(case, expected, actual, module, inputs)
+            for key in ("max_abs_err", "max_rel_err", "rel_l2_err", "cosine", "rtol", "atol", "degenerate",
+                        "judged_by", "facets"):
+                record[key] = result.get(key)
             if not result["ok"]:
+                record["model_checks"] = model_checks(case, session.spec.name, record.get("sizes"),
+                                                      module, inputs, actual)
                 raise StageFailure("mismatch", "compare", result["message"])
         record["status"] = "pass"
     except StageFailure as failure:
         _fail(record, failure)
     return record
+
+
+def judge(case: Case, expected: list, actual: list, module, inputs) -> dict:
+    """The comparison of TVM's outputs with `expected`: facet by facet, or, for a case with a
+    property check (random ops), the structure facets and then the property."""
+    if case.check is None:
+        tol = (case.tolerance.rtol, case.tolerance.atol) if case.tolerance else None
+        return compare_outputs(expected, actual, tol=tol,
+                               reference=lambda: float64_run(_call, module, inputs, case.seed))
+    facets = compare_structure(expected, actual)
+    if not facets:
+        message = case.check(expected, actual, inputs)
+        if message is not None:
+            facets = [{"output": None, "facet": "property", "expected": "the property holds", "got": message}]
+    return {"ok": not facets, "facets": facets, "judged_by": "property",
+            "message": "; ".join(describe(f) for f in facets) or None}
+
+
+def _predicted(found) -> tuple[list, list]:
+    """A model's outputs and, per output, the mask of elements it cannot predict (or None)."""
+    if isinstance(found, dict):
+        outputs = flatten_outputs(found["outputs"])
+        unknown = list(found.get("unknown") or [])
+    else:
+        outputs, unknown = flatten_outputs(found), []
+    return outputs, unknown + [None] * (len(outputs) - len(unknown))
+
+
+def _masked(actual: list, outputs: list, unknown: list) -> list:
+    """TVM's outputs with the elements a model cannot predict set to the model's own."""
+    masked = list(actual)
+    for i, mask in enumerate(unknown):
+        if mask is None or i >= len(masked) or not isinstance(masked[i], torch.Tensor):
+            continue
+        if tuple(masked[i].shape) == tuple(mask.shape) == tuple(outputs[i].shape):
+            masked[i] = masked[i].clone()
+            masked[i][mask] = outputs[i].to(masked[i].dtype)[mask]
+    return masked
+
+
+def model_checks(case: Case, target: str, size, module, inputs, actual: list) -> dict:
+    """Per applicable expectation with a model of the bug: whether TVM's outputs are the model's."""
+    checks = {}
+    for expectation in expect.applicable(case, target, size):
+        if expectation.model is None:
+            continue
+        try:
+            seed_everything(case.seed)
+            with torch.no_grad():
+                outputs, unknown = _predicted(expectation.model(copy.deepcopy(module), copy.deepcopy(inputs)))
+            tol = (case.tolerance.rtol, case.tolerance.atol) if case.tolerance else None
+            result = compare_outputs(
+                outputs, _masked(actual, outputs, unknown), tol=tol,
+                reference=lambda e=expectation: float64_run(lambda m, i: _predicted(e.model(m, i))[0], module,
+                                                            inputs, case.seed))
+            checks[expectation.key] = {"ok": result["ok"], "message": result["message"]}
+        except Exception as exc:  # noqa: BLE001 - a model that cannot run predicts nothing
+            checks[expectation.key] = {"ok": False, "message": f"the model failed: {one_line_error(exc)}"}
+    return checks
 
 
 def _run_sizes(case, session, vm, record, clock) -> list[dict]:
@@ -318,7 +408,7 @@ def _run_sizes(case, session, vm, record, clock) -> list[dict]:
             _fail(one, failure)
             records.append(one)
             continue
-        records.append(_run_and_compare(case, session, vm, one, clock, inputs, expected))
+        records.append(_run_and_compare(case, session, vm, one, clock, module, inputs, expected))
     for size in case.dynamic.probes:
         records.append(_probe(case, session, vm, record, clock, size))
     return records
@@ -345,7 +435,7 @@ def _probe(case, session, vm, record, clock, size) -> dict:
         eager_error = one_line_error(exc)
     broken = case.dynamic.violations(one["input_shapes"])
     if expected is not None:
-        result = _run_and_compare(case, session, vm, one, clock, inputs, expected)
+        result = _run_and_compare(case, session, vm, one, clock, module, inputs, expected)
         outcome = {"pass": "silent-correct", "mismatch": "silent-wrong"}.get(result["status"], "rejected")
     elif inputs is None:  # the factory cannot build such inputs: nothing reached TVM
         result, outcome = one, "not-run"

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from harness.case import FAILURES
-from harness.records import ResultsError, read_results, worst_status
+from harness.records import ResultsError, expectation_of, read_results, worst_status
 
 _OUTSIDE = re.compile(r"^(\w+)=(\d+) outside \[(\d+), (\d+)\]$")
 
@@ -140,7 +140,7 @@ def failure_groups(found: dict[str, list[dict]]) -> list[str]:
             group["programs"].setdefault(case, []).append(_label(record.get("sizes")))
             group["statuses"][record["status"]] += 1
             if record.get("expectation"):
-                group["reasons"].add(record["expectation"]["reason"])
+                group["reasons"].add(expectation_of(record).get("reason"))
     if not groups:
         return ["No failures."]
     lines = []

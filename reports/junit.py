@@ -12,6 +12,7 @@ import collections
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from harness.records import expectation_of
 from reports.load import Run
 
 _FAILURE = ("mismatch", "xpass")
@@ -19,9 +20,9 @@ _FAILURE = ("mismatch", "xpass")
 
 def _message(record: dict) -> str:
     if record["status"] == "xfail":
-        return "expected failure: " + (record.get("expectation") or {}).get("reason", "")
+        return "expected failure: " + expectation_of(record).get("reason", "")
     if record["status"] == "xpass":
-        return "unexpected pass: " + (record.get("expectation") or {}).get("reason", "")
+        return "unexpected pass: " + expectation_of(record).get("reason", "")
     if record["status"] == "skip":
         return record.get("skip_reason") or "skipped"
     return record.get("error") or record["status"]

@@ -15,6 +15,7 @@ import html
 import re
 from pathlib import Path
 
+from harness.records import expectation_of
 from reports import html_assets, render_md, universe
 from reports.diff import Change, Diff, OpChange
 from reports.load import SEVERITY, Run, full_repro_link, input_elements, repro_link
@@ -167,7 +168,7 @@ def triage_section(bugs: list[Bug], stale: list[dict], directory: Path) -> str:
         extra = "<h3>Unexpected passes (stale expectations)</h3>" + _table(
             ["case", "target", "expectation"],
             [[_td(e(r["case_id"]), "name"), _td(e(r["target"])),
-              _td(e((r.get("expectation") or {}).get("reason")), "sig")] for r in stale])
+              _td(e(expectation_of(r).get("reason")), "sig")] for r in stale])
     return f'<section id="triage"><h2>Triage: {len(bugs)} distinct failures</h2>{table}{extra}</section>'
 
 
@@ -255,7 +256,7 @@ def cases_section(matrix: Matrix, run: Run, bugs: list[Bug]) -> str:
                 bug = bugs_by_case.get((r["case_id"], r["target"]))
                 detail = r.get("error") or (f"degenerate reference: {r['degenerate']}" if r.get("degenerate") else "")
                 if r.get("expectation"):
-                    detail += f" — expected: {r['expectation'].get('reason', '')}"
+                    detail += f" — expected: {expectation_of(r).get('reason', '')}"
                 rows.append([f'<td id="{anchor("case", r["case_id"], r["target"])}" class="name">{e(r["case_id"])}</td>',
                              _td(e(r["status"]), f"k-{r['status']}"), _td(e(r.get("stage"))),
                              _td(f'<a href="#bug-{bug}">{bug}</a>' if bug else ""), _td(e(detail), "sig"),

@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from harness.case import FAILURES
+from harness.records import expectation_of
 from reports.load import Run, full_repro_link, input_elements, repro_link
 
 
@@ -78,7 +79,7 @@ def bugs(run: Run) -> list[Bug]:
     for sig, group in df.groupby("signature", sort=True):
         records = [failing[i] for i in group["index"]]
         example = smallest(records)
-        expectations = [r["expectation"] for r in records if r["status"] == "xfail" and r.get("expectation")]
+        expectations = [expectation_of(r) for r in records if r["status"] == "xfail" and r.get("expectation")]
         found.append(Bug(
             id="", signature=sig,
             stage=collections.Counter(r.get("stage") or "?" for r in records).most_common(1)[0][0],

@@ -20,7 +20,7 @@ import fnmatch
 import sys
 from pathlib import Path
 
-from harness.records import read_results
+from harness.records import expectation_of, read_results
 from models.zoo import ADVERTISED
 
 STAGES = ("export", "decompose", "import", "compile", "run", "compare")
@@ -113,7 +113,7 @@ def failure_notes(cpu: dict[str, dict], cuda: dict[str, dict]) -> list[str]:
             raw = r.get("raw_status") or r["status"]
             if raw in ("pass", "skip"):
                 continue
-            reason = (r.get("expectation") or {}).get("reason")
+            reason = expectation_of(r).get("reason")
             key = (r["status"], raw, r.get("stage"), reason or r.get("error_signature") or r.get("error"))
             groups[key].append(f"{r['case_id']} ({label})")
     lines = []

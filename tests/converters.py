@@ -73,3 +73,48 @@ def cos_wrong_while_asked(node, importer):
 
 # Two defects for the bug-report drafts: sin always wrong, cos wrong only during the run.
 DRAFTS = {"sin.default": wrong_function, "cos.default": cos_wrong_while_asked}
+
+
+def _shifted(importer, value):
+    """`value` + 1 (a bool flipped): a second, different bug on top of whatever the converter does."""
+    info = value.ty
+    if not isinstance(info, relax.TensorType):
+        return value
+    dtype = str(info.dtype)
+    if dtype == "bool":
+        return importer.block_builder.emit(relax.op.logical_not(value))
+    return importer.block_builder.emit(relax.op.add(value, relax.const(1, dtype)))
+
+
+def _plus_one(name):
+    def converter(node, importer):
+        value = importer.create_convert_map()[name](node)  # TVM's own converter, bound to this importer
+        if any(user.op == "output" for user in node.users):
+            return _shifted(importer, value)
+        return value
+    converter.__name__ = f"plus_one_{name}"
+    return converter
+
+
+def _every_converter_plus_one() -> dict:
+    from tvm.relax.frontend.torch.exported_program_translator import ExportedProgramImporter
+
+    return {name: _plus_one(name) for name in ExportedProgramImporter().create_convert_map()}
+
+
+# Every converter of the importer, with its output + 1 wherever that output is the program's.
+PLUS_ONE = _every_converter_plus_one()
+
+
+def wrong_function_plus_one(node, importer):
+    """cos + 1 where sin was asked for: the known bug (cos) with a second one on top."""
+    return _shifted(importer, wrong_function(node, importer))
+
+
+def float32_plus_one(node, importer):
+    """The float32 dtype bug with wrong values on top."""
+    return _shifted(importer, returns_float32(node, importer))
+
+
+WRONG_PLUS_ONE = {"sin.default": wrong_function_plus_one}
+FLOAT32_PLUS_ONE = {"sin.default": float32_plus_one}

@@ -79,3 +79,37 @@ def test_unloadable_convert_map_stops_the_run(tmp_path):
 
     with pytest.raises(PoolError, match="not a dict"):
         run([sin_case()], tmp_path, "tests.converters:NOT_A_DICT")
+
+
+def cos_instead_of_sin(module, inputs):
+    """The model of the WRONG converter's bug: TVM computes cos."""
+    return torch.cos(inputs[0])
+
+
+def _known(**fields):
+    from harness.case import Expectation
+
+    return Expectation("the converter computes cos", status="mismatch", stage="compare", id="t.cos", **fields)
+
+
+def test_a_known_wrong_value_is_xfail_only_while_tvm_matches_its_model(tmp_path):
+    known = _known(facets=("values",), model=cos_instead_of_sin)
+    plain = run([sin_case(expectations=(known,))], tmp_path / "a", "tests.converters:WRONG")
+    assert plain["aten.sin.default[float32-0]"]["status"] == "xfail"
+    second = run([sin_case(expectations=(known,))], tmp_path / "b", "tests.converters:WRONG_PLUS_ONE")
+    record = second["aten.sin.default[float32-0]"]
+    assert record["status"] == "mismatch" and record["partly_expected"] == "t.cos"
+    assert record["model_checks"]["t.cos"]["ok"] is False
+    assert [f["facet"] for f in record["unexplained"]] == ["values"]
+
+
+def test_a_known_wrong_dtype_does_not_absorb_wrong_values(tmp_path):
+    known = _known(facets=("dtype",))
+    plain = run([sin_case(torch.float64, expectations=(known,))], tmp_path / "a", "tests.converters:FLOAT32")
+    assert plain["aten.sin.default[float64-0]"]["status"] == "xfail"
+    second = run([sin_case(torch.float64, expectations=(known,))], tmp_path / "b",
+                 "tests.converters:FLOAT32_PLUS_ONE")
+    record = second["aten.sin.default[float64-0]"]
+    assert record["status"] == "mismatch"
+    assert [(f["facet"], f["output"]) for f in record["facets"]] == [("dtype", 0), ("values", 0)]
+    assert [f["facet"] for f in record["unexplained"]] == ["values"]

@@ -92,12 +92,12 @@ def test_update_drops_an_entry_that_passed_wherever_it_applied():
     from opsuite.expectations import rewrite
     from tests.crafted import record
 
-    entry = {"op": "aten.sin.default", "reason": "sin was wrong", "status": "mismatch"}
+    entry = {"id": "pointwise.sin_wrong", "op": "aten.sin.default", "reason": "sin was wrong", "status": "mismatch"}
     stale = record("aten.sin.default[float32-0]", "aten.sin.default", status="xpass", raw="pass",
-                   expectation={"reason": "sin was wrong"})
+                   expectation="pointwise.sin_wrong")
     kept, notes = rewrite.update([stale], [entry])
     assert kept == [] and notes[0].startswith("dropped aten.sin.default")
     still = record("aten.sin.default[float16-0]", "aten.sin.default", dtype="float16", status="xfail",
-                   raw="mismatch", expectation={"reason": "sin was wrong"})
+                   raw="mismatch", expectation="pointwise.sin_wrong")
     kept, notes = rewrite.update([stale, still], [entry])
     assert kept == [{**entry, "dtypes": ["float16"]}]

@@ -49,12 +49,71 @@ def test_unsupported_ops_are_named_as_aten_overloads():
     assert unsupported_ops("something else") is None
 
 
-def test_expectation_turns_matching_failure_into_xfail():
-    e = Expectation("alpha ignored", status="mismatch", stage="compare", match="outside rtol")
-    record = {"status": "mismatch", "stage": "compare", "error": "output 0: 3/3 elements outside rtol"}
+def _wrong(*facets, checks=None):
+    """A mismatch record with these (output, facet) differences and model checks."""
+    return {"status": "mismatch", "stage": "compare", "error": "wrong",
+            "facets": [{"output": o, "facet": f, "expected": 1, "got": 2} for o, f in facets],
+            "model_checks": checks or {}}
+
+
+def test_expectation_turns_a_failure_it_explains_into_xfail():
+    e = Expectation("int stays int", status="mismatch", stage="compare", facets=("dtype",), id="p.div")
+    record = _wrong((0, "dtype"))
     expect.apply(_case(expectations=[e]), "llvm", record)
     assert record["status"] == "xfail" and record["raw_status"] == "mismatch"
-    assert record["expectation"]["reason"] == "alpha ignored"
+    assert record["expectation"] == "p.div" and record["expected"]["reason"] == "int stays int"
+
+
+def test_wrong_values_are_explained_only_where_tvm_matches_the_model():
+    def model(module, inputs):
+        return []
+
+    e = Expectation("alpha ignored", status="mismatch", stage="compare", facets=("values",), model=model, id="p.add")
+    matched = _wrong((0, "values"), checks={"p.add": {"ok": True, "message": None}})
+    expect.apply(_case(expectations=[e]), "llvm", matched)
+    assert matched["status"] == "xfail"
+    beyond = _wrong((0, "values"), checks={"p.add": {"ok": False, "message": "values 1/3 differ"}})
+    expect.apply(_case(expectations=[e]), "llvm", beyond)
+    assert beyond["status"] == "mismatch" and beyond["partly_expected"] == "p.add"
+    assert beyond["unexplained"][0]["facet"] == "values" and beyond["unexplained"][0]["model"] == "values 1/3 differ"
+    unchecked = _wrong((0, "values"))
+    expect.apply(_case(expectations=[e]), "llvm", unchecked)
+    assert unchecked["status"] == "mismatch"
+
+
+def test_a_facet_the_expectation_does_not_name_is_a_new_bug():
+    e = Expectation("keeps dtype", status="mismatch", stage="compare", facets=("dtype[1]",), id="p.x")
+    record = _wrong((1, "dtype"), (0, "dtype"))
+    expect.apply(_case(expectations=[e]), "llvm", record)
+    assert record["status"] == "mismatch"
+    assert record["partly_expected"] == "p.x" and [f["output"] for f in record["unexplained"]] == [0]
+    only = _wrong((1, "dtype"))
+    expect.apply(_case(expectations=[e]), "llvm", only)
+    assert only["status"] == "xfail"
+
+
+def test_an_expectation_without_facets_explains_no_wrong_output():
+    e = Expectation("vague", status="mismatch", stage="compare", match="wrong")
+    record = _wrong((0, "values"))
+    expect.apply(_case(expectations=[e]), "llvm", record)
+    assert record["status"] == "mismatch" and "partly_expected" not in record
+
+
+def test_unmodelled_values_are_explained_with_their_reason():
+    e = Expectation("reads uninitialised memory", status="mismatch", stage="compare", facets=("values",),
+                    unmodelled="the buffer holds whatever the allocator left", id="r.any")
+    record = _wrong((0, "values"))
+    expect.apply(_case(expectations=[e]), "llvm", record)
+    assert record["status"] == "xfail" and record["expected"]["unmodelled"]
+
+
+def test_wrong_values_need_a_model_or_a_reason_for_none():
+    with pytest.raises(ValueError, match="model"):
+        Expectation("x", status="mismatch", stage="compare", facets=("values",))
+    with pytest.raises(ValueError, match="model"):
+        Expectation("x", status="mismatch", stage="compare", facets=("shape",))
+    with pytest.raises(ValueError, match="facet"):
+        Expectation("x", status="mismatch", stage="compare", facets=("colour",))
 
 
 def test_expectation_does_not_explain_a_different_failure():

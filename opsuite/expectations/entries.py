@@ -17,7 +17,8 @@ from harness.case import Case, Expectation
 from opsuite.expectations import predicates
 
 DIRECTORY = Path(__file__).with_name("known_failures")  # one file per table module, and models.toml
-FIELDS = ("op", "reason", "status", "stage", "match", "kinds", "dtypes", "targets", "when", "sizes", "link", "flaky")
+FIELDS = ("id", "op", "reason", "status", "stage", "match", "facets", "model", "unmodelled", "kinds", "dtypes",
+          "targets", "when", "sizes", "link", "flaky")
 
 
 class ExpectationsError(Exception):
@@ -29,10 +30,14 @@ def files(directory: Path = DIRECTORY) -> list[Path]:
 
 
 def load(directory: Path = DIRECTORY) -> list[dict]:
-    """Every entry of every file, each tagged with the file it came from."""
-    entries = []
+    """Every entry of every file, each tagged with the file it came from; ids are unique."""
+    entries, seen = [], {}
     for path in files(directory):
-        entries.extend({**e, "_file": path} for e in load_file(path))
+        for entry in load_file(path):
+            if entry["id"] in seen:
+                raise ExpectationsError(f"{path}: id {entry['id']!r} is also used in {seen[entry['id']]}")
+            seen[entry["id"]] = path
+            entries.append({**entry, "_file": path})
     return entries
 
 
@@ -49,11 +54,35 @@ def load_file(path: Path) -> list[dict]:
         ops = entry["op"]
         if not (isinstance(ops, str) or (isinstance(ops, list) and ops and all(isinstance(o, str) for o in ops))):
             raise ExpectationsError(f"{path}: entry {number}: op must be a string or a non-empty list of strings")
+        if not str(entry.get("id", "")).strip():
+            raise ExpectationsError(f"{path}: entry {number} ({entry['op']}): needs an id")
+        try:
+            to_expectation(entry)
+        except (ValueError, AttributeError) as err:
+            raise ExpectationsError(f"{path}: entry {number} ({entry['id']}): {err}") from None
     return entries
 
 
+def incomplete(entry: dict) -> str | None:
+    """What a declared bug lacks to be a precise statement about TVM, or None (a test holds
+    every entry to this; loading needs only a well-formed entry)."""
+    if not entry.get("status") or not entry.get("stage"):
+        return "needs a status and a stage"
+    if entry["stage"] == "compare":
+        if not entry.get("facets"):
+            return "a wrong output needs the facets it explains (values, dtype, shape, count, nan, inf, property)"
+    elif not entry.get("match"):
+        return "needs an error pattern (match) that fits this bug only"
+    return None
+
+
 def to_expectation(entry: dict) -> Expectation:
+    from opsuite.expectations import bug_models
+
+    model = bug_models.resolve(entry["model"]) if "model" in entry else None
     return Expectation(
+        id=entry.get("id"), facets=tuple(entry["facets"]) if "facets" in entry else None, model=model,
+        unmodelled=entry.get("unmodelled"),
         reason=entry["reason"], status=entry.get("status"), stage=entry.get("stage"),
         match=entry.get("match"), dtypes=tuple(entry["dtypes"]) if "dtypes" in entry else None,
         targets=tuple(entry["targets"]) if "targets" in entry else None,

@@ -12,12 +12,14 @@ import sys
 from pathlib import Path
 
 from harness.case import FAILURES
-from opsuite.expectations.entries import FIELDS, ExpectationsError, files, load, names_op
+from opsuite.expectations.entries import FIELDS, ExpectationsError, files, load
 
 _HEADER = """\
 # Known TVM failures, as data (read by opsuite/expectations/entries.py). Each [[expect]] needs a reason.
-# Fields: op (overload or glob, or a list of them; required), reason (required), status, stage, match (regex on the
-# one-line error), kinds, dtypes, targets, when (a predicate from opsuite/expectations/predicates.py),
+# Fields: id (unique; records name it), op (overload or glob, or a list of them; required), reason (required),
+# status, stage, match (regex on the one-line error), facets (a wrong output: what differs, e.g. values, dtype,
+# values[1]), model (MODULE.NAME in opsuite/expectations/bug_models/: what TVM computes), unmodelled (why no
+# model can say), kinds, dtypes, targets, when (a predicate from opsuite/expectations/predicates.py),
 # sizes (dynamic programs: only run sizes within these ranges, e.g. { b = [2, 16] }), link,
 # flaky (true: the bug shows on some runs only, e.g. TVM reads uninitialised memory; a pass then stays pass).
 # An unexpected pass (xpass) fails the run; `python -m opsuite.expectations update DIR` rewrites
@@ -27,6 +29,8 @@ _HEADER = """\
 
 
 def _toml_value(value) -> str:
+    if isinstance(value, bool):  # before int: True is an int, and TOML spells it true
+        return "true" if value else "false"
     if isinstance(value, dict):
         return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
     if isinstance(value, int):
@@ -49,14 +53,10 @@ def dump(entries: list[dict]) -> str:
 def _entry_outcomes(entries: list[dict], records: list[dict]) -> list[collections.Counter]:
     """Per entry: (status, dtype) counts of the records it was applied to."""
     outcomes = [collections.Counter() for _ in entries]
+    index = {entry["id"]: i for i, entry in enumerate(entries)}
     for record in records:
-        exp = record.get("expectation")
-        if not exp:
-            continue
-        for i, entry in enumerate(entries):
-            if entry["reason"] == exp["reason"] and names_op(entry, record["op"], record["case_id"]):
-                outcomes[i][(record["status"], record["dtype"])] += 1
-                break
+        if record.get("expectation") in index:
+            outcomes[index[record["expectation"]]][(record["status"], record["dtype"])] += 1
     return outcomes
 
 

@@ -106,12 +106,17 @@ class OpInfoModule(torch.nn.Module):
         self.spec = spec
         self.slots = slots  # positions in `leaves` of the forward's tensor inputs, in order
 
-    def forward(self, *inputs):
+    def call_arguments(self, inputs):
+        """The positional and keyword arguments the op is called with, for these inputs."""
         leaves = list(self.leaves)
         for slot, tensor in zip(self.slots, inputs, strict=True):
             leaves[slot] = tensor
         sample_input, args, kwargs = pytree.tree_unflatten(leaves, self.spec)
-        return self.op(sample_input, *args, **kwargs)
+        return (sample_input, *args), kwargs
+
+    def forward(self, *inputs):
+        args, kwargs = self.call_arguments(inputs)
+        return self.op(*args, **kwargs)
 
 
 def sample_program(op, sample):

@@ -1,0 +1,62 @@
+"""Models of the linear-algebra converters' known bugs (known_failures/linalg.toml).
+
+The mm, bmm, matmul, linear and addmm converters emit relax.matmul/relax.linear with
+out_dtype="float32" hard-coded: the operands are cast to float32 and multiplied and summed there,
+whatever their dtype (an integer product does not wrap, a float64 one loses precision).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from opsuite.expectations.bug_models import on_call
+from opsuite.expectations.bug_models.pointwise import operands
+
+
+def _matmul_float32(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return torch.matmul(a.to(torch.float32), b.to(torch.float32))
+
+
+@on_call
+def matmul_in_float32(a, b):
+    """mm, bmm, matmul: `_binary_op` over relax.matmul(a, b, out_dtype="float32")."""
+    return _matmul_float32(*operands(a, b))
+
+
+@on_call
+def linear_in_float32(x, weight, bias=None):
+    """_linear: relax.linear(x, weight, bias, "float32"), x @ weight.T in float32 (a bias of
+    another dtype is refused at import)."""
+    out = _matmul_float32(x, weight.transpose(-1, -2))
+    return out if bias is None else out + bias
+
+
+@on_call
+def addmm_in_float32(x, mat1, mat2, *, beta=1, alpha=1):
+    """_addmm: matmul(mat1, mat2, out_dtype="float32"), times relax.const(alpha, float32) unless
+    alpha is 1 (left out when 0), plus x * beta in x's dtype unless beta is 0."""
+    result = None
+    if alpha != 0:
+        result = _matmul_float32(mat1, mat2)
+        if alpha != 1:
+            result = result * torch.tensor(alpha, dtype=torch.float32)
+    if beta != 0:
+        bias = x if beta == 1 else x * torch.tensor(beta).to(x.dtype)
+        result = bias if result is None else bias + result
+    return result
+
+
+@on_call
+def baddbmm_decomposed(x, batch1, batch2, *, beta=1, alpha=1):
+    """baddbmm as run_decompositions leaves it, through TVM: bmm (relax.matmul with out_dtype
+    float32), times alpha, plus x * beta, the add promoting x to float32. TVM's arithmetic
+    simplifier folds a product with the constant 0.0 to 0 (x * 0 -> 0, also for floats), so
+    with alpha=0 the NaN and inf of batch1 @ batch2 are gone."""
+    if alpha == 0:
+        product = torch.zeros(batch1.shape[:-1] + batch2.shape[-1:], dtype=torch.float32)
+    else:
+        product = _matmul_float32(batch1, batch2)
+        if alpha != 1:
+            product = product * torch.tensor(alpha, dtype=torch.float32)
+    bias = x if beta == 1 else x * torch.tensor(beta).to(x.dtype)
+    return bias.to(torch.float32) + product

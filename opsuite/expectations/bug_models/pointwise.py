@@ -1,0 +1,141 @@
+"""Models of the pointwise converters' known bugs (known_failures/pointwise.toml).
+
+Most pointwise ops go through one converter, `_binary_op` (tvm/relax/frontend/torch/
+base_fx_graph_translator.py): it promotes two tensors of different dtypes with
+torch.promote_types, which treats a 0-dim tensor like any other (torch lets a 0-dim operand of
+the same category not decide the result), makes a Python scalar `relax.const(scalar, tensor
+dtype)` (truncating a float scalar for an int tensor, any nonzero scalar True for a bool one),
+reads only two operands (alpha is dropped), and emits the relax op, which computes in that dtype:
+integer true division truncates, floor_mod is a - floor(a / b) * b rounded step by step, and
+maximum/minimum are selects that lose a NaN on the left. `binary_op` computes all of that in
+torch, so one model serves every entry whose ops go through `_binary_op`.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from opsuite.expectations.bug_models import on_call
+from opsuite.expectations.bug_models.activations import _clip, _select_max, _select_min
+
+
+def constant(value, dtype: torch.dtype) -> torch.Tensor:
+    """relax.const(value, dtype): numpy's conversion, a float truncated toward zero for an int
+    dtype, any nonzero value True for bool (the import fails where an int does not fit)."""
+    if isinstance(value, torch.Tensor):
+        return value.to(dtype)
+    wide = torch.float64 if isinstance(value, float) else torch.int64
+    return torch.tensor(value, dtype=wide).to(dtype)
+
+
+def operands(a, b) -> tuple[torch.Tensor, torch.Tensor]:
+    """`_binary_op`'s operands: two tensors promoted by torch.promote_types (dims ignored), or a
+    Python scalar made a constant of the tensor's dtype."""
+    if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor):
+        if a.dtype != b.dtype:
+            common = torch.promote_types(a.dtype, b.dtype)
+            a, b = a.to(common), b.to(common)
+        return a, b
+    if isinstance(a, torch.Tensor):
+        return a, constant(b, a.dtype)
+    return constant(a, b.dtype), b
+
+
+def _integral(t: torch.Tensor) -> bool:
+    return not (t.is_floating_point() or t.is_complex())
+
+
+def _in_int64(fn, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """An integer (or bool) op of TIR, computed in int64 and wrapped back to the operands' dtype
+    (a bool result is nonzero)."""
+    out = fn(a.long(), b.long())
+    return out != 0 if a.dtype == torch.bool else out.to(a.dtype)
+
+
+def _divide(a: torch.Tensor, b: torch.Tensor):
+    """relax.divide: true division for floats; for integers TIR's Div, which truncates, and whose
+    result for a zero divisor nobody can predict (the elements are left unknown)."""
+    if not _integral(a):
+        return a / b
+    a, b = torch.broadcast_tensors(a, b)
+    zero = b == 0
+    quotient = _in_int64(lambda x, y: torch.div(x, torch.where(y == 0, 1, y), rounding_mode="trunc"), a, b)
+    return {"outputs": [quotient], "unknown": [zero]} if bool(zero.any()) else quotient
+
+
+def _floor_mod(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """relax.floor_mod: for floats a - floor(a / b) * b, each step rounded to the dtype (so a / b
+    overflowing to inf gives -inf, and float16 loses up to a unit of a, not of the result)."""
+    if _integral(a):
+        return _in_int64(torch.remainder, a, b)
+    return a - torch.floor(a / b) * b
+
+
+def _floor_divide(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return _in_int64(torch.floor_divide, a, b) if _integral(a) else torch.floor(a / b)
+
+
+def _arith(fn):
+    """An arithmetic relax op: integer and bool operands computed in int64 and wrapped back."""
+    return lambda a, b: _in_int64(fn, a, b) if _integral(a) else fn(a, b)
+
+
+# The relax op each overload's `_binary_op` emits, as torch computes it in the operands' dtype.
+_RELAX_OPS = {
+    "add": _arith(torch.add), "sub": _arith(torch.sub), "mul": _arith(torch.mul), "div": _divide,
+    "maximum": _select_max, "minimum": _select_min, "max": _select_max, "min": _select_min,
+    "remainder": _floor_mod, "floor_divide": _floor_divide,
+    "bitwise_and": torch.bitwise_and, "bitwise_or": torch.bitwise_or, "bitwise_xor": torch.bitwise_xor,
+    "__and__": torch.bitwise_and, "__or__": torch.bitwise_or, "__xor__": torch.bitwise_xor,
+}
+
+
+def _relax_op(module):
+    packet = str(module.op).split(".")[1]  # aten.add_.Tensor -> add_: in place or not, one relax op
+    if packet.endswith("_") and not packet.startswith("__"):
+        packet = packet[:-1]
+    return _RELAX_OPS[packet]
+
+
+def binary_op(module, inputs):
+    """What `_binary_op` emits for the call: the operands promoted or made constants, alpha and
+    rounding_mode=None dropped, the relax op computed in the common dtype."""
+    args, _ = module.call_arguments(inputs)
+    return _relax_op(module)(*operands(args[0], args[1]))
+
+
+@on_call
+def rsub_without_alpha(x, other, alpha=1):
+    """_rsub: relax.subtract(other, x), with a Python scalar `other` a constant of its default
+    dtype (float32 or int32) and alpha dropped."""
+    if not isinstance(other, torch.Tensor):
+        other = torch.tensor(other, dtype=torch.float32 if isinstance(other, float) else torch.int32)
+    return _arith(torch.sub)(other, x)
+
+
+@on_call
+def reciprocal_truncating(x):
+    """_reciprocal: relax.divide(relax.const(1.0, x's dtype), x), an integer division for an int x."""
+    return _divide(constant(1.0, x.dtype), x)
+
+
+@on_call
+def fmod_in_input_dtype(x, other):
+    """_fmod: relax.mod(x, relax.const(other, x's dtype)): a float scalar is truncated for an int
+    x (1.224 -> 1), and TIR's integer Mod truncates like C's %."""
+    a, b = operands(x, other)
+    a, b = torch.broadcast_tensors(a, b)
+    zero = b == 0
+    rest = _in_int64(lambda p, q: torch.fmod(p, torch.where(q == 0, 1, q)), a, b) if _integral(a) else torch.fmod(a, b)
+    return {"outputs": [rest], "unknown": [zero]} if bool(zero.any()) else rest
+
+
+@on_call
+def clamp_in_input_dtype(x, min=None, max=None):  # noqa: A002 - the schema's own names
+    """_clamp: relax.clip(x, min, max) in x's dtype: float bounds of an int x become int
+    constants (truncated), and the result keeps x's dtype."""
+    lo = -float("inf") if min is None else min
+    hi = float("inf") if max is None else max
+    if _integral(x):
+        lo, hi = int(constant(lo, torch.int64)), int(constant(hi, torch.int64))
+    return _clip(x, lo, hi)

@@ -1,0 +1,81 @@
+"""Models of arithmetic bugs compute what TVM computes: the converter's semantics in torch, and,
+through real TVM, the four behaviours the declared reasons establish only by experiment."""
+
+from __future__ import annotations
+
+import torch
+
+from harness.case import Expectation
+from opsuite.expectations.bug_models import creation, linalg, pointwise
+from tests.helpers import op_case, run
+
+
+def _call(model, op, *args, **kwargs):
+    case = op_case(op, args, kwargs)
+    module, inputs = case.program.build()
+    return model(module, inputs)
+
+
+def test_integer_true_division_truncates_and_a_zero_divisor_is_unknown():
+    found = _call(pointwise.binary_op, "aten.div.Tensor", torch.tensor([-7, 7, 5], dtype=torch.int32),
+                  torch.tensor([2, 2, 0], dtype=torch.int32))
+    quotient, unknown = found["outputs"][0], found["unknown"][0]
+    assert quotient.dtype == torch.int32 and quotient[:2].tolist() == [-3, 3]
+    assert unknown.tolist() == [False, False, True]
+
+
+def test_a_zero_dim_operand_decides_the_promoted_dtype_and_alpha_is_dropped():
+    out = _call(pointwise.binary_op, "aten.sub.Tensor", torch.tensor(3, dtype=torch.int8),
+                torch.tensor([5, 1], dtype=torch.uint8), alpha=2)
+    assert out.dtype == torch.int16 and out.tolist() == [-2, 2]
+
+
+def test_a_float_scalar_becomes_a_truncated_constant_of_an_int_tensor():
+    out = _call(pointwise.binary_op, "aten.div.Scalar", torch.tensor([-7, 9], dtype=torch.int32), 2.68)
+    assert out.dtype == torch.int32 and out.tolist() == [-3, 4]
+
+
+def test_floor_mod_overflowing_its_quotient_is_minus_inf():
+    out = _call(pointwise.binary_op, "aten.remainder.Scalar", torch.tensor([1.7e38, 1.0]), 1e-30)
+    assert out[0].item() == -float("inf") and torch.isfinite(out[1])
+
+
+def test_the_matmul_converters_multiply_in_float32_without_wrapping():
+    a = torch.tensor([[200, 202]], dtype=torch.uint8)
+    out = _call(linalg.matmul_in_float32, "aten.mm.default", a, torch.tensor([[1], [1]], dtype=torch.uint8))
+    assert out.dtype == torch.float32 and out.item() == 402.0  # torch wraps uint8 to 146
+
+
+def test_linspace_with_one_step_can_have_two_points():
+    out = _call(creation.linspace_by_arange, "aten.linspace.default", 1.07, 5.0, 1, dtype=torch.float64)
+    assert out.dtype == torch.float32 and out.shape == (2,)
+
+
+def _expects(model, facets) -> tuple[Expectation]:
+    return (Expectation(reason="the modelled bug", status="mismatch", stage="compare", id="modelled",
+                        facets=facets, model=model),)
+
+
+def test_tvm_computes_what_the_experiment_based_reasons_say(tmp_path):
+    nan, inf = float("nan"), float("inf")
+    cases = [
+        # x * 0.0 is folded to 0, so alpha=0 loses batch1 @ batch2's NaN and inf.
+        op_case("aten.baddbmm.default", [torch.ones(1, 2), torch.tensor([[[nan, 1.0]], [[inf, 2.0]]]),
+                                          torch.ones(2, 2, 2)], {"alpha": 0.0, "beta": 2.0}, variant="fold",
+                expectations=_expects(linalg.baddbmm_decomposed, ("nan",))),
+        # The window is computed in float32 and rounded once.
+        op_case("aten.hamming_window.default", [16], {"dtype": torch.bfloat16}, dtype="bfloat16",
+                expectations=_expects(creation.hamming_window_rounded_once, ("values",))),
+        # numpy's arange rounds start to bfloat16 first.
+        op_case("aten.arange.start_step", [17.23, 0.0, -0.5], {"dtype": torch.bfloat16}, dtype="bfloat16",
+                expectations=_expects(creation.arange_by_numpy, ("values",))),
+        # float16 floor_mod is rounded at every step.
+        op_case("aten.remainder.Tensor", [torch.tensor(6, dtype=torch.int32),
+                                          torch.tensor([-2.9219, -2.0684, -2.6504, -0.3386], dtype=torch.float16)],
+                dtype="int32+float16", expectations=_expects(pointwise.binary_op, ("values",))),
+    ]
+    records = run(cases, tmp_path / "run", jobs=2)
+    for case in cases:
+        record = records[case.case_id]
+        assert record["status"] == "xfail", (case.case_id, record["status"], record.get("error"))
+        assert record["model_checks"]["modelled"]["ok"]
