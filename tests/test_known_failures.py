@@ -82,7 +82,8 @@ def test_the_rewrite_command_runs_as_a_module(tmp_path):
     done = subprocess.run([sys.executable, "-m", "opsuite.expectations", "suggest", str(directory)],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert '[[expect]]\nop = "aten.sin.default"' in done.stdout and 'status = "mismatch"' in done.stdout
+    assert '[[expect]]\nid = "TODO.sin.default-' in done.stdout and '\nop = "aten.sin.default"' in done.stdout
+    assert 'status = "mismatch"' in done.stdout
     bad = subprocess.run([sys.executable, "-m", "opsuite.expectations", "update", str(tmp_path / "none")],
                          capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
@@ -101,3 +102,56 @@ def test_update_drops_an_entry_that_passed_wherever_it_applied():
                    raw="mismatch", expectation="pointwise.sin_wrong")
     kept, notes = rewrite.update([stale, still], [entry])
     assert kept == [{**entry, "dtypes": ["float16"]}]
+
+
+_FILE = """# header comment
+# (kept)
+
+# why sin is wrong, at length
+[[expect]]
+id = "t.sin"
+op = "aten.sin.default"
+reason = "sin was wrong"  # a trailing comment
+status = "mismatch"
+stage = "compare"
+
+# cos: gone once it passes
+[[expect]]
+id = "t.cos"
+op = "aten.cos.default"
+reason = "cos was wrong"
+status = "mismatch"
+stage = "compare"
+
+[[expect]]
+id = "t.tan"
+op = [
+  "aten.tan.default",
+  "aten.tanh.default",
+]
+reason = "tan was wrong"
+status = "mismatch"
+stage = "compare"
+dtypes = [
+  "float16",
+  "float32",
+]
+"""
+
+
+def test_update_edits_a_file_in_place_by_id_keeping_every_comment():
+    import tomllib
+
+    from opsuite.expectations import rewrite
+
+    entries = tomllib.loads(_FILE)["expect"]
+    kept = [{**entries[0], "dtypes": ["float16"]}, {**entries[2], "dtypes": ["float32"]}]
+    text = rewrite.edit(_FILE, kept)
+    assert tomllib.loads(text)["expect"] == kept
+    assert text.startswith("# header comment\n# (kept)\n")
+    assert "# why sin is wrong, at length\n[[expect]]" in text and "# a trailing comment" in text
+    assert "cos" not in text
+    assert 'dtypes = ["float16"]\n' in text.split("t.sin")[1].split("[[expect]]")[0]
+    assert rewrite.edit(_FILE, entries) == _FILE  # nothing to change: the same bytes
+    with pytest.raises(rewrite.ExpectationsError, match="in place"):
+        rewrite.edit(_FILE, [{"id": "t.unknown"}])

@@ -30,6 +30,18 @@ def test_bang_negates_any_predicate_and_pickles():
     assert pickle.loads(pickle.dumps(without))(plain)
 
 
+def test_bar_is_an_alternative_that_binds_looser_than_and():
+    nan_only = _case(torch.tensor([float("nan")]))
+    inf_empty = _case(torch.tensor([float("inf")]), torch.ones(0))
+    inf_full = _case(torch.tensor([float("inf")]))
+    either = predicates.parse("nan | inf & !empty")
+    assert either(nan_only) and either(inf_full) and not either(inf_empty)
+    assert not either(_case(torch.ones(2)))
+    assert pickle.loads(pickle.dumps(either))(inf_full)
+    with pytest.raises(ValueError, match="unknown predicate"):
+        predicates.parse("nan | ")
+
+
 def test_unknown_predicates_are_rejected():
     with pytest.raises(ValueError, match="unknown predicate"):
         predicates.parse("!")

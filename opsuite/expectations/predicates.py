@@ -1,7 +1,8 @@
 """Named predicates over a case, for expectations that hold for only some of an op's cases.
 
-In known_failures/*.toml, `when = "NAME"` or `when = "NAME:ARG"`, negated with `!` and joined
-with `&` (`"kwarg:alpha & !empty"`: a value bug that an empty output cannot show):
+In known_failures/*.toml, `when = "NAME"` or `when = "NAME:ARG"`, negated with `!`, joined with
+`&` (`"kwarg:alpha & !empty"`: a value bug that an empty output cannot show) and alternatives with
+`|`, which binds looser (`"nan | inf & !empty"` is nan, or inf on a non-empty input):
     kwarg:NAME      the call passes keyword argument NAME
     variant:TEXT    the case's variant label contains TEXT (e.g. "broadcast", "keepdim")
     sample:TEXT     an OpInfo case's sample description contains TEXT (e.g. "dim=None")
@@ -100,12 +101,19 @@ def _all(predicates: tuple, case: Case) -> bool:
     return all(p(case) for p in predicates)
 
 
+def _any(predicates: tuple, case: Case) -> bool:
+    return any(p(case) for p in predicates)
+
+
 def _not(predicate, case: Case) -> bool:
     return not predicate(case)
 
 
 def parse(spec: str):
     """The predicate a `when` string names; a picklable callable taking a Case."""
+    alternatives = [part.strip() for part in spec.split("|")]
+    if len(alternatives) > 1:
+        return functools.partial(_any, tuple(parse(part) for part in alternatives))
     parts = [part.strip() for part in spec.split("&")]
     if len(parts) > 1:
         return functools.partial(_all, tuple(parse(part) for part in parts))

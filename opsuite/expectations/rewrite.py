@@ -1,6 +1,7 @@
 """The command that rewrites known_failures/*.toml from a run's results.
 
-    python -m opsuite.expectations update RESULTS_DIR   # drop or narrow entries that xpassed
+    python -m opsuite.expectations update RESULTS_DIR   # drop or narrow entries that xpassed, by id,
+                                                        # editing the files in place (comments kept)
     python -m opsuite.expectations suggest RESULTS_DIR  # print entries for unexpected failures
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 import argparse
 import collections
 import sys
+import tomllib
 from pathlib import Path
 
 from harness.case import FAILURES
@@ -50,6 +52,56 @@ def dump(entries: list[dict]) -> str:
     return "\n\n".join(blocks) + "\n"
 
 
+def _blocks(text: str) -> tuple[list[str], list[list[str]]]:
+    """The file's lines before its first entry, and each [[expect]] block with the comment lines
+    directly above it (a comment belongs to the entry it precedes)."""
+    lines = text.splitlines(keepends=True)
+    starts = [i for i, line in enumerate(lines) if line.strip() == "[[expect]]"]
+    begins = []
+    for start in starts:
+        while start > (begins[-1] if begins else 0) and lines[start - 1].lstrip().startswith("#"):
+            start -= 1
+        begins.append(start)
+    if not begins:
+        return lines, []
+    ends = begins[1:] + [len(lines)]
+    return lines[:begins[0]], [lines[b:e] for b, e in zip(begins, ends, strict=True)]
+
+
+def _set_dtypes(block: list[str], dtypes: list[str]) -> list[str]:
+    """The block with its `dtypes` line (written or inserted after `stage`) set to these dtypes."""
+    new = f"dtypes = {_toml_value(dtypes)}\n"
+    for i, line in enumerate(block):
+        if line.startswith("dtypes") and line.split("=", 1)[0].strip() == "dtypes":
+            end = i
+            while "]" not in block[end]:  # an array written over several lines
+                end += 1
+            return block[:i] + [new] + block[end + 1:]
+    anchor = max(i for i, line in enumerate(block) if line.split("=", 1)[0].strip() in ("op", "status", "stage"))
+    while block[anchor].rstrip().endswith(",") or ("[" in block[anchor] and "]" not in block[anchor]):
+        anchor += 1  # past a multi-line op list
+    return block[:anchor + 1] + [new] + block[anchor + 1:]
+
+
+def edit(text: str, kept: list[dict]) -> str:
+    """The file's text with only the kept entries (by id), their dtypes as given; every comment
+    and the layout of every untouched entry stay as written."""
+    head, blocks = _blocks(text)
+    wanted = {entry["id"]: entry for entry in kept}
+    out = list(head)
+    for block in blocks:
+        (entry,) = tomllib.loads("".join(block))["expect"]
+        if entry["id"] not in wanted:
+            continue
+        dtypes = wanted[entry["id"]].get("dtypes")
+        out.extend(block if dtypes is None or dtypes == entry.get("dtypes") else _set_dtypes(block, dtypes))
+    result = "".join(out)
+    written = [e["id"] for e in tomllib.loads(result).get("expect", [])]
+    if written != [e["id"] for e in kept]:
+        raise ExpectationsError(f"rewriting in place kept {written}, expected {[e['id'] for e in kept]}")
+    return result
+
+
 def _entry_outcomes(entries: list[dict], records: list[dict]) -> list[collections.Counter]:
     """Per entry: (status, dtype) counts of the records it was applied to."""
     outcomes = [collections.Counter() for _ in entries]
@@ -85,7 +137,7 @@ def suggest(records: list[dict]) -> str:
     for r in records:
         if r["status"] in FAILURES and r["kind"] != "model":
             groups[(r["op"], r["status"], r["stage"])].add(r["dtype"])
-    entries = [{"op": op, "reason": "TODO: say what is wrong", "status": status, "stage": stage,
+    entries = [{"id": f"TODO.{op.removeprefix('aten.')}-{stage}", "op": op, "reason": "TODO: say what is wrong", "status": status, "stage": stage,
                 "dtypes": sorted(dtypes)} for (op, status, stage), dtypes in sorted(groups.items())]
     return dump(entries)
 
@@ -111,8 +163,8 @@ def main(argv: list[str] | None = None) -> int:
         before = [e for e in entries if e["_file"] == path]
         after = [e for e in kept if e["_file"] == path]
         if after != before:
-            path.write_text(dump([{k: v for k, v in e.items() if k != "_file"} for e in after]))
-            print(f"{path}: rewritten, {len(before)} -> {len(after)} entries")
+            path.write_text(edit(path.read_text(), after))
+            print(f"{path}: edited in place, {len(before)} -> {len(after)} entries")
     for note in notes:
         print(note)
     return 0
