@@ -37,9 +37,9 @@ def cases_of(name: str, profile: str, seed: int) -> list:
     """The cases `check` would run for `name` (its nightly ones when the profile has none)."""
     for prof in dict.fromkeys((profile, "nightly")):
         found = []
-        for family in sources.FAMILIES:
+        for family in sources.families():
             try:
-                found += [c for c in sources.load([family], prof, seed, [name]) if sources.matches(c, name)]
+                found += [c for c in sources.load([family.name], prof, seed, [name]) if sources.matches(c, name)]
             except sources.SelectionError:
                 continue
         if found:
