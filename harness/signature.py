@@ -24,6 +24,8 @@ _SUBSTITUTIONS = [
     (re.compile(r"0x[0-9a-fA-F]+"), "0x?"),
     (re.compile(r"(/[\w.\-+]+)+\.(py|cc|h|cpp|so)(:\d+)?"), "<file>"),
     (re.compile(r"/tmp/[\w./\-]+"), "<tmp>"),
+    # FX node names in a printed graph (%detach_, %detach__1): the call beside them names the op.
+    (re.compile(r"%\w+"), "%?"),
     # Relax/TIR/FX variable names: lv12, gv3, v_4, alloc7, s77, arg0_1, x_1, add_3, ...
     (re.compile(r"\b(lv|gv|v|alloc|storage|s|arg|primals|buf|sym|p|u|tmp)_?\d+(_\d+)?\b"), r"\1?"),
     (re.compile(r"\b([A-Za-z]+)_\d+\b"), r"\1_?"),

@@ -8,6 +8,7 @@ summary however many ops the suite grows to.
 
 from __future__ import annotations
 
+from harness.records import expectation_of
 from reports.diff import Change, Diff, OpChange
 from reports.matrix import GRADES, Matrix, MatrixRow
 from reports.triage import Bug, bug_of
@@ -105,12 +106,12 @@ def problem_rows(matrix: Matrix, families: tuple[str, ...], bugs: list[Bug]) -> 
 def bug_table(bugs: list[Bug], limit: int | None) -> list[str]:
     if not bugs:
         return ["No failures."]
-    lines = ["| bug | stage | cases | known | signature | ops | dtypes | smallest example | repro |",
-             "|---|---|---:|---:|---|---|---|---|---|"]
+    lines = ["| bug | in | stage | cases | known | signature | ops | dtypes | smallest example | repro |",
+             "|---|---|---|---:|---:|---|---|---|---|---|"]
     shown = bugs if limit is None else bugs[:limit]
     for bug in shown:
         ops = ", ".join(f"`{o}`" for o in bug.ops[:6]) + (f" +{len(bug.ops) - 6}" if len(bug.ops) > 6 else "")
-        lines.append(f"| {bug.id} | {bug.stage} | {bug.count} | {bug.expected} | {esc(clip(bug.signature))} | "
+        lines.append(f"| {bug.id} | {bug.owner} | {bug.stage} | {bug.count} | {bug.expected} | {esc(clip(bug.signature))} | "
                      f"{esc(ops)} | {', '.join(bug.dtypes)} | `{esc(bug.example['case_id'])}` "
                      f"({bug.example['target']}, {bug.example_elements} elements) | "
                      f"{f'`{bug.example_repro}`' if bug.example_repro else '-'} |")
@@ -184,7 +185,8 @@ def coverage(summary: dict, matrix: Matrix, bugs: list[Bug], diff: Diff | None, 
 
 def triage(bugs: list[Bug], stale: list[dict]) -> str:
     lines = ["# Triage: failures grouped by error signature", "",
-             "One row per distinct bug: those no expectation declares first, then by cases hit. `known` counts the cases a declared expectation "
+             "One row per distinct bug: those no expectation declares first, then by cases hit. `in` says whose "
+             "bug it is: PyTorch where the case fails before TVM sees it (eager, export, decompose), else TVM. `known` counts the cases a declared expectation "
              "explains (xfail). The smallest example is the failing case with the fewest input elements; "
              "its repro script rebuilds the case with only torch and TVM and prints `status: WORD`: the short "
              "one (inputs as literals, the call spelled out, one screen; shown below each bug) where the "
@@ -192,7 +194,7 @@ def triage(bugs: list[Bug], stale: list[dict]) -> str:
     lines += bug_table(bugs, None)
     for bug in bugs:
         lines += ["", f"## {bug.id}: {esc(clip(bug.signature, 200))}", "",
-                  f"- stage `{bug.stage}`, statuses {', '.join(f'{s} {n}' for s, n in bug.statuses.items())}, "
+                  f"- in {bug.owner}, stage `{bug.stage}`, statuses {', '.join(f'{s} {n}' for s, n in bug.statuses.items())}, "
                   f"targets {', '.join(bug.targets)}",
                   f"- ops: {', '.join(f'`{o}`' for o in bug.ops)}",
                   f"- dtypes: {', '.join(bug.dtypes)}",
@@ -211,7 +213,7 @@ def triage(bugs: list[Bug], stale: list[dict]) -> str:
     if stale:
         lines += ["", "## Unexpected passes (stale expectations)", "", "| case | target | expectation |",
                   "|---|---|---|"]
-        lines += [f"| `{esc(r['case_id'])}` | {r['target']} | {esc(clip((r.get('expectation') or {}).get('reason')))} |"
+        lines += [f"| `{esc(r['case_id'])}` | {r['target']} | {esc(clip(expectation_of(r).get('reason')))} |"
                   for r in stale]
     return "\n".join(lines) + "\n"
 

@@ -22,6 +22,8 @@ from harness.case import FAILURES
 from harness.records import expectation_of
 from reports.load import Run, full_repro_link, input_elements, repro_link
 
+TORCH_STAGES = ("eager", "export", "decompose")
+
 
 @dataclass
 class Bug:
@@ -43,6 +45,11 @@ class Bug:
     case_keys: list[tuple[str, str]] = field(default_factory=list)  # (case_id, target)
 
     @property
+    def owner(self) -> str:
+        """Whose bug: a case that fails before the importer runs fails in PyTorch."""
+        return "PyTorch" if self.stage in TORCH_STAGES else "TVM"
+
+    @property
     def example_elements(self) -> int:
         return input_elements(self.example)
 
@@ -53,8 +60,8 @@ def is_failure(record: dict) -> bool:
 
 def signature(record: dict) -> str:
     raw = record.get("raw_status") or record["status"]
-    if raw == "mismatch":
-        return f"{record.get('stage') or 'compare'}: wrong values from {record['op']}"
+    if raw == "mismatch":  # the differing facets (dtype, values, ...), per op: one op's wrong output is one bug
+        return f"{record.get('error_signature') or 'compare: wrong output'} from {record['op']}"
     return record.get("error_signature") or f"{record.get('stage') or '?'}: {raw}"
 
 

@@ -22,7 +22,7 @@ def record(case_id: str, op: str, status: str = "pass", dtype: str = "float32", 
     base = {
         "case_id": case_id, "kind": kind, "op": op, "aten_ops": [op] if kind == "op" else [],
         "dtype": dtype, "target": target, "status": status, "raw_status": raw, "stage": stage,
-        "error": error, "error_signature": f"{stage}: {error}" if error else None,
+        "error": error, "error_signature": (f"{stage}: output N values" if raw == "mismatch" else f"{stage}: {error}") if error else None,
         "unsupported_ops": None, "skip_reason": None, "signal": None, "max_abs_err": None,
         "max_rel_err": None, "rel_l2_err": None, "cosine": None, "rtol": None, "atol": None,
         "tolerance_reason": None, "degenerate": None, "seconds": {"total": 0.5}, "peak_rss_mb": {},

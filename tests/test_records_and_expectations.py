@@ -38,6 +38,14 @@ def test_signatures_group_one_bug_across_relax_ops_and_dtypes():
     assert error_signature("import", "my_int32x") == "import: my_int32x"  # only whole dtype names
 
 
+def test_fx_node_names_in_a_printed_graph_do_not_split_a_bug():
+    first = ("AssertionError: aot_autograd expected to have an entirely functional graph, but found %detach_ : "
+             "[num_users=1] = call_function[target=torch.ops.aten.detach_.default](args = (%lift_fresh_copy,))")
+    second = first.replace("%detach_ ", "%detach__1 ").replace("%lift_fresh_copy,", "%lift_fresh_copy_1,")
+    assert error_signature("decompose", first) == error_signature("decompose", second)
+    assert "torch.ops.aten.detach_.default" in error_signature("decompose", first)
+
+
 def test_first_line_skips_tracebacks():
     text = "Traceback (most recent call last):\n  File \"x.py\", line 1\n    ^^^\nValueError: bad"
     assert first_line(text) == "ValueError: bad"

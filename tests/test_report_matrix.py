@@ -99,11 +99,11 @@ def test_grade_counts_add_up_per_denominator(built):
 def test_triage_groups_by_signature_and_picks_the_smallest_example(built):
     run, _ = built
     bugs = {b.signature: b for b in triage.bugs(run)}
-    wrong = bugs["compare: wrong values from aten.mul.Tensor"]
+    wrong = bugs["compare: output N values from aten.mul.Tensor"]
     assert wrong.count == 2 and wrong.dtypes == ["float16"]
     assert wrong.example["case_id"] == "aten.mul.Tensor[float16-1]"  # 2+2 elements, not 16+4
     assert "import: ValueError: no sub" in bugs
-    exp = bugs["compare: wrong values from aten.exp.default"]
+    exp = bugs["compare: output N values from aten.exp.default"]
     assert exp.expected == exp.count == 1 and exp.reasons == ["known in this test"]
     ordered = triage.bugs(run)
     assert [b.id for b in ordered] == [f"B{i}" for i in range(1, len(ordered) + 1)]
@@ -120,3 +120,15 @@ def test_equal_messages_on_different_ops_are_one_bug(tmp_path):
     (bug,) = triage.bugs(run)
     assert bug.ops == ["aten.a.default", "aten.b.default"] and bug.dtypes == ["float32", "int8"]
     assert bug.example["case_id"] == "aten.b.default[int8-0]"
+
+
+def test_a_failure_before_the_importer_is_pytorchs_and_facets_split_wrong_outputs(tmp_path):
+    run = load.load(write_dir(tmp_path, [
+        record("aten.a.default[float32-0]", "aten.a.default", "export_error", error="GuardOnDataDependentSymNode"),
+        record("aten.b.default[float32-0]", "aten.b.default", "import_error", error="ValueError: no b"),
+        record("aten.c.default[float32-0]", "aten.c.default", "mismatch", error_signature="compare: output N dtype"),
+        record("aten.c.default[float32-1]", "aten.c.default", "mismatch", error_signature="compare: output N values")]))
+    found = {b.ops[0] + " " + b.signature: b for b in triage.bugs(run)}
+    owners = {key.split()[0]: bug.owner for key, bug in found.items()}
+    assert owners == {"aten.a.default": "PyTorch", "aten.b.default": "TVM", "aten.c.default": "TVM"}
+    assert "aten.c.default compare: output N dtype from aten.c.default" in found and len(found) == 4
