@@ -39,7 +39,8 @@ def unexplained(expectation: Expectation, record: dict) -> list[dict]:
     for facet in record.get("facets") or []:
         if not expectation.names(facet):
             left.append(facet)
-        elif facet["facet"] in MODELLED_FACETS and expectation.unmodelled is None and not (check and check["ok"]):
+        elif ((facet["facet"] in MODELLED_FACETS or expectation.model is not None)  # a model, where given, must hold
+              and expectation.unmodelled is None and not (check and check["ok"])):
             left.append({**facet, "model": (check or {}).get("message") or "no model check ran"})
     return left
 
