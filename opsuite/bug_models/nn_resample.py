@@ -121,16 +121,20 @@ def grid_sampler_2d_grid_as_nchw(module, inputs):
     """_grid_sampler_2d passes torch's (N, Ho, Wo, 2) grid to relax grid_sample, which takes
     (N, 2, H, W): the output is (N, C, Wo, 2), sampled at x = grid[n, 0, h, w] and
     y = grid[n, 1, h, w] of the buffer read in that layout. With Ho = 1 the y plane lies past
-    each batch's grid (the next batch's, or past the end: unknown). bfloat16 is computed in
-    float32 and comes back as float32."""
+    each batch's grid (the next batch's, or past the end: unknown). With bilinear or bicubic
+    interpolation a float16 or bfloat16 input comes back as float32 (computed in float32);
+    nearest keeps the input's dtype."""
     args, _ = module.call_arguments(inputs)
     x, grid, mode, padding, corners = args[:5]
     gx, outside_x = _grid_read(grid, 0)
     gy, outside_y = _grid_read(grid, 1)
     read = torch.stack([gx, gy], dim=-1)
-    if x.dtype == torch.bfloat16:
+    dtype = x.dtype
+    if dtype in (torch.float16, torch.bfloat16):
         x, read = x.float(), read.float()
+        if mode != 1:  # not nearest
+            dtype = torch.float32
     out = F.grid_sample(x, read, ("bilinear", "nearest", "bicubic")[mode],
-                        ("zeros", "border", "reflection")[padding], bool(corners))
+                        ("zeros", "border", "reflection")[padding], bool(corners)).to(dtype)
     unknown = (outside_x | outside_y)[:, None].expand(out.shape)
     return {"outputs": [out], "unknown": [unknown if bool(unknown.any()) else None]}
