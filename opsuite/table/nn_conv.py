@@ -191,8 +191,11 @@ def col2im(ctx: Ctx) -> st.SearchStrategy[Call]:
         channels = d(st.integers(1, 2))
         lead = d(st.sampled_from(((), (1,), (2,))))
         columns = d(ctx.tensors((*lead, channels * window.kernel[0] * window.kernel[1], blocks)))
+        label = "batched" if lead else "unbatched"
+        if lead and lead[0] > 1 and channels > 1:  # several planes along both leading axes
+            label += f"-n{lead[0]}c{channels}"
         return call(columns, list(size), list(window.kernel), list(window.dilation), list(window.padding),
-                    list(window.stride), variant="batched" if lead else "unbatched")
+                    list(window.stride), variant=label)
 
     return draw()
 

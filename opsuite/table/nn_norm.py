@@ -155,9 +155,10 @@ def instance_norm(ctx: Ctx) -> st.SearchStrategy[Call]:
             shape = _channels_input(d, training=False)
         weight, bias = _affine(d, ctx, shape[1])
         mean, var = _running(d, ctx, shape[1]) if not use_input or d(st.booleans()) else (None, None)
+        x, momentum, eps = d(ctx.tensors(shape)), d(MOMENTUM), d(EPS)
         label = [f"{'input' if use_input else 'running'}stats", _affine_label(weight, bias),
-                 "tracked" if var is not None else ""]
-        return call(d(ctx.tensors(shape)), weight, bias, mean, var, use_input, d(MOMENTUM), d(EPS), False,
+                 "tracked" if var is not None else "", "eps" if eps != 1e-5 else ""]
+        return call(x, weight, bias, mean, var, use_input, momentum, eps, False,
                     variant="-".join(p for p in label if p))
 
     return draw()

@@ -1,0 +1,140 @@
+"""Models of the resampling converters' known bugs (known_failures/nn_resample.toml).
+
+The upsample converters (exported_program_translator.py `_upsample_impl`) all emit
+relax.image.resize2d with coordinate_transformation_mode "half_pixel" (or "align_corners")
+and rounding_method "round"; topi.image.resize2d reads every pixel as float32, interpolates
+in float32 and casts the result back to the input's dtype (a float to integer cast truncates).
+`tvm_resize2d` computes that in torch, step by step.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+_F32 = torch.float32
+
+
+def _source(out: int, size: int, align_corners: bool) -> torch.Tensor:
+    """topi's get_inx: the float32 source coordinate of each output position."""
+    x = torch.arange(out, dtype=_F32)
+    if align_corners:
+        return torch.tensor(size - 1, dtype=_F32) / torch.tensor(out - 1, dtype=_F32) * x
+    scale = torch.tensor(size, dtype=_F32) / torch.tensor(out, dtype=_F32)
+    return (x + 0.5) * scale - 0.5
+
+
+def _pick(x: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
+    """x[..., rows, cols] as float32, the indices clamped into the image (get_2d_pixel)."""
+    rows = rows.clamp(0, x.shape[-2] - 1)
+    cols = cols.clamp(0, x.shape[-1] - 1)
+    return x.to(_F32)[..., rows[:, None], cols[None, :]]
+
+
+def _cubic_weights(t: torch.Tensor, alpha: float) -> list[torch.Tensor]:
+    t2, t3 = t * t, t * t * t
+    return [alpha * (t3 - 2 * t2 + t),
+            (alpha + 2) * t3 - (3 + alpha) * t2 + 1,
+            -(alpha + 2) * t3 + (3 + 2 * alpha) * t2 - alpha * t,
+            -alpha * t3 + alpha * t2]
+
+
+def tvm_resize2d(x: torch.Tensor, size, method: str, align_corners: bool) -> torch.Tensor:
+    """topi.image.resize2d on an NCHW tensor, to `size` = (out_h, out_w)."""
+    out_h, out_w = size
+    in_y = _source(out_h, x.shape[-2], align_corners)
+    in_x = _source(out_w, x.shape[-1], align_corners)
+    if method == "nearest_neighbor":
+        # te.round lowers to round-half-to-even (llvm nearbyint)
+        value = _pick(x, torch.round(in_y).long(), torch.round(in_x).long())
+    elif method == "linear":
+        y0, x0 = torch.floor(in_y), torch.floor(in_x)
+        ty, tx = (in_y - y0)[:, None], (in_x - x0)[None, :]
+        y0, x0 = y0.long(), x0.long()
+        top = _pick(x, y0, x0) * (1.0 - tx) + _pick(x, y0, x0 + 1) * tx
+        bottom = _pick(x, y0 + 1, x0) * (1.0 - tx) + _pick(x, y0 + 1, x0 + 1) * tx
+        value = top * (1.0 - ty) + bottom * ty
+    elif method == "cubic":
+        y0, x0 = torch.floor(in_y), torch.floor(in_x)
+        wy = [w[:, None] for w in _cubic_weights(in_y - y0, -0.75)]
+        wx = [w[None, :] for w in _cubic_weights(in_x - x0, -0.75)]
+        y0, x0 = y0.long(), x0.long()
+        rows = []
+        for j in range(4):
+            row = 0
+            for i in range(4):
+                row = row + _pick(x, y0 + j - 1, x0 + i - 1) * wx[i]
+            rows.append(row)
+        value = 0
+        for j in range(4):
+            value = value + rows[j] * wy[j]
+    else:
+        raise ValueError(f"no such resize method {method!r}")
+    return value.to(x.dtype)
+
+
+def _out_size(x: torch.Tensor, size, scales) -> list[int]:
+    """_upsample_impl's output size: `size`, or int(side * scale) for each side."""
+    if size:
+        return list(size)
+    if not isinstance(scales, list | tuple):
+        scales = [scales, scales]
+    return [int(side * scale) for side, scale in zip(x.shape[-2:], scales, strict=True)]
+
+
+def resize2d_as_topi(module, inputs):
+    """What the upsample converters emit, per op: resize2d to output_size (or int(side * scale)),
+    with half_pixel coordinates unless align_corners is set.
+
+    upsample_nearest2d.vec: nearest_neighbor, the source (i + 0.5) * in / out - 0.5 rounded to
+    nearest (its align_corners is read from scale_factors' slot: None), where torch picks
+    floor(i * in / out). upsample_bilinear2d.vec and upsample_bicubic2d.vec: linear and cubic
+    (alpha -0.75). _upsample_bilinear2d_aa: plain linear, no antialiasing, scales ignored. Every
+    pixel is read as float32 and the result cast back to the input's dtype: float64 carries
+    float32 rounding and integers are truncated, not rounded."""
+    args, kwargs = module.call_arguments(inputs)
+    op = module.op_name
+    x, size = args[0], args[1]
+    if "upsample_nearest2d" in op:
+        scales, method, corners = (args[2] if len(args) > 2 else None), "nearest_neighbor", False
+    else:
+        corners = bool(args[2]) if len(args) > 2 else False
+        scales = None if "_aa" in op else (args[3] if len(args) > 3 else None)
+        method = "cubic" if "bicubic" in op else "linear"
+    out = tvm_resize2d(x, _out_size(x, size, scales), method, corners)
+    return [out]
+
+
+def _grid_read(grid: torch.Tensor, channel: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """grid[n, channel, h, w] of a grid whose shape (N, Ho, Wo, 2) is read as (N, 2, Ho', Wo'),
+    with Ho' = Ho and Wo' = Wo... as topi sees it: element (n, channel, h, w) at flat offset
+    n * Ho * Wo * 2 + channel * Wo * 2 + h * 2 + w of the buffer; past its end is unknown."""
+    n, ho, wo, _ = grid.shape
+    flat = grid.reshape(-1)
+    index = (torch.arange(n)[:, None, None] * (ho * wo * 2) + channel * (wo * 2)
+             + torch.arange(wo)[None, :, None] * 2 + torch.arange(2)[None, None, :])
+    outside = index >= flat.numel()
+    return flat[index.clamp(max=flat.numel() - 1)], outside
+
+
+def grid_sampler_2d_grid_as_nchw(module, inputs):
+    """_grid_sampler_2d passes torch's (N, Ho, Wo, 2) grid to relax grid_sample, which takes
+    (N, 2, H, W): the output is (N, C, Wo, 2), sampled at x = grid[n, 0, h, w] and
+    y = grid[n, 1, h, w] of the buffer read in that layout. With Ho = 1 the y plane lies past
+    each batch's grid (the next batch's, or past the end: unknown). With bilinear or bicubic
+    interpolation a float16 or bfloat16 input comes back as float32 (computed in float32);
+    nearest keeps the input's dtype."""
+    args, _ = module.call_arguments(inputs)
+    x, grid, mode, padding, corners = args[:5]
+    gx, outside_x = _grid_read(grid, 0)
+    gy, outside_y = _grid_read(grid, 1)
+    read = torch.stack([gx, gy], dim=-1)
+    dtype = x.dtype
+    if dtype in (torch.float16, torch.bfloat16):
+        x, read = x.float(), read.float()
+        if mode != 1:  # not nearest
+            dtype = torch.float32
+    out = F.grid_sample(x, read, ("bilinear", "nearest", "bicubic")[mode],
+                        ("zeros", "border", "reflection")[padding], bool(corners)).to(dtype)
+    unknown = (outside_x | outside_y)[:, None].expand(out.shape)
+    return {"outputs": [out], "unknown": [unknown if bool(unknown.any()) else None]}
