@@ -31,13 +31,40 @@ def batch_norm_functional_outputs(x, weight, bias, running_mean, running_var, tr
     return [out, new_mean, torch.zeros(x.shape[1], dtype=x.dtype)]
 
 
+def _source(out_side: int, in_side: int, align_corners: bool) -> torch.Tensor:
+    """topi.image.resize's get_inx in float32: half_pixel (x + 0.5) * in / out - 0.5, or
+    align_corners (in - 1) / (out - 1) * x."""
+    x = torch.arange(out_side, dtype=torch.float32)
+    if align_corners:
+        return torch.tensor(in_side - 1, dtype=torch.float32) / (out_side - 1) * x
+    return (x + 0.5) * (torch.tensor(in_side, dtype=torch.float32) / out_side) - 0.5
+
+
+def _lerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    return a * (1.0 - t) + b * t
+
+
 @on_call
 def upsample_bilinear_without_antialias(x, output_size=None, align_corners=False, scale_factors=None):
     """_upsample_bilinear2d_aa: plain bilinear resize2d to the output size (from scale_factors:
-    int(side * factor)), no antialiasing filter."""
+    int(side * factor)), no antialiasing filter; computed as topi's resize2d does, in float32:
+    lerp(a, b, t) = a * (1 - t) + b * t along x, then along y, neighbours clamped to the edge."""
     if output_size is None:
         output_size = [int(side * factor) for side, factor in zip(x.shape[2:], scale_factors, strict=True)]
-    return F.interpolate(x, size=list(output_size), mode="bilinear", align_corners=align_corners)
+    height, width = x.shape[2:]
+    in_y, in_x = _source(output_size[0], height, align_corners), _source(output_size[1], width, align_corners)
+    y0, x0 = torch.floor(in_y), torch.floor(in_x)
+    ty, tx = (in_y - y0).view(-1, 1), in_x - x0
+    y0, x0 = y0.long(), x0.long()
+
+    def pixel(dy, dx):
+        rows = (y0 + dy).clamp(0, height - 1)
+        cols = (x0 + dx).clamp(0, width - 1)
+        return x[:, :, rows][:, :, :, cols]
+
+    top = _lerp(pixel(0, 0), pixel(0, 1), tx)
+    bottom = _lerp(pixel(1, 0), pixel(1, 1), tx)
+    return _lerp(top, bottom, ty).to(x.dtype)
 
 
 @on_call
