@@ -49,6 +49,26 @@ def test_every_entry_names_an_op_with_a_row_or_a_glob():
                 f"{entry['_file'].name}: {op} has no row"
 
 
+def test_every_entry_is_a_precise_statement_about_tvm():
+    # status and stage always; a wrong output names its facets, any other failure its error pattern
+    vague = {e["id"]: entries.incomplete(e) for e in entries.load() if entries.incomplete(e)}
+    assert not vague, vague
+    wrong_outputs = [e for e in entries.load() if e["stage"] == "compare"]
+    needs_model = [e["id"] for e in wrong_outputs
+                   if {f.split("[")[0] for f in e["facets"]} & {"shape", "values", "nan", "inf", "property"}
+                   and not (e.get("model") or e.get("unmodelled"))]
+    assert wrong_outputs and not needs_model, needs_model
+
+
+def test_incomplete_says_what_an_entry_lacks():
+    base = {"id": "t.x", "op": "aten.sin.default", "reason": "r"}
+    assert "status" in entries.incomplete(base)
+    assert "facets" in entries.incomplete({**base, "status": "mismatch", "stage": "compare"})
+    assert entries.incomplete({**base, "status": "mismatch", "stage": "compare", "facets": ["dtype"]}) is None
+    assert "match" in entries.incomplete({**base, "status": "import_error", "stage": "import"})
+    assert entries.incomplete({**base, "status": "import_error", "stage": "import", "match": "bad"}) is None
+
+
 def _call_case(op: str, *args, decompose: bool = True) -> Case:
     return Case(f"{op}[int8-0]", "op", op, Program(op_program, {"op": op, "args": list(args)}), "int8",
                 decompose=decompose)
