@@ -371,6 +371,17 @@ def _masked(actual: list, outputs: list, unknown: list) -> list:
     return masked
 
 
+def _predicted_elements(outputs: list, unknown: list) -> int:
+    """How many output elements a model predicts: where it is 0, no other fault can show."""
+    count = 0
+    for output, mask in zip(outputs, unknown, strict=True):
+        if isinstance(output, torch.Tensor):
+            count += output.numel() - (int(mask.sum()) if mask is not None else 0)
+        else:
+            count += 1
+    return count
+
+
 def model_checks(case: Case, target: str, size, module, inputs, actual: list) -> dict:
     """Per applicable expectation with a model of the bug: whether TVM's outputs are the model's."""
     checks = {}
@@ -386,7 +397,8 @@ def model_checks(case: Case, target: str, size, module, inputs, actual: list) ->
                 outputs, _masked(actual, outputs, unknown), tol=tol,
                 reference=lambda e=expectation: float64_run(lambda m, i: _predicted(e.model(m, i))[0], module,
                                                             inputs, case.seed))
-            checks[expectation.key] = {"ok": result["ok"], "message": result["message"]}
+            checks[expectation.key] = {"ok": result["ok"], "message": result["message"],
+                                       "compared": _predicted_elements(outputs, unknown)}
         except Exception as exc:  # noqa: BLE001 - a model that cannot run predicts nothing
             checks[expectation.key] = {"ok": False, "message": f"the model failed: {one_line_error(exc)}"}
     return checks

@@ -86,24 +86,41 @@ def _shifted(importer, value):
     return importer.block_builder.emit(relax.op.add(value, relax.const(1, dtype)))
 
 
-def _plus_one(name):
+def _moved(importer, value):
+    """Every element of `value` moved: a finite x to x + 1 + |x|/2 (no fixed point, far outside
+    any tolerance), a NaN or inf to 0, an integer + 1, a bool flipped: a second fault no value
+    can hide."""
+    info = value.ty
+    if not isinstance(info, relax.TensorType) or not str(info.dtype).startswith(("float", "bfloat")):
+        return _shifted(importer, value)
+    dtype, emit, op = str(info.dtype), importer.block_builder.emit, relax.op
+    wide = "float64" if dtype == "float64" else "float32"  # isnan has no bfloat16 lowering
+    x = emit(op.astype(value, wide))
+    moved = emit(op.add(emit(op.add(x, relax.const(1, wide))), emit(op.multiply(emit(op.abs(x)), relax.const(0.5, wide)))))
+    finite = emit(op.logical_not(emit(op.logical_or(emit(op.isnan(x)), emit(op.isinf(x))))))
+    return emit(op.astype(emit(op.where(finite, moved, emit(op.zeros_like(x)))), dtype))
+
+
+def _plus_one(name, shift=None):
     def converter(node, importer):
         value = importer.create_convert_map()[name](node)  # TVM's own converter, bound to this importer
         if any(user.op == "output" for user in node.users):
-            return _shifted(importer, value)
+            return (shift or _shifted)(importer, value)
         return value
     converter.__name__ = f"plus_one_{name}"
     return converter
 
 
-def _every_converter_plus_one() -> dict:
+def _every_converter(shift=None) -> dict:
     from tvm.relax.frontend.torch.exported_program_translator import ExportedProgramImporter
 
-    return {name: _plus_one(name) for name in ExportedProgramImporter().create_convert_map()}
+    return {name: _plus_one(name, shift) for name in ExportedProgramImporter().create_convert_map()}
 
 
 # Every converter of the importer, with its output + 1 wherever that output is the program's.
-PLUS_ONE = _every_converter_plus_one()
+PLUS_ONE = _every_converter()
+# The same, with every element of the program's outputs moved (see _moved: no value hides it).
+MOVED = _every_converter(_moved)
 
 
 def wrong_function_plus_one(node, importer):
