@@ -5,7 +5,8 @@ denominators are read from the installed libraries through opsuite.coverage and 
 families' declarations (read-only imports).
 
     load.py         a results directory: records, probes, fingerprint; per-record outcome and column
-    universe.py     the matrix's rows: convert-map keys, core ATen overloads, OpInfo entries, models
+    universe.py     the matrix's rows: convert-map keys, core ATen overloads, reached overloads, OpInfo
+                    entries, models
     matrix.py       cells per target x dtype (and dynamic), grades full/partial/none, uses
     triage.py       failures grouped by error signature, smallest example and its repro
     summary.py      the summary figures (summary.json)

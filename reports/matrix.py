@@ -7,6 +7,10 @@ Two ways a case counts towards an op, kept apart everywhere:
   case is for something else. Shown as the "used by" and "models" columns: evidence that the op
   converts in context, never part of the grade (a failing model does not say which op failed).
 
+An op that only the `reached` denominator names and that no case is for is graded on the cases
+that use it: they are the only evidence there is, and each is an OpInfo sample small enough to
+point at the op.
+
 Grades, over a row's own non-probe records (skips are "not applicable": eager does not support
 the dtype, or CUDA compiled on a machine without a GPU):
 - full:     at least one case passed on a non-degenerate reference, and no case failed (a pass on
@@ -133,6 +137,8 @@ def build(run: Run) -> Matrix:
     rows = []
     for name, row in table.items():
         counts = own.get(name, collections.Counter())
+        if not counts and row.denominators == ["reached"]:
+            counts = uses.get(name, collections.Counter())
         ordered = dict(sorted(cells.get(name, {}).items(), key=lambda item: column_key(item[0])))
         rows.append(MatrixRow(row, grade(counts, row), ordered, counts,
                               uses.get(name, collections.Counter())))

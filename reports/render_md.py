@@ -14,6 +14,7 @@ from reports.matrix import GRADES, Matrix, MatrixRow
 from reports.triage import Bug, bug_of
 
 DENOMINATOR_LABELS = {"convert_map": "importer convert-map keys", "core": "core ATen overloads",
+                      "reached": "aten overloads OpInfo graphs reach",
                       "opinfo": "OpInfo entries", "model": "TorchVision models"}
 GRADE_RULES = (
     "**full**: some case passed on a non-degenerate reference and none failed (a pass on a "

@@ -4,7 +4,9 @@ Three families of rows, each its own denominator, named as the case families who
 name them (a record's `family`):
 
     op      canonical op names (`aten.add.Tensor`, `operator.add`, `higher_order.cond`) from the
-            importer's convert map and the core ATen overloads (opsuite.coverage.denominators)
+            importer's convert map and the core ATen overloads (opsuite.coverage.denominators),
+            and `reached`: every aten overload an OpInfo sample's exported, decomposed graph
+            reaches (opsuite.opinfo.cases.reached): what users' programs meet
     opinfo  PyTorch OpInfo entries, as `opinfo.<name>[.<variant>]` (the `op` of an OpInfo case)
     model   torchvision.models.list_models()
 
@@ -25,7 +27,7 @@ from dataclasses import dataclass, field
 FAMILIES = ("op", "opinfo", "model")
 OPINFO_PREFIX = "opinfo."
 # Denominator labels as summary.json and the CSV spell them.
-DENOMINATORS = ("convert_map", "core", "opinfo", "model")
+DENOMINATORS = ("convert_map", "core", "reached", "opinfo", "model")
 
 
 @dataclass
@@ -63,6 +65,15 @@ def _opinfo() -> tuple[tuple[str, ...], dict[str, str], bool]:
 
 
 @functools.cache
+def _reached() -> tuple[str, ...]:
+    try:
+        from opsuite.opinfo import cases as opinfo
+    except ImportError:
+        return ()
+    return tuple(sorted(opinfo.reached())) if hasattr(opinfo, "reached") else ()
+
+
+@functools.cache
 def _models() -> tuple[tuple[str, ...], frozenset[str]]:
     import torchvision
 
@@ -85,6 +96,11 @@ def rows(records: list[dict]) -> dict[str, CoverageRow]:
         reason = excluded.get(entry)
         table[OPINFO_PREFIX + entry] = CoverageRow(OPINFO_PREFIX + entry, "opinfo", ["opinfo"],
                                                    int(planned and reason is None), reason)
+
+    for name in _reached():
+        if name not in table:
+            table[name] = CoverageRow(name, "op", [], 0, None)
+        table[name].denominators.append("reached")
 
     listed, zoo = _models()
     for name in listed:

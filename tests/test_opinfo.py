@@ -77,7 +77,8 @@ def test_quick_keeps_one_sample_of_each_entry_that_brings_an_overload_no_row_is_
     row_ops = opinfo.row_ops()
     quick = opinfo.cases("quick", 0)
     chosen = opinfo.quick_entries(row_ops)
-    assert sorted(c.meta["opinfo"] for c in quick) == sorted(chosen)
+    assert sorted(set(c.meta["opinfo"] for c in quick)) == sorted(set(chosen) | set(opinfo.quick_samples(row_ops)))
+    assert set(chosen) <= set(opinfo.quick_samples(row_ops))
     brought = set().union(*chosen.values())
     assert not brought & row_ops
     # Nothing the nightly profile's first samples reach beyond the rows is lost by the trim.
@@ -88,6 +89,19 @@ def test_quick_keeps_one_sample_of_each_entry_that_brings_an_overload_no_row_is_
     # A row for an overload takes the entries that bring only it out of quick.
     some_entry, its_ops = next(iter(chosen.items()))
     assert some_entry not in opinfo.quick_entries(row_ops | set(its_ops))
+
+
+def test_every_overload_a_sample_reaches_is_reached_by_a_quick_case_or_has_a_row():
+    reached = opinfo.reached()
+    assert "aten.sort.stable" in reached  # only a later sample of argsort reaches it
+    row_ops = opinfo.row_ops()
+    quick = opinfo.cases("quick", 0)
+    screen = opinfo.screen()
+    in_quick = set()
+    for case in quick:
+        kwargs = case.program.kwargs
+        in_quick |= opinfo._aten_ops(screen[case.meta["opinfo"]], kwargs["dtype"], kwargs["index"])
+    assert set(reached) - row_ops - in_quick == set()
 
 
 def _tensors(inputs):

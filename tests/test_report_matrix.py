@@ -132,3 +132,15 @@ def test_a_failure_before_the_importer_is_pytorchs_and_facets_split_wrong_output
     owners = {key.split()[0]: bug.owner for key, bug in found.items()}
     assert owners == {"aten.a.default": "PyTorch", "aten.b.default": "TVM", "aten.c.default": "TVM"}
     assert "aten.c.default compare: output N dtype from aten.c.default" in found and len(found) == 4
+
+
+def test_an_op_only_samples_reach_is_a_row_graded_on_the_cases_that_reach_it(tmp_path):
+    run = load.load(write_dir(tmp_path, [
+        record("opinfo.argsort[float32-s2]", "opinfo.argsort", aten_ops=["aten.sort.stable"], family="opinfo"),
+        record("opinfo.sort[float32-s2]", "opinfo.sort", "mismatch", aten_ops=["aten.sort.stable"], family="opinfo")]))
+    table = matrix.build(run)
+    row = table.by_name["aten.sort.stable"]
+    assert row.row.denominators == ["reached"] and row.grade == "partial"
+    assert matrix.grade_counts(table, "reached")["total"] > 100
+    # an op the importer has a converter for keeps its own grade: no case of its own here
+    assert table.by_name["aten.add.Tensor"].grade == "not run" and "reached" in table.by_name["aten.add.Tensor"].row.denominators

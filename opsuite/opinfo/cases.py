@@ -97,6 +97,32 @@ def quick_entries(row_ops: set[str]) -> dict[str, list[str]]:
     return chosen
 
 
+def reached() -> dict[str, list[tuple[str, str, int]]]:
+    """Every aten overload some screened sample's exported and decomposed graph reaches, with the
+    (entry, dtype, sample index) pairs that reach it: ops users' programs meet, whether or not
+    the importer or core ATen names them."""
+    found: dict[str, list[tuple[str, str, int]]] = {}
+    for entry, info in screen().items():
+        if "excluded" not in info:
+            for dtype, index in chosen_samples(info, "nightly"):
+                for op in sorted(_aten_ops(info, dtype, index)):
+                    found.setdefault(op, []).append((entry, dtype, index))
+    return found
+
+
+def quick_samples(row_ops: set[str]) -> dict[str, list[tuple[str, int]]]:
+    """The quick profile's OpInfo samples per entry: each quick entry's first sample, and then,
+    for an overload only later samples reach, the first sample that reaches it."""
+    chosen = {entry: chosen_samples(screen()[entry], "quick") for entry in quick_entries(row_ops)}
+    brought = set(row_ops) | {op for entry, pairs in chosen.items() for op in _aten_ops(screen()[entry], *pairs[0])}
+    for op, where in sorted(reached().items()):
+        if op not in brought:
+            entry, dtype, index = where[0]
+            chosen.setdefault(entry, []).append((dtype, index))
+            brought |= _aten_ops(screen()[entry], dtype, index)
+    return chosen
+
+
 def _reads_uninitialized(info: dict) -> bool:
     """Uninitialised memory is a property of the op, not of one sample (a 0-d empty_like can
     happen to look written), so one such sample decides how all of the entry's are compared."""
@@ -125,9 +151,10 @@ def row_ops() -> set[str]:
 
 
 def cases(profile: str, seed: int) -> list[Case]:
-    wanted = quick_entries(row_ops()) if profile == "quick" else None
+    wanted = quick_samples(row_ops()) if profile == "quick" else None
     found = []
     for entry, info in screen().items():
         if "excluded" not in info and (wanted is None or entry in wanted):
-            found.extend(sample_case(entry, info, dtype, index, seed) for dtype, index in chosen_samples(info, profile))
+            pairs = chosen_samples(info, profile) if wanted is None else wanted[entry]
+            found.extend(sample_case(entry, info, dtype, index, seed) for dtype, index in pairs)
     return found
