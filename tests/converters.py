@@ -5,6 +5,9 @@ can show the engine reports that fault with the right status and stage.
 """
 
 import ctypes
+import os
+import signal
+import sys
 import time
 
 from tvm import relax
@@ -28,13 +31,21 @@ def segfaults(node, importer):
 
 
 def aborts(node, importer):
-    import os
-
     os.abort()
 
 
+def announces_and_dies(node, importer):
+    """A line on stderr, a second for other processes to write theirs, then SIGKILL (which,
+    unlike SIGSEGV, no handler follows with a backtrace: the line stays in the stderr tail)."""
+    print(f"about to crash in pid {os.getpid()}", file=sys.stderr, flush=True)
+    time.sleep(1.0)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
 def hangs(node, importer):
-    time.sleep(3600)
+    # Far past any limit a test sets, yet finite: if the timeout never fired, the case would end
+    # (the converter returns None) and the test fail, instead of the suite hanging.
+    time.sleep(120)
 
 
 def returns_float32(node, importer):
@@ -49,8 +60,11 @@ REMOVED = {"sin.default": None}
 RAISES = {"sin.default": raises}
 SEGFAULTS = {"sin.default": segfaults}
 ABORTS = {"sin.default": aborts}
+ANNOUNCES_AND_DIES = {"sin.default": announces_and_dies}
 HANGS = {"sin.default": hangs}
 FLOAT32 = {"sin.default": returns_float32}
+# sin answered with cos's values; cos answered with sin's values, in float32.
+WRONG_VALUES_AND_DTYPE = {"sin.default": wrong_function, "cos.default": returns_float32}
 NOT_A_DICT = ["sin.default"]
 
 
@@ -61,3 +75,27 @@ def bakes_example_size(node, importer):
 
 
 BAKES_SIZE = {"relu.default": bakes_example_size}
+
+
+def keeps_rows_of_the_largest_size(node, importer):
+    """relu, then only the first 192 rows: right while the declared range (cat of n and 2n rows,
+    n <= 64) holds, silently short beyond it."""
+    relu = relax.op.nn.relu(_arg(node, importer))
+    return importer.block_builder.emit(relax.op.strided_slice(relu, axes=[0], begin=[0], end=[192]))
+
+
+KEEPS_192_ROWS = {"relu.default": keeps_rows_of_the_largest_size}
+SEGFAULTS_RELU = {"relu.default": segfaults}
+WRONG_RELU = {"relu.default": wrong_function}
+
+
+def sin_accepting_integers(node, importer):
+    """sin that first casts integer and bool inputs to float32, as eager does: it fixes a known
+    failure (unary float ops reject integer inputs at import), so that case passes unexpectedly."""
+    x = _arg(node, importer)
+    if not x.struct_info.dtype.startswith(("float", "bfloat")):
+        x = relax.op.astype(x, "float32")
+    return importer.block_builder.emit(relax.op.sin(x))
+
+
+SIN_ACCEPTS_INTEGERS = {"sin.default": sin_accepting_integers}

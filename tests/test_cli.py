@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.crafted import record, write_dir
+
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
@@ -36,8 +38,12 @@ def test_unknown_glob_in_run_is_an_error(tmp_path):
 
 
 def test_report_on_missing_directory(tmp_path):
-    _one_line_error(harness("report", str(tmp_path / "nope")))
-    _one_line_error(harness("report", str(tmp_path), "--baseline", str(tmp_path / "nope")))
+    line = _one_line_error(harness("report", str(tmp_path / "nope")))
+    assert line == f"harness: error: {tmp_path / 'nope'}: no such directory"
+    # A directory that holds a run: only the baseline can be what is missing.
+    run = write_dir(tmp_path / "run", [record("aten.a.default[float32-0]", "aten.a.default")])
+    line = _one_line_error(harness("report", str(run), "--baseline", str(tmp_path / "nope")))
+    assert line == f"harness: error: {tmp_path / 'nope'}: no such baseline directory"
 
 
 def test_report_on_corrupt_results_names_the_line(tmp_path):
@@ -49,8 +55,11 @@ def test_report_on_corrupt_results_names_the_line(tmp_path):
 
 
 def test_bad_shard_and_jobs_are_errors(tmp_path):
-    _one_line_error(harness("run", "--ops", "aten.sin.default", "--shard", "3/2", "--out", str(tmp_path)))
-    _one_line_error(harness("run", "--ops", "aten.sin.default", "--jobs", "0", "--out", str(tmp_path)))
+    line = _one_line_error(harness("run", "--ops", "aten.sin.default", "--shard", "3/2", "--out", str(tmp_path)))
+    assert line == "harness: error: --shard '3/2': I must be between 1 and N"
+    line = _one_line_error(harness("run", "--ops", "aten.sin.default", "--jobs", "0", "--out", str(tmp_path)))
+    assert line == "harness: error: --jobs must be at least 1"
+    assert not (tmp_path / "results.jsonl").exists()
 
 
 def test_unloadable_convert_map_is_an_error(tmp_path):

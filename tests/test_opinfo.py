@@ -11,7 +11,7 @@ from harness.case import check_unique
 from opsuite import denominators, inventory, opinfo, opinfo_checks, opinfo_screen
 from opsuite import opinfo_programs as P
 from opsuite.expectations import attach
-from tests.helpers import run
+from tests.helpers import op_case, run
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -119,10 +119,22 @@ def test_property_checks_judge_what_holds_for_every_draw():
     draw = [torch.tensor([0.5, 2.0])]
     assert opinfo_checks.random_draw(draw, [torch.tensor([1.5, 0.1])], ()) is None
     assert "non-finite" in opinfo_checks.random_draw(draw, [torch.tensor([1.0, float("inf")])], ())
-    assert opinfo_checks.undefined_values(draw, [torch.tensor([float("nan"), 7.0])], ()) is None
     assert _case("opinfo.uniform[float32-s0]").check is opinfo_checks.random_draw
     assert _case("opinfo.empty_like[float32-s1]").check is opinfo_checks.undefined_values
     assert _case("opinfo.add[float32-s1]").check is None
+
+
+def test_undefined_values_are_not_compared_but_their_structure_is(tmp_path):
+    """A case checked by `undefined_values` (torch.empty and kin) passes whatever the values, and
+    still fails on a dtype that differs from eager's: the engine checks structure first."""
+    gen = torch.Generator().manual_seed(5)
+    x = torch.rand(3, 4, generator=gen, dtype=torch.float64)
+    cases = [op_case("aten.sin.default", [x], dtype="float64", check=opinfo_checks.undefined_values),
+             op_case("aten.cos.default", [x], dtype="float64", check=opinfo_checks.undefined_values)]
+    records = run(cases, tmp_path, "tests.converters:WRONG_VALUES_AND_DTYPE")
+    assert records["aten.sin.default[float64-0]"]["status"] == "pass"  # cos's values, accepted
+    cos = records["aten.cos.default[float64-0]"]
+    assert (cos["status"], cos["error"]) == ("mismatch", "output 0: dtype float32 != expected float64")
 
 
 def test_real_entries_run_end_to_end(tmp_path):
