@@ -51,7 +51,13 @@ def pid_program(pid_file):
     return Sin(), (_input(),)
 
 
-def ticking_program(sentinel, seconds=300.0):
+def sleeping_program(seconds=120.0, rows=3):
+    """sin, after `seconds` asleep: a case that outlives any limit a test sets, in its eager stage."""
+    time.sleep(seconds)
+    return sin_program(rows)
+
+
+def ticking_program(sentinel, seconds=600.0):
     """x + 1, after printing a tick to stderr every 0.1 s until `sentinel` exists."""
     stop = time.monotonic() + seconds
     while not Path(sentinel).exists() and time.monotonic() < stop:

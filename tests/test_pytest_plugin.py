@@ -28,7 +28,7 @@ def test_records_map_to_pytest_outcomes_and_xdist_processes_share_one_results_fi
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "tests/plugin_items.py", "-n", "2", "-q", "-p", "no:cacheprovider",
          "--harness-out", str(out), "--harness-convert-map", "tests.converters:WRONG", f"--junitxml={junit}"],
-        capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=600)
+        capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=900)
     assert done.returncode == 1, done.stdout + done.stderr  # two items fail: the run fails
     testcases = ET.parse(junit).getroot().iter("testcase")
     outcomes = {t.get("name").removeprefix("test_case[").removesuffix("]"): _outcome(t) for t in testcases}
