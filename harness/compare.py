@@ -101,10 +101,15 @@ def _compare_one(index: int, expected: torch.Tensor, actual: torch.Tensor, tol) 
     if expected.is_complex():
         expected, actual = torch.view_as_real(expected), torch.view_as_real(actual)
     if not expected.is_floating_point():
-        e, a = expected.long() if expected.dtype != torch.uint64 else expected, actual.long()
-        diff = (e - a).abs()
-        bad = diff != 0
-        result["max_abs_err"] = float(diff.max())
+        e, a = expected, actual
+        bad = e != a
+        if expected.dtype == torch.uint64:
+            # torch neither subtracts nor orders uint64 (nor promotes it to int64, which could not
+            # hold it): the differing elements' errors are taken exactly in Python's integers.
+            gaps = [abs(x - y) for x, y in zip(e[bad].tolist(), a[bad].tolist(), strict=True)]
+            result["max_abs_err"] = float(max(gaps, default=0))
+        else:
+            result["max_abs_err"] = float((e.long() - a.long()).abs().max())
         if bool(bad.any()):
             i = int(bad.reshape(-1).nonzero()[0])
             result.update(ok=False, message=(
@@ -118,11 +123,15 @@ def _compare_one(index: int, expected: torch.Tensor, actual: torch.Tensor, tol) 
     e_nan, a_nan = torch.isnan(e), torch.isnan(a)
     e_inf, a_inf = torch.isinf(e), torch.isinf(a)
     finite = ~(e_nan | a_nan | e_inf | a_inf)
-    bad = (e_nan != a_nan) | ((e_inf | a_inf) & ~(e_nan | a_nan) & (e != a))
+    # An infinity against a number (or the other infinity) is an infinite error, not none: the
+    # figures must not say 0 for a mismatch. NaN against a number has no size.
+    infinite = (e_inf | a_inf) & ~(e_nan | a_nan) & (e != a)
     diff = torch.zeros_like(e)
     diff[finite] = (a[finite] - e[finite]).abs()
-    bad |= finite & (diff > atol + rtol * e.abs())
-    if bool(finite.any()):
+    bad = (e_nan != a_nan) | infinite | (finite & (diff > atol + rtol * e.abs()))
+    if bool(infinite.any()):
+        result["max_abs_err"] = result["max_rel_err"] = math.inf
+    elif bool(finite.any()):
         result["max_abs_err"] = float(diff[finite].max())
         nonzero = finite & (e != 0)
         if bool(nonzero.any()):

@@ -119,3 +119,32 @@ def test_none_outputs_are_dropped_on_both_sides_and_a_missing_output_still_count
     t = tvm.runtime.tensor(np.ones(2, dtype="float32"))
     assert len(tvm_outputs([t, None, t])) == len(flatten_outputs((torch.ones(2), None, torch.ones(2)))) == 2
     assert len(tvm_outputs([t, None])) != len(flatten_outputs((torch.ones(2), torch.ones(2))))
+
+
+def test_uint64_outputs_are_compared_exactly_over_their_whole_range():
+    top = 2**64 - 2  # past int64: no promotion may wrap it
+    u64 = lambda values: torch.tensor(values, dtype=torch.uint64)  # noqa: E731
+    assert compare_outputs([u64([top, 1])], [u64([top, 1])])["ok"]
+    result = compare_outputs([u64([top, 1])], [u64([top - 3, 1])])
+    assert not result["ok"] and result["max_abs_err"] == 3.0
+    assert result["message"] == (f"output 0: 1/2 elements differ exactly-compared "
+                                 f"(first at flat index 0: expected {top}, got {top - 3})")
+
+
+def test_complex_outputs_compare_real_and_imaginary_parts_within_their_tolerance():
+    z = torch.tensor([1 + 1j, 2 - 1j], dtype=torch.complex64)
+    assert compare_outputs([z], [z + 1e-6j])["ok"]
+    result = compare_outputs([z], [z + 0.1j])  # only the imaginary parts are off
+    assert not result["ok"] and "2/4 elements outside rtol=0.0001 atol=1e-05" in result["message"]
+    assert result["max_abs_err"] == pytest.approx(0.1, rel=1e-5)
+    assert (result["rtol"], result["atol"]) == DEFAULT_TOLERANCES["complex64"]
+    conj = compare_outputs([z], [z.conj().resolve_conj()])
+    assert not conj["ok"] and "first at flat index 1: expected 1, got -1" in conj["message"]
+
+
+def test_an_infinite_error_is_infinite_not_zero():
+    result = compare_outputs([torch.tensor([1.0, 2.0])], [torch.tensor([1.0, math.inf])])
+    assert not result["ok"]
+    assert "max abs err inf; first at flat index 1: expected 2, got inf" in result["message"]
+    # JSON holds no infinity: the record's figure is null, never a 0 that reads as no error.
+    assert result["max_abs_err"] is None and result["max_rel_err"] is None
