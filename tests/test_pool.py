@@ -37,23 +37,23 @@ def _pids(pid_file: Path) -> list[int]:
 
 def test_a_worker_is_replaced_after_its_case_limit_and_not_before(tmp_path):
     pid_file = tmp_path / "pids"
-    options = PoolOptions(target="llvm", log_dir=tmp_path / "logs", max_cases_per_worker=2)
-    with Pool(options) as pool:
-        results = list(pool.run(_items([_pid_case(pid_file, i) for i in range(3)])))
-    assert [records[0]["status"] for _, records in results] == ["pass"] * 3
-    first, second, third = _pids(pid_file)
-    assert first == second != third
+    with Pool(PoolOptions(target="llvm", log_dir=tmp_path / "logs", max_cases_per_worker=2)) as pool:
+        first = pool.run_one(*_items([_pid_case(pid_file, 0)])[0])
+        assert len(pool.workers) == 1, "retired before its limit"
+        second = pool.run_one(*_items([_pid_case(pid_file, 1)])[0])
+        assert pool.workers == [], "kept past its limit"
+    assert [first[0]["status"], second[0]["status"]] == ["pass", "pass"]
+    one, two = _pids(pid_file)
+    assert one == two  # the same worker ran both
 
 
 def test_a_worker_past_the_memory_limit_is_replaced(tmp_path):
     pid_file = tmp_path / "pids"
-    # Every worker holds torch and TVM, far more than 1 MB: each case leaves it too large.
-    options = PoolOptions(target="llvm", log_dir=tmp_path / "logs", max_rss_mb=1.0)
-    with Pool(options) as pool:
-        results = list(pool.run(_items([_pid_case(pid_file, i) for i in range(2)])))
-    assert [records[0]["status"] for _, records in results] == ["pass"] * 2
-    first, second = _pids(pid_file)
-    assert first != second
+    # Every worker holds torch and TVM, far more than 1 MB: the case leaves it too large.
+    with Pool(PoolOptions(target="llvm", log_dir=tmp_path / "logs", max_rss_mb=1.0)) as pool:
+        (record,) = pool.run_one(*_items([_pid_case(pid_file, 0)])[0])
+        assert pool.workers == [], "kept past its memory limit"
+    assert record["status"] == "pass" and len(_pids(pid_file)) == 1
 
 
 def test_a_worker_that_dies_while_starting_is_a_one_line_error(tmp_path, capsys):

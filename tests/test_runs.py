@@ -34,7 +34,7 @@ def _mixed_cases():
 
 def test_same_seed_same_verdicts(tmp_path):
     first = run(_mixed_cases(), tmp_path / "a", jobs=2)
-    second = run(_mixed_cases(), tmp_path / "b", jobs=2)
+    second = run(_mixed_cases(), tmp_path / "b", jobs=1)  # nor do verdicts depend on the jobs
     assert set(first) == set(second)
     for case_id in first:
         assert stable(first[case_id]) == stable(second[case_id]), case_id
