@@ -1,5 +1,5 @@
-"""How sharp are the harness's own tests? Deliberate one-line breakages of the engine, each of
-which the tests named beside it must catch.
+"""How sharp are the harness's own tests? Deliberate one-line breakages of the engine (and of the
+expectations command), each of which the tests named beside it must catch.
 
     python -m tests.mutations                # every breakage (tens of minutes on 2 cores)
     python -m tests.mutations NAME ...       # some of them
@@ -42,6 +42,7 @@ class Breakage:
 B = Breakage
 RUN_OUTCOMES = "tests/test_run_outcomes.py"
 EXPECT = "tests/test_records_and_expectations.py"
+EXPECTATIONS_COMMAND = "tests/test_expectations_command.py"
 BREAKAGES = (
     B("resume reruns every case", "harness/runner.py",
       "    todo = [c for c in cases if c.case_id not in done]",
@@ -72,8 +73,8 @@ BREAKAGES = (
       '    stage = "eager"',
       ("tests/test_faults.py::test_segfault_is_a_crash_and_the_next_case_still_runs",)),
     B("the tolerance is doubled", "harness/compare.py",
-      "    bad |= finite & (diff > atol + rtol * e.abs())",
-      "    bad |= finite & (diff > 2 * (atol + rtol * e.abs()))",
+      "    bad = (e_nan != a_nan) | infinite | (finite & (diff > atol + rtol * e.abs()))",
+      "    bad = (e_nan != a_nan) | infinite | (finite & (diff > 2 * (atol + rtol * e.abs())))",
       ("tests/test_faults.py::test_an_error_just_past_the_tolerance_is_a_mismatch_and_just_within_a_pass",)),
     B("an expectation's stage is not checked", "harness/case.py",
       "        if self.stage is not None and stage != self.stage:",
@@ -145,6 +146,40 @@ BREAKAGES = (
       "    _die_with_parent()",
       "    pass",
       ("tests/test_pool.py::test_no_worker_outlives_a_killed_run",)),
+    B("an infinite error is reported as 0", "harness/compare.py",
+      "    if bool(infinite.any()):",
+      "    if False:",
+      ("tests/test_compare.py::test_an_infinite_error_is_infinite_not_zero",)),
+    B("uint64 outputs are promoted to int64", "harness/compare.py",
+      "        if expected.dtype == torch.uint64:",
+      "        if False:",
+      ("tests/test_compare.py::test_uint64_outputs_are_compared_exactly_over_their_whole_range",)),
+    B("a dynamic program's crash leaves one record, not one per size", "harness/pool.py",
+      "    if case.dynamic is not None:",
+      "    if False:",
+      ("tests/test_pool.py::test_a_dynamic_program_that_crashes_its_worker_has_a_record_per_size",
+       "tests/test_pool.py::test_a_dynamic_program_that_hangs_has_a_timeout_per_size")),
+    B("a worker that dies while starting does not say why", "harness/pool.py",
+      '                    raise PoolError("worker failed to start: " + (tail[-1] if tail else '
+      '_signal_name(worker.proc.returncode)))',
+      '                    raise PoolError("worker failed to start")',
+      ("tests/test_pool.py::test_a_worker_that_dies_while_starting_is_a_one_line_error",)),
+    B("the symbolic stage is skipped", "harness/stages.py",
+      "        if case.dynamic is not None:",
+      "        if False:",
+      ("tests/test_dynamic.py::test_a_converter_that_bakes_in_the_example_size_fails_the_symbolic_stage",)),
+    B("an earlier run is deleted, not moved aside", "harness/runner.py",
+      '        results.replace(out / "results.prev.jsonl")',
+      "        results.unlink()",
+      (f"{RUN_OUTCOMES}::test_an_earlier_run_is_moved_aside_only_when_asked",)),
+    B("expectations are written with Python's True", "opsuite/expectations.py",
+      "    if isinstance(value, bool):",
+      "    if False:",
+      (f"{EXPECTATIONS_COMMAND}::test_every_known_failures_file_dumps_to_toml_that_loads_back_the_same_entries",)),
+    B("update leaves an entry's passing dtypes in it", "opsuite/expectations.py",
+      '            kept.append({**entry, "dtypes": xfail_dtypes})',
+      "            kept.append(entry)",
+      (f"{EXPECTATIONS_COMMAND}::test_update_drops_narrows_and_keeps_entries_and_leaves_a_loadable_file",)),
     B("minimal examples are not written", "harness/runner.py",
       "            writer.write([record])",
       "            pass",
