@@ -129,6 +129,8 @@ def test_uint64_outputs_are_compared_exactly_over_their_whole_range():
     assert not result["ok"] and result["max_abs_err"] == 3.0
     assert result["message"] == (f"output 0: 1/2 elements differ exactly-compared "
                                  f"(first at flat index 0: expected {top}, got {top - 3})")
+    # A gap wider than int64 holds: taken in int64, top + 1 and 0 would read as 1 apart.
+    assert compare_outputs([u64([top + 1])], [u64([0])])["max_abs_err"] == float(2**64 - 1)
 
 
 def test_complex_outputs_compare_real_and_imaginary_parts_within_their_tolerance():
