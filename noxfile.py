@@ -1,4 +1,4 @@
-"""Sessions: tests (default), cpu (default), lint (default); gpu, models, report, bench on demand.
+"""Sessions: tests (default), cpu (default), lint (default); gpu, models, report, bench, mutations on demand.
 
 All sessions share one environment, `.venv`, created and kept in step with pyproject.toml
 here: torch with CUDA is ~5.5 GB, so one copy per session would cost minutes and gigabytes
@@ -58,6 +58,12 @@ def tests(session: nox.Session) -> None:
     workers = str(min(2, os.cpu_count() or 1))
     session.run(_env(session), "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider",
                 "-n", workers, *session.posargs, external=True)
+
+
+@nox.session(venv_backend="none", default=False)
+def mutations(session: nox.Session) -> None:
+    """One-line breakages of the engine that the tests must catch (tests/mutations.py; slow)."""
+    session.run(_env(session), "-m", "tests.mutations", *session.posargs, external=True)
 
 
 @nox.session(venv_backend="none")

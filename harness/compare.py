@@ -213,6 +213,18 @@ def _compare_one(index: int, expected: torch.Tensor, actual: torch.Tensor, tol,
     out.update(rtol=rtol, atol=atol)
     if expected.numel() == 0:
         return out
+    if expected.dtype == torch.uint64 and actual.dtype == torch.uint64:
+        # int64 would wrap values past 2**63 (and torch neither subtracts nor orders uint64):
+        # the differing elements are found and measured in Python's integers.
+        e_list, a_list = expected.reshape(-1).tolist(), actual.reshape(-1).tolist()
+        gaps = [abs(x - y) for x, y in zip(e_list, a_list, strict=True)]
+        out["max_abs_err"] = float(max(gaps))
+        wrong = torch.tensor([g != 0 for g in gaps])
+        if bool(wrong.any()):
+            i = _first(wrong)
+            facets.append({"output": index, "facet": "values", "count": int(wrong.sum()), "numel": wrong.numel(),
+                           "first": i, "expected": e_list[i], "got": a_list[i], "max_abs_err": out["max_abs_err"]})
+        return out
     e, a = _common(expected, actual)
     if not e.is_floating_point():
         wrong = e != a
@@ -230,6 +242,9 @@ def _compare_one(index: int, expected: torch.Tensor, actual: torch.Tensor, tol,
     wrong_inf = both & (e_inf | a_inf) & (e != a)
     if bool(wrong_inf.any()):
         facets.append(_pattern_facet(index, "inf", wrong_inf, e, a))
+        infinite = True  # an infinity against a number: the error is infinite, not the finite elements' largest
+    else:
+        infinite = False
     finite = both & ~e_inf & ~a_inf
     diff = torch.zeros_like(e)
     diff[finite] = (a[finite] - e[finite]).abs()
@@ -239,6 +254,8 @@ def _compare_one(index: int, expected: torch.Tensor, actual: torch.Tensor, tol,
         nonzero = finite & (e != 0)
         if bool(nonzero.any()):
             out["max_rel_err"] = float((diff[nonzero] / e[nonzero].abs()).max())
+    if infinite:  # infinite (a record writes null: JSON holds no infinity), never a 0 that reads as no error
+        out["max_abs_err"] = out["max_rel_err"] = math.inf
     out["cosine"], out["rel_l2_err"] = _cosine_and_rel_l2(e.reshape(-1), a.reshape(-1))
     if not bool(outside.any()):
         return out
@@ -255,7 +272,8 @@ def _compare_one(index: int, expected: torch.Tensor, actual: torch.Tensor, tol,
         if bool(beyond.any()):  # the elements that are wrong by this rule, not by assert_close's
             outside = beyond
     facet = _pattern_facet(index, "values", outside, e, a)
-    facet.update(max_abs_err=out["max_abs_err"], rtol=rtol, atol=atol, **extra)
+    facet.update(max_abs_err=out["max_abs_err"] if math.isfinite(out["max_abs_err"]) else None,
+                 rtol=rtol, atol=atol, **extra)
     facets.append(facet)
     return out
 
@@ -270,7 +288,8 @@ def describe(facet: dict) -> str:
         return f"{where}{facet['got']}"
     bound = (f" outside rtol={facet['rtol']:g} atol={facet['atol']:g}" if "rtol" in facet else
              " differ" if kind == "values" else " misplaced")
-    error = f"max abs err {facet['max_abs_err']:.3g}; " if "max_abs_err" in facet else ""
+    error = ("" if "max_abs_err" not in facet else "max abs err inf; " if facet["max_abs_err"] is None
+             else f"max abs err {facet['max_abs_err']:.3g}; ")
     rms = (f"rms err {facet['tvm_rms_err']:.3g} vs eager's {facet['eager_rms_err']:.3g} against float64; "
            if "tvm_rms_err" in facet else "")
     return (f"{where}{kind} {facet['count']}/{facet['numel']}{bound} ({error}{rms}first at flat index "

@@ -26,7 +26,7 @@ from harness.records import per_size
 from harness.signature import error_signature
 from harness.worker import _HEADER, send
 
-STARTUP_SECONDS = 180.0
+STARTUP_SECONDS = 180.0  # the default limit on a worker's start (importing torch and TVM)
 
 
 # Seconds a case may take when it sets no limit of its own (`--timeout`, `--harness-timeout`).
@@ -45,8 +45,11 @@ class PoolOptions:
     convert_map: str | None = None
     log_dir: Path | None = None
     threads: int = 1
+    # Replacement limits: a worker is retired after this many cases, or when a case leaves it
+    # larger than this; and a worker that is not ready within startup_seconds stops the pool.
     max_cases_per_worker: int = 400
     max_rss_mb: float = 8000.0
+    startup_seconds: float = STARTUP_SECONDS
 
 
 class _Worker:
@@ -176,11 +179,14 @@ class Pool:
         self.options = options
         self.workers: list[_Worker] = []
         self.selector = selectors.DefaultSelector()
-        self._next_slot = 0
+
+    def _free_slot(self) -> int:
+        """The lowest slot no live worker holds: each live worker writes a log file of its own."""
+        taken = {w.slot for w in self.workers}
+        return next(slot for slot in range(len(taken) + 1) if slot not in taken)
 
     def _spawn(self) -> _Worker:
-        worker = _Worker(self._next_slot % max(1, self.options.jobs), self.options)
-        self._next_slot += 1
+        worker = _Worker(self._free_slot(), self.options)
         self.workers.append(worker)
         self.selector.register(worker.proc.stdout, selectors.EVENT_READ, worker)
         return worker
@@ -226,7 +232,7 @@ class Pool:
     def _wait(self) -> Iterator[tuple[Case, list[dict]]]:
         now = time.monotonic()
         deadlines = [w.deadline for w in self.workers if w.case is not None]
-        deadlines += [w.started + STARTUP_SECONDS for w in self.workers if not w.ready]
+        deadlines += [w.started + self.options.startup_seconds for w in self.workers if not w.ready]
         wait = max(0.0, min(deadlines) - now) if deadlines else None
         for key, _ in self.selector.select(timeout=wait):
             worker = key.data
@@ -254,9 +260,9 @@ class Pool:
                 records = _died(worker, "timeout", f"no result within {limit:g}s")
                 self._retire(worker, kill=True)
                 yield case, records
-            elif not worker.ready and now >= worker.started + STARTUP_SECONDS:
+            elif not worker.ready and now >= worker.started + self.options.startup_seconds:
                 self._retire(worker, kill=True)
-                raise PoolError(f"worker did not start within {STARTUP_SECONDS:g}s")
+                raise PoolError(f"worker did not start within {self.options.startup_seconds:g}s")
 
     def _handle(self, worker: _Worker, message: dict) -> Iterator[tuple[Case, list[dict]]]:
         kind = message["type"]

@@ -13,6 +13,7 @@ appended to `--harness-out`/results.jsonl (several xdist processes share the fil
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -70,8 +71,13 @@ class _ItemRunner:
         self.options = options
         self.spec = resolve(options.target)
         self.versions = env.library_versions()
+        # Each xdist process has a pool of its own, whose worker would otherwise share slot 0's
+        # log file with the other processes' workers (and their stderr tails with it).
+        log_dir = Path(options.out) / "logs"
+        if os.environ.get("PYTEST_XDIST_WORKER"):
+            log_dir = log_dir / os.environ["PYTEST_XDIST_WORKER"]
         self.pool = Pool(PoolOptions(target=options.target, jobs=1, timeout=options.timeout,
-                                     convert_map=options.convert_map, log_dir=Path(options.out) / "logs"))
+                                     convert_map=options.convert_map, log_dir=log_dir))
         self.writer = ResultsWriter(Path(options.out) / RESULTS_FILE)
 
     def __call__(self, case) -> None:

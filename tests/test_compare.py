@@ -2,6 +2,7 @@
 patterns), assert_close's tolerances, the float64-reference rule for half precision, exact
 integers, degenerate references."""
 
+import json
 import math
 
 import pytest
@@ -185,7 +186,7 @@ def test_uint64_compares_exactly_beyond_int64():
 
 def test_an_infinite_error_is_recorded_as_unknown_not_as_a_number():
     result = compare_outputs([torch.tensor([1.0])], [torch.tensor([float("inf")])])
-    assert kinds(result) == [(0, "inf")] and result["max_abs_err"] == 0.0
+    assert kinds(result) == [(0, "inf")] and result["max_abs_err"] is None
     result = compare_outputs([torch.tensor([1e38], dtype=torch.float32)], [torch.tensor([-1e38])])
     assert math.isfinite(result["max_abs_err"])
 
@@ -234,3 +235,34 @@ def test_a_reference_not_in_float64_is_no_reference():
     tvm = eager + 0.25  # far beyond bfloat16's tolerance
     result = compare_outputs([eager], [tvm], reference=lambda: [eager.clone()])
     assert kinds(result) == [(0, "values")] and result["judged_by"] == "assert_close"
+
+
+def test_uint64_outputs_are_compared_exactly_over_their_whole_range():
+    top = 2**64 - 2  # past int64: no promotion may wrap it
+    u64 = lambda values: torch.tensor(values, dtype=torch.uint64)  # noqa: E731
+    assert compare_outputs([u64([top, 1])], [u64([top, 1])])["ok"]
+    result = compare_outputs([u64([top, 1])], [u64([top - 3, 1])])
+    assert not result["ok"] and result["max_abs_err"] == 3.0
+    assert result["message"] == (f"output 0: values 1/2 differ (max abs err 3; first at flat index 0: "
+                                 f"expected {top}, got {top - 3})")
+    # A gap wider than int64 holds: taken in int64, top + 1 and 0 would read as 1 apart.
+    assert compare_outputs([u64([top + 1])], [u64([0])])["max_abs_err"] == float(2**64 - 1)
+
+
+def test_complex_outputs_compare_real_and_imaginary_parts_within_their_tolerance():
+    z = torch.tensor([1 + 1j, 2 - 1j], dtype=torch.complex64)
+    assert compare_outputs([z], [z + 1e-7j])["ok"]
+    result = compare_outputs([z], [z + 0.1j])  # only the imaginary parts are off
+    assert not result["ok"] and "values 2/4 outside rtol=1.3e-06 atol=1e-05" in result["message"]
+    assert result["max_abs_err"] == pytest.approx(0.1, rel=1e-5)
+    conj = compare_outputs([z], [z.conj().resolve_conj()])
+    assert not conj["ok"] and "first at flat index 1: expected 1.0, got -1.0" in conj["message"]
+
+
+def test_an_infinite_error_is_infinite_not_zero():
+    result = compare_outputs([torch.tensor([1.0, 2.0, 3.0])], [torch.tensor([1.0, math.inf, 4.0])])
+    assert not result["ok"] and kinds(result) == [(0, "inf"), (0, "values")]
+    assert "max abs err inf; first at flat index 2" in result["message"]
+    # JSON holds no infinity: the record's figures are null, never a 0 that reads as no error.
+    assert result["max_abs_err"] is None and result["max_rel_err"] is None
+    json.dumps(result["facets"], allow_nan=False)

@@ -49,8 +49,9 @@ def test_expectation_sizes_scope_covers_only_sizes_inside_it():
 def test_program_verdict_is_the_worst_size_and_ignores_probes():
     assert worst_status(["pass", "xfail", "pass"]) == "xfail"
     assert worst_status(["pass", "mismatch", "run_error"]) == "mismatch"
+    # The probe carries the most severe status there is: counted, it would be the verdict.
     records = [{"dynamic_case": "p", "status": "pass"}, {"dynamic_case": "p", "status": "xfail"},
-               {"dynamic_case": "p", "status": "skip", "probe": {"outcome": "silent-wrong"}}]
+               {"dynamic_case": "p", "status": "crash", "probe": {"outcome": "silent-wrong"}}]
     set_dynamic_status(records)
     assert {r["dynamic_status"] for r in records} == {"xfail"}
 
@@ -84,21 +85,31 @@ def test_a_module_specialised_to_the_example_size_is_caught():
     assert any("reaches the module as [None, None]" in p for p in check["problems"]), check["problems"]
 
 
-def test_probes_outside_the_range_and_breaking_a_relation_are_findings(tmp_path):
+def test_each_probe_outcome_and_a_converter_wrong_only_outside_the_range(tmp_path):
+    # The converter keeps the first 192 rows of cat(n rows, 2n rows): right for every n the
+    # declared range allows (n <= 64), silently short beyond it.
     case = Case("dyn.cat[float32-probes]", "dynamic", "aten.cat.default", Program(cat_program, {}), "float32",
                 dynamic=DynamicSpec(dims={"n": (2, 64)}, shapes=({0: "n"}, {0: "2*n"}),
                                     sizes=({"n": 2}, {"n": 64}),
-                                    probes=({"n": 1}, {"n": 5, "in1.n": 6})))
-    records = run([case], tmp_path)
-    probes = {tuple(r["sizes"].items()): r for r in records.values() if r["probe"]}
-    assert len(probes) == 2
-    below, relation = probes[(("n", 1),)], probes[(("n", 5), ("in1.n", 6))]
-    assert below["probe"]["broken"] == ["n=1 outside [2, 64]"]
-    assert relation["probe"]["broken"] == ["input 1 axis 0 is 12, but 2*n = 10 for n=5"]
-    for probe in (below, relation):
-        assert probe["status"] == "skip" and probe["skip_reason"].startswith("constraint-probe: ")
-        assert probe["probe"]["outcome"] in ("rejected", "silent-correct", "silent-wrong")
+                                    probes=({"n": 1}, {"n": 5, "in1.n": 6}, {"n": 65}, {"n": 3, "in0.n": -1})))
+    records = run([case], tmp_path, convert_map="tests.converters:KEEPS_192_ROWS")
+    probes = {r["case_id"].partition("@probe:")[2]: r for r in records.values() if r["probe"]}
+    assert {k: p["probe"]["outcome"] for k, p in probes.items()} == {
+        "n=1": "silent-correct",  # below the range: TVM runs it, and rightly
+        "n=5,in1.n=6": "rejected",  # a broken relation: TVM's shape check refuses it
+        "n=65": "silent-wrong",  # above the range: 192 of 195 rows, and no error
+        "n=3,in0.n=-1": "not-run",  # the factory cannot build such inputs: nothing reached TVM
+    }
+    assert probes["n=1"]["probe"]["broken"] == ["n=1 outside [2, 64]"]
+    assert probes["n=5,in1.n=6"]["probe"]["broken"] == ["input 1 axis 0 is 12, but 2*n = 10 for n=5"]
+    assert "shape (192, 3) != expected (195, 3)" in probes["n=65"]["probe"]["error"]
+    assert "match_cast error" in probes["n=5,in1.n=6"]["probe"]["error"]
+    for probe in probes.values():
+        assert probe["status"] == "skip"
+        assert probe["skip_reason"] == f"constraint-probe: {probe['probe']['outcome']}"
+        assert probe["repro"] is None
     # Probes are findings: the program's verdict comes from its in-range sizes only.
+    assert [r["status"] for r in records.values() if not r["probe"]] == ["pass", "pass"]
     assert {r["dynamic_status"] for r in records.values()} == {"pass"}
 
 

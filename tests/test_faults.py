@@ -4,9 +4,10 @@ Each run also carries an `add` case the doctored map does not touch: it must sti
 so a fault is pinned to the case that has it.
 """
 
+import pytest
 import torch
 
-from tests.helpers import add_case, run, sin_case
+from tests.helpers import add_case, op_case, run, sin_case
 
 
 def test_wrong_function_is_a_mismatch(tmp_path):
@@ -17,6 +18,17 @@ def test_wrong_function_is_a_mismatch(tmp_path):
     assert sin["max_abs_err"] > 0.1
     assert "outside rtol" in sin["error"]
     assert records["aten.add.Tensor[float32-0]"]["status"] == "pass"
+
+
+def test_an_error_just_past_the_tolerance_is_a_mismatch_and_just_within_a_pass(tmp_path):
+    x = sin_case().program.kwargs["args"][0]
+    cos = op_case("aten.cos.default", [x])
+    records = run([sin_case(), cos], tmp_path, "tests.converters:JUST_OUTSIDE_AND_INSIDE")
+    outside, inside = records["aten.sin.default[float32-0]"], records["aten.cos.default[float32-0]"]
+    assert (outside["status"], outside["rtol"], outside["atol"]) == ("mismatch", 1e-4, 1e-5)
+    assert outside["max_rel_err"] == pytest.approx(1.5e-4, rel=0.02)
+    assert (inside["status"], inside["rtol"], inside["atol"]) == ("pass", 1e-4, 1e-5)
+    assert inside["max_rel_err"] == pytest.approx(0.5e-4, rel=0.05)
 
 
 def test_removed_converter_is_import_unsupported_naming_the_op(tmp_path):
@@ -57,7 +69,10 @@ def test_abort_is_a_crash_with_its_signal(tmp_path):
 
 
 def test_hang_is_a_timeout_and_the_next_case_still_runs(tmp_path):
-    records = run([sin_case(), add_case()], tmp_path, "tests.converters:HANGS", timeout=8)
+    # The run's limit is 8 s; a worker's first torch.export alone can take longer on a loaded
+    # machine, so the cases that open a worker (before the hang, and after it) get their own.
+    cases = [add_case(variant="first", timeout=120.0), sin_case(), add_case(timeout=120.0)]
+    records = run(cases, tmp_path, "tests.converters:HANGS", timeout=8)
     sin = records["aten.sin.default[float32-0]"]
     assert sin["status"] == "timeout"
     assert sin["stage"] == "import"
@@ -73,8 +88,6 @@ def test_float64_program_answered_in_float32_is_a_mismatch(tmp_path):
 
 
 def test_unloadable_convert_map_stops_the_run(tmp_path):
-    import pytest
-
     from harness.pool import PoolError
 
     with pytest.raises(PoolError, match="not a dict"):

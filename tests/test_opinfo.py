@@ -14,7 +14,7 @@ from opsuite.opinfo import cases as opinfo
 from opsuite.opinfo import screen as opinfo_screen
 from opsuite.standalone import opinfo_checks, properties
 from opsuite.standalone import opinfo_programs as P
-from tests.helpers import run
+from tests.helpers import op_case, run
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -140,6 +140,19 @@ def test_property_checks_judge_what_holds_for_every_draw():
     assert _case("opinfo.uniform[float32-s0]").check is opinfo_checks.random_draw
     assert _case("opinfo.empty_like[float32-s1]").check is properties.structure_only
     assert _case("opinfo.add[float32-s1]").check is None
+
+
+def test_undefined_values_are_not_compared_but_their_structure_is(tmp_path):
+    """A case checked by `undefined_values` (torch.empty and kin) passes whatever the values, and
+    still fails on a dtype that differs from eager's: the engine checks structure first."""
+    gen = torch.Generator().manual_seed(5)
+    x = torch.rand(3, 4, generator=gen, dtype=torch.float64)
+    cases = [op_case("aten.sin.default", [x], dtype="float64", check=properties.structure_only),
+             op_case("aten.cos.default", [x], dtype="float64", check=properties.structure_only)]
+    records = run(cases, tmp_path, "tests.converters:WRONG_VALUES_AND_DTYPE")
+    assert records["aten.sin.default[float64-0]"]["status"] == "pass"  # cos's values, accepted
+    cos = records["aten.cos.default[float64-0]"]
+    assert (cos["status"], cos["error"]) == ("mismatch", "output 0: dtype float32 != expected float64")
 
 
 def test_real_entries_run_end_to_end(tmp_path):

@@ -131,6 +131,40 @@ def test_expectation_does_not_explain_a_different_failure():
     assert record["status"] == "compile_error"
 
 
+@pytest.mark.parametrize("record", [
+    {"status": "mismatch", "stage": "run", "error": "output 0: 3/3 elements outside rtol"},  # another stage
+    {"status": "mismatch", "stage": "compare", "error": "output 0: dtype float32 != expected float64"},  # another message
+    {"status": "run_error", "stage": "compare", "error": "output 0: 3/3 elements outside rtol"},  # another status
+])
+def test_a_failure_unlike_the_expectation_stays_a_failure(record):
+    e = Expectation("alpha ignored", status="mismatch", stage="compare", match="outside rtol")
+    raw = record["status"]
+    expect.apply(_case(expectations=[e]), "llvm", record)
+    assert (record["status"], record["raw_status"], record.get("expectation")) == (raw, raw, None)
+
+
+def test_a_sizes_scope_explains_only_the_sizes_inside_it():
+    e = Expectation("wrong from b=2 on", status="mismatch", sizes={"b": (2, 16)})
+    case = _case(expectations=[e])
+    inside = {"status": "mismatch", "stage": "compare", "error": "wrong", "sizes": {"b": 4}}
+    below = {"status": "mismatch", "stage": "compare", "error": "wrong", "sizes": {"b": 1}}
+    passes_inside = {"status": "pass", "stage": "compare", "error": None, "sizes": {"b": 16}}
+    passes_below = {"status": "pass", "stage": "compare", "error": None, "sizes": {"b": 1}}
+    for record in (inside, below, passes_inside, passes_below):
+        expect.apply(case, "llvm", record)
+    assert [r["status"] for r in (inside, below, passes_inside, passes_below)] == ["xfail", "mismatch", "xpass", "pass"]
+
+
+def test_probes_are_findings_no_expectation_turns():
+    e = Expectation("always wrong", status="mismatch")
+    case = _case(expectations=[e])
+    probes = [{"status": status, "stage": "compare", "error": "wrong" if status != "pass" else None,
+               "probe": {"outcome": "silent-wrong"}} for status in ("pass", "mismatch", "skip")]
+    for record in probes:
+        expect.apply(case, "llvm", record)
+        assert record["status"] == record["raw_status"] and record.get("expectation") is None
+
+
 def test_unexpected_pass_is_xpass():
     e = Expectation("fails on llvm", targets=("llvm",))
     record = {"status": "pass", "stage": "compare", "error": None}

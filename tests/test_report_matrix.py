@@ -91,9 +91,12 @@ def test_every_denominator_entry_is_a_row(built):
 def test_grade_counts_add_up_per_denominator(built):
     _, table = built
     counts = matrix.grade_counts(table, "convert_map")
-    assert counts["total"] == len([op for op, d in denominators.union().items() if "convert_map" in d])
+    assert counts["total"] == 317  # the convert map of the pinned apache-tvm, read from the wheel
     assert sum(counts[g] for g in matrix.GRADES) == counts["total"]
-    assert counts["full"] >= 2 and counts["partial"] >= 2 and counts["none"] >= 4
+    # The scenario's convert-map ops: full add, abs; partial mul, log; none sub, neg, exp,
+    # relu; skipped cos (CUDA without a GPU). The rest of the convert map has no record here.
+    assert {g: counts[g] for g in ("full", "partial", "none", "skipped")} == {
+        "full": 2, "partial": 2, "none": 4, "skipped": 1}
 
 
 def test_triage_groups_by_signature_and_picks_the_smallest_example(built):

@@ -34,7 +34,7 @@ def _mixed_cases():
 
 def test_same_seed_same_verdicts(tmp_path):
     first = run(_mixed_cases(), tmp_path / "a", jobs=2)
-    second = run(_mixed_cases(), tmp_path / "b", jobs=2)
+    second = run(_mixed_cases(), tmp_path / "b", jobs=1)  # nor do verdicts depend on the jobs
     assert set(first) == set(second)
     for case_id in first:
         assert stable(first[case_id]) == stable(second[case_id]), case_id
@@ -63,12 +63,18 @@ def test_killed_run_resumes_to_the_same_records(tmp_path):
     proc.wait()
     partial = read_results(results, allow_torn_tail=True)
     assert 4 <= len(partial) < 12, "the kill must land half-way for this test to mean anything"
+    text = results.read_text()
+    finished = text[:text.rfind("\n") + 1]  # the whole lines: a torn last one is dropped
 
     subprocess.run([sys.executable, "-m", "tests.resumable_run", str(killed), "--resume"], env=env,
                    check=True, cwd=ROOT)
     resumed = read_results(results)
     assert len(resumed) == 12
     assert len({r["case_id"] for r in resumed}) == 12, "a finished case was run twice"
+    # The finished records are kept as they were written, not run again: a rerun would differ
+    # at least in its timings, which are kept here to the microsecond.
+    assert results.read_text().startswith(finished)
+    assert resumed[:len(partial)] == partial
     assert _records_by_id(results) == _records_by_id(full / "results.jsonl")
 
 
@@ -122,9 +128,15 @@ def test_dynamic_program_compiles_once_and_runs_every_size(tmp_path):
     assert {r["dynamic_case"] for r in records.values()} == {"dyn.cat[float32-0]"}
     assert all(r["status"] == "pass" for r in sizes), [r["error"] for r in sizes]
     assert sorted(r["input_shapes"][0][0] for r in sizes) == [2, 17, 64]
+    # Compiled once: every size (and the probe) carries the one export, import and compile
+    # timing, while each size has a run of its own.
+    for stage in ("export", "import", "compile"):
+        assert len({r["seconds"][stage] for r in records.values()}) == 1, stage
+    assert len({r["seconds"]["run"] for r in sizes}) > 1
     (probe,) = [r for r in records.values() if r["probe"]]
     assert probe["status"] == "skip"
-    assert probe["probe"]["outcome"] in ("rejected", "silent-correct", "silent-wrong")
+    # Above the declared range, yet within the memory TVM planned for it: it runs, and rightly.
+    assert probe["probe"]["outcome"] == "silent-correct"
 
 
 def test_results_file_has_a_line_per_case_written_as_it_ends(tmp_path):

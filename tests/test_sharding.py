@@ -3,6 +3,7 @@
 import json
 import random
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 import torch
@@ -39,9 +40,25 @@ def test_shards_do_not_depend_on_the_order_cases_come_in(zoo):
     random.Random(7).shuffle(shuffled)
     for index in (1, 2, 3):
         first = [c.case_id for c in sources.shard(zoo, index, 3)]
-        again = [c.case_id for c in sources.shard(zoo, index, 3)]
-        other = {c.case_id for c in sources.shard(shuffled, index, 3)}
-        assert first == again and set(first) == other
+        other = [c.case_id for c in sources.shard(shuffled, index, 3)]
+        assert set(first) == set(other)
+        # A shard keeps the order its cases came in.
+        assert other == [c.case_id for c in shuffled if c.case_id in set(first)]
+
+
+def _costed(name: str, cost: float):
+    return op_case("aten.sin.default", [torch.zeros(1)], variant=name, cost=cost)
+
+
+def test_shards_of_a_fixed_set_are_exactly_the_longest_first_split():
+    # Costs a=5 b=4 c=3 d=3 e=2 f=2 g=1 into 3 shards, costliest first (ties by id), each to the
+    # lightest shard so far (ties: the lower shard): a, b, c open the shards; d joins c (3),
+    # e joins b (4), f joins a (5), g joins b (6 against 7 and 6).
+    cases = [_costed(name, cost) for name, cost in
+             [("g", 1), ("f", 2), ("e", 2), ("d", 3), ("c", 3), ("b", 4), ("a", 5)]]
+    shards = [[c.case_id.split("-")[1].rstrip("]") for c in sources.shard(cases, i, 3)] for i in (1, 2, 3)]
+    assert shards == [["f", "a"], ["g", "e", "b"], ["d", "c"]]
+    assert [sum(c.cost for c in sources.shard(cases, i, 3)) for i in (1, 2, 3)] == [7, 7, 6]
 
 
 def _cases():
@@ -85,8 +102,14 @@ def test_merged_shards_render_like_an_unsharded_run(tmp_path):
         root = ET.parse(d / "junit.xml").getroot()
         junits.append(sorted((c.get("name"), [x.tag for x in c]) for c in root.iter("testcase")))
     assert junits[0] == junits[1]
+    # Every failure keeps its repro, copied into the merged directory and pointed to there.
+    failures = {r["case_id"] for r in read_results(whole) if r["repro"]}
+    assert len(failures) >= 2
     for r in read_results(merged):
-        assert r["repro"] is None or r["repro"].startswith(str(merged)), "repros point into the merged directory"
+        if r["case_id"] in failures:
+            assert r["repro"].startswith(str(merged)) and Path(r["repro"]).is_file(), r["case_id"]
+        else:
+            assert r["repro"] is None, r["case_id"]
 
 
 def test_merge_joins_targets_and_refuses_a_case_twice(tmp_path, capsys):

@@ -14,7 +14,7 @@ import tomllib
 from pathlib import Path
 
 from harness.case import FAILURES
-from opsuite.expectations.entries import FIELDS, ExpectationsError, files, load
+from opsuite.expectations.entries import DIRECTORY, FIELDS, ExpectationsError, files, load
 
 _HEADER = """\
 # Known TVM failures, as data (read by opsuite/expectations/entries.py). Each [[expect]] needs a reason.
@@ -35,8 +35,8 @@ def _toml_value(value) -> str:
         return "true" if value else "false"
     if isinstance(value, dict):
         return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
-    if isinstance(value, int):
-        return str(value)
+    if isinstance(value, int | float):
+        return repr(value)
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     text = str(value).replace("\\", "\\\\").replace('"', '\\"')
@@ -148,10 +148,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m opsuite.expectations", description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=("update", "suggest"))
     parser.add_argument("results", type=Path, help="a results directory (or results.jsonl)")
+    parser.add_argument("--dir", type=Path, default=DIRECTORY,
+                        help="the known_failures directory to read and rewrite (default: the suite's)")
     args = parser.parse_args(argv)
     try:
         records = read_results(args.results)
-        entries = load()
+        entries = load(args.dir)
     except (ResultsError, ExpectationsError) as err:
         print(f"opsuite.expectations: error: {err}", file=sys.stderr)
         return 2
@@ -159,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         print(suggest(records))
         return 0
     kept, notes = update(records, entries)
-    for path in files():
+    for path in files(args.dir):
         before = [e for e in entries if e["_file"] == path]
         after = [e for e in kept if e["_file"] == path]
         if after != before:

@@ -1,0 +1,82 @@
+"""Program factories and a property check for the harness's own tests.
+
+Self-contained on purpose (standard library and torch only): a repro script embeds the module
+that defines a case's factory or check verbatim. Factories that leave a trace (a pid file, lines
+on stderr) let a test see which worker process ran a case.
+"""
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+
+class Sin(torch.nn.Module):
+    def forward(self, x):
+        return torch.sin(x)
+
+
+class AddOne(torch.nn.Module):
+    def forward(self, x):
+        return x + 1
+
+
+class Noisy(torch.nn.Module):
+    """A different answer on every call: eager cannot be its own reference."""
+
+    def forward(self, x):
+        return x + torch.rand_like(x)
+
+
+class Refuses(torch.nn.Module):
+    def forward(self, x):
+        raise RuntimeError("eager refuses this input on purpose")
+
+
+def _input(rows=3):
+    return torch.linspace(-2.0, 2.0, rows * 4).reshape(rows, 4)
+
+
+def sin_program(rows=3):
+    """sin over a (rows, 4) ramp: `rows` is the dim a dynamic program varies."""
+    return Sin(), (_input(rows),)
+
+
+def pid_program(pid_file):
+    """sin, after appending the pid of the process that builds it to `pid_file`."""
+    with open(pid_file, "a") as f:
+        f.write(f"{os.getpid()}\n")
+    return Sin(), (_input(),)
+
+
+def sleeping_program(seconds=120.0, rows=3):
+    """sin, after `seconds` asleep: a case that outlives any limit a test sets, in its eager stage."""
+    time.sleep(seconds)
+    return sin_program(rows)
+
+
+def ticking_program(sentinel, seconds=600.0):
+    """x + 1, after printing a tick to stderr every 0.1 s until `sentinel` exists."""
+    stop = time.monotonic() + seconds
+    while not Path(sentinel).exists() and time.monotonic() < stop:
+        print(f"tick from pid {os.getpid()}", file=sys.stderr, flush=True)
+        time.sleep(0.1)
+    return AddOne(), (_input(),)
+
+
+def noisy_program():
+    return Noisy(), (_input(),)
+
+
+def refused_program():
+    return Refuses(), (_input(),)
+
+
+def sorted_values(expected, actual, inputs):
+    """A property: the outputs hold the same values, in any order."""
+    for index, (e, a) in enumerate(zip(expected, actual, strict=True)):
+        if not torch.allclose(e.reshape(-1).sort().values, a.reshape(-1).sort().values, atol=1e-5):
+            return f"output {index}: not the same values in another order"
+    return None

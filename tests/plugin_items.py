@@ -1,0 +1,40 @@
+"""Cases as pytest items through the harness's plugin, one for each outcome it maps.
+
+Not collected by the harness's own test run (the name does not start with `test_`):
+test_pytest_plugin runs it in a pytest of its own, under `tests.converters:WRONG`, which
+computes cos where sin is asked for.
+"""
+
+from harness.case import Case, Expectation, Program
+from tests import factories
+from tests.helpers import add_case, sin_case
+
+DECLARED = Expectation("cos for sin, declared in this test", status="mismatch", stage="compare")
+STALE = Expectation("declared in this test, yet add is right", status="mismatch")
+
+# case id -> the pytest outcome its record must map to
+OUTCOMES = {
+    "aten.add.Tensor[float32-0]": "passed",  # pass
+    "aten.sin.default[float32-wrong]": "failed",  # mismatch
+    "aten.sin.default[float32-declared]": "xfailed",  # xfail
+    "aten.add.Tensor[float32-stale]": "failed",  # xpass: the expectation is stale
+    "test.refused[float32-0]": "skipped",  # skip: eager refuses the input
+}
+
+
+def cases(profile, seed):
+    return [
+        add_case(),
+        sin_case(variant="wrong"),
+        sin_case(variant="declared", expectations=(DECLARED,)),
+        add_case(variant="stale", expectations=(STALE,)),
+        Case("test.refused[float32-0]", "op", "aten.sin.default", Program(factories.refused_program, {}),
+             "float32"),
+    ]
+
+
+CASE_SOURCE = cases
+
+
+def test_case(case, harness_case):
+    harness_case(case)
