@@ -32,6 +32,11 @@ Field by field (scripts outside the repo read these; do not rename):
     symbolic         for dynamic programs: the symbolic check (harness.symbolic): declared dim ->
                      torch symbol, the module's bounds per dim, problems, notes
     expectation      the expectation that turned this record into xfail/xpass: reason, link
+    device_compile   CUDA only (harness.device_compile): compiler (nvrtc|nvcc), where (`harness`: the
+                     kernels compiled per arch without a GPU; `tvm.compile`: by TVM for the device),
+                     archs (arch -> compiled | rejected | build failed | not tried), seconds per
+                     arch, remembered (archs whose verdict an identical source already had); when
+                     rejected: failed_arch, first_error, errors, source_line, kernel
     meta             the case's free-form description (generator variant, arguments)
     torch_version, tvm_version
 """
@@ -92,6 +97,7 @@ def new_record(case: Case, target: str, versions: dict) -> dict:
         "probe": None,
         "symbolic": None,
         "expectation": None,
+        "device_compile": None,
         "meta": dict(case.meta),
         "torch_version": versions.get("torch_version"),
         "tvm_version": versions.get("tvm_version"),

@@ -7,7 +7,7 @@ can show the engine reports that fault with the right status and stage.
 import ctypes
 import time
 
-from tvm import relax
+from tvm import relax, te, tirx
 
 
 def _arg(node, importer):
@@ -61,3 +61,18 @@ def bakes_example_size(node, importer):
 
 
 BAKES_SIZE = {"relu.default": bakes_example_size}
+
+
+def calls_undefined_device_function(node, importer):
+    """A kernel calling a function no CUDA header declares: TVM generates it, the device
+    compiler (NVRTC, nvcc) rejects it; LLVM would only fail when the symbol is resolved."""
+    x = _arg(node, importer)
+
+    def kernel(a):
+        return te.compute(a.shape, lambda *i: tirx.call_extern(a.dtype, "harness_undefined_device_function",
+                                                                a(*i)), name="calls_undefined")
+
+    return importer.block_builder.emit_te(kernel, x)
+
+
+UNDEFINED_DEVICE_FUNCTION = {"sin.default": calls_undefined_device_function}
