@@ -5,5 +5,7 @@
 
 Modules: case (the contract with case families), stages (one case in-process), worker and
 pool (isolation), compare (the verdict on values), records (results.jsonl), expect
-(expected failures), repro (standalone scripts), runner and cli (commands).
+(expected failures), repro (standalone scripts), runner and cli (commands); for CUDA,
+device_compile (kernels through the device compiler, per arch), transfer (values to and from
+a device), doctor (what a CUDA run will do here) and smoke (a minute's end-to-end check).
 """

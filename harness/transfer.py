@@ -46,8 +46,11 @@ def device_inputs(tensors, device) -> list:
 
 def to_host(value):
     """`value` if it is in host memory, else a host copy made by TVM."""
-    if value.device.dlpack_device_type() == _KDL_CPU:
-        return value
+    return value if value.device.dlpack_device_type() == _KDL_CPU else host_copy(value)
+
+
+def host_copy(value):
+    """A new host tensor with `value`'s shape, dtype and contents, copied by TVM from any device."""
     import tvm
 
     host = tvm.runtime.empty(value.shape, value.dtype, tvm.cpu(0))
