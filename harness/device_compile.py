@@ -317,14 +317,10 @@ class DeviceCompiler:
             failed = next((c for c in self._calls if c["log"] is not None), None)
             if failed is None:
                 raise
-            report = self._report("tvm.compile", [c["arch"] for c in self._calls])
-            report["seconds"] = {c["arch"]: round(c["seconds"], 6) for c in self._calls}
-            raise self._rejected(report, failed["arch"], failed["source"], failed["log"]) from exc
+            raise self._rejected(self._seen_by_tvm(), failed["arch"], failed["source"], failed["log"]) from exc
         if self.in_tvm:
-            report = self._report("tvm.compile", [c["arch"] for c in self._calls])
-            report["seconds"] = {c["arch"]: round(c["seconds"], 6) for c in self._calls}
-            for call in self._calls:
-                report["archs"][call["arch"]] = "compiled"
+            report = self._seen_by_tvm()
+            report["archs"] = {arch: "compiled" for arch in report["archs"]}
             return executable, report
         main_arch = _arch_of(target)
         report = self._report("harness", self.archs)
@@ -353,6 +349,13 @@ class DeviceCompiler:
         report["build_seconds_other_archs"] = round(other_builds, 6)
         report["seconds_total"] = round(time.perf_counter() - start, 6)
         return executable, report
+
+    def _seen_by_tvm(self) -> dict:
+        """The report of what TVM's own compile went through (one call per CUDA module)."""
+        report = self._report("tvm.compile", dict.fromkeys(c["arch"] for c in self._calls))
+        for call in self._calls:
+            report["seconds"][call["arch"]] = round(report["seconds"].get(call["arch"], 0.0) + call["seconds"], 6)
+        return report
 
     def _report(self, where: str, archs) -> dict:
         return {"compiler": self.mode, "where": where, "archs": {a: "not tried" for a in archs},
