@@ -91,6 +91,10 @@ def test_compiling_without_a_gpu_makes_an_expected_compile_failure_stale():
         record = {"status": "skip", "stage": "run", "error": None, "skip_reason": "no-gpu"}
         expect.apply(_case(expectations=[later]), "cuda", record)
         assert record["status"] == "skip", later.reason
+    # an expectation of a failure at run still stands: the case may fail there, as declared
+    both = {"status": "skip", "stage": "run", "error": None, "skip_reason": "no-gpu"}
+    expect.apply(_case(expectations=[at_compile, Expectation("wrong values", status="mismatch")]), "cuda", both)
+    assert both["status"] == "skip"
     eager = {"status": "skip", "stage": "eager", "error": None, "skip_reason": "eager: unsupported"}
     expect.apply(_case(expectations=[at_compile]), "cuda", eager)
     assert eager["status"] == "skip"
