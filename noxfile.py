@@ -48,8 +48,8 @@ def _env(session: nox.Session) -> str:
     return str(PYTHON)
 
 
-def _harness(session: nox.Session, *args: str) -> None:
-    session.run(_env(session), "-m", "harness", *args, external=True)
+def _harness(session: nox.Session, *args: str, **kwargs) -> None:
+    session.run(_env(session), "-m", "harness", *args, external=True, **kwargs)
 
 
 @nox.session(venv_backend="none")
@@ -75,15 +75,27 @@ def cpu(session: nox.Session) -> None:
 
 @nox.session(venv_backend="none", default=False)
 def gpu(session: nox.Session) -> None:
-    """The quick suite on CUDA; without a GPU it says so and records compile-only verdicts."""
+    """The quick suite on CUDA after `harness doctor`; `-- --smoke`: a minute's end-to-end check."""
     python = _env(session)
-    probe = "import tvm; print(int(tvm.cuda(0).exist))"
-    has_gpu = session.run(python, "-c", probe, external=True, silent=True).strip().endswith("1")
+    # 0: runs on the GPU; 3: compile only (no GPU); 1: CUDA kernels cannot be compiled at all.
+    session.run(python, "-m", "harness", "doctor", external=True, success_codes=[0, 3])
+    has_gpu = session.run(python, "-c", "import tvm; print(int(tvm.cuda(0).exist))", external=True,
+                          silent=True).strip().endswith("1")
+    args = [a for a in session.posargs if a != "--smoke"]
     if not has_gpu:
-        session.warn("No CUDA device here: every case is compiled for CUDA (NVRTC) and its run "
-                     "is recorded as skip (no-gpu). Run this session on a GPU machine to compare.")
-    out = _output(RESULTS / "gpu", session.posargs)
-    _harness(session, "run", "--target", "cuda", "--out", str(out), *session.posargs)
+        session.warn("No CUDA device: every case is compiled for CUDA and its kernels device-compiled "
+                     "for several archs; its run is recorded as skip (no-gpu). Run this session on a "
+                     "GPU machine to compare.")
+    if "--smoke" in session.posargs:
+        out = _output(RESULTS / "gpu-smoke", args)
+        ops = session.run(python, "-c", "from harness.smoke import SMOKE_OPS; print(' '.join(SMOKE_OPS))",
+                          external=True, silent=True).split()
+        _harness(session, "run", "--target", "cuda", "--ops", *ops, "--out", str(out), *args,
+                 success_codes=[0, 1])
+        session.run(python, "-m", "harness.smoke", str(out), external=True)
+        return
+    out = _output(RESULTS / "gpu", args)
+    _harness(session, "run", "--target", "cuda", "--out", str(out), *args)
 
 
 @nox.session(venv_backend="none", default=False)

@@ -10,5 +10,7 @@ case in one screen, built from literals (values as source) and calls (a forward'
 out)), short_verify (runs a run's short repros against its records), runner and cli (commands),
 progress (the live bar or periodic lines of a run), converters (where the installed TVM converts
 an op), bringup and skeleton (`harness bringup`), issues (confirming bug-report drafts for
-`report --issues`), nightly (the CI sequence: `python -m harness.nightly`).
+`report --issues`), nightly (the CI sequence: `python -m harness.nightly`);
+for CUDA, device_compile (kernels through the device compiler, per arch), transfer (values to
+and from a device), doctor (what a CUDA run will do here) and smoke (a minute's end-to-end check).
 """

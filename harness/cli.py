@@ -1,4 +1,4 @@
-"""Command line: `harness run|check|list|report|merge|bringup` (also `python -m harness`).
+"""Command line: `harness run|check|list|report|merge|bringup|doctor` (also `python -m harness`).
 
 Exit status: 0 when nothing unexpected happened, 1 when a case failed unexpectedly (or a
 report found a regression), 2 for bad input (unknown op, missing directory, corrupt
@@ -97,6 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
     merge = commands.add_parser("merge", help="merge shard outputs into one directory")
     merge.add_argument("dirs", type=Path, nargs="+")
     merge.add_argument("--out", type=Path, required=True)
+
+    doctor = commands.add_parser(
+        "doctor", help="what a CUDA run will and will not do here; exit 0 runs, 3 compile only, 1 broken")
+    doctor.add_argument("--json", action="store_true", help="the facts and the verdict as JSON")
     return parser
 
 
@@ -272,8 +276,14 @@ def cmd_merge(args) -> int:
     return 0
 
 
+def cmd_doctor(args) -> int:
+    from harness import doctor
+
+    return doctor.main(as_json=args.json)
+
+
 COMMANDS = {"run": cmd_run, "check": cmd_check, "list": cmd_list, "report": cmd_report,
-            "merge": cmd_merge, "bringup": cmd_bringup}
+            "merge": cmd_merge, "bringup": cmd_bringup, "doctor": cmd_doctor}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -48,6 +48,11 @@ Field by field (scripts outside the repo read these; do not rename):
     expected         that expectation in full: id, reason, status, stage, match, facets, model, link
     partly_expected  for a failure no expectation explains wholly: the id of the one that explains
                      the most of it; `unexplained` lists the facets it does not (the new bug)
+    device_compile   CUDA only (harness.device_compile): compiler (nvrtc|nvcc), where (`harness`: the
+                     kernels compiled per arch without a GPU; `tvm.compile`: by TVM for the device),
+                     archs (arch -> compiled | rejected | build failed | not tried), seconds per
+                     arch, remembered (archs whose verdict an identical source already had); when
+                     rejected: failed_arch, first_error, errors, source_line, kernel
     meta             the case's free-form description (generator variant, arguments)
     torch_version, tvm_version
 """
@@ -112,6 +117,7 @@ def new_record(case: Case, target: str, versions: dict) -> dict:
         "probe": None,
         "symbolic": None,
         "expectation": None,
+        "device_compile": None,
         "meta": dict(case.meta),
         "torch_version": versions.get("torch_version"),
         "tvm_version": versions.get("tvm_version"),

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import torch
 
-from harness import compare
+from harness import compare, transfer
 from harness.case import FAILURES, Case
 
 _FUTURE = re.compile(r"^from __future__ import .*$", re.M)
@@ -109,6 +109,11 @@ DECOMPOSE = {decompose!r}
 TOLERANCE = {tolerance!r}
 TARGET = {tvm_target!r}
 CONVERT_MAP = {convert_map!r}
+# CUDA without a GPU: the archs the kernels are compiled for, as TVM compiles them on a GPU host
+DEVICE_ARCHS = {device_archs!r}
+if {cuda_path!r}:  # TVM's own lookup found no CUDA headers where the harness ran: it used these
+    import os
+    os.environ.setdefault("CUDA_PATH", {cuda_path!r})
 
 
 def finish(status, detail=""):
@@ -147,6 +152,26 @@ def convert_map():
         ExportedProgramImporter.create_convert_map = lambda self: {{
             k: v for k, v in original(self).items() if k not in removed}}
     return custom or None, removed
+
+
+def device_compile(mod, ex):
+    """The kernels through TVM's own device-compile callback, per arch (the source is built
+    for each arch, as TVM's lowering depends on it); the compiler's whole log on failure."""
+    import tvm_ffi
+    compile_kernels = tvm_ffi.get_global_func("tvm_callback_cuda_compile")
+    for arch in DEVICE_ARCHS:
+        target = tvm.target.Target({{**TARGET, "arch": arch}})
+        built = ex if arch == TARGET.get("arch") else stage(
+            f"compile for {{arch}}", "compile_error", lambda: tvm.compile(mod, target=target))
+        modules, sources = [built.mod], []
+        while modules:
+            module = modules.pop()
+            if module.kind == "cuda":
+                sources.append(module.inspect_source("cuda"))
+            modules.extend(module.imports)
+        for source in sources:
+            with target:
+                stage(f"device compile for {{arch}}", "compile_error", lambda: compile_kernels(source))
 
 
 def flat(value):
@@ -188,7 +213,8 @@ def main():
 {symbolic_call}
     ex = stage("compile", "compile_error", lambda: tvm.compile(mod, target=tvm.target.Target(TARGET)))
     if TARGET["kind"] == "cuda" and not tvm.cuda(0).exist:
-        finish("skip", "compiled for CUDA; no GPU here to run it (no-gpu)")
+        device_compile(mod, ex)
+        finish("skip", f"compiled for CUDA, kernels for {{', '.join(DEVICE_ARCHS)}}; no GPU here to run it (no-gpu)")
     device = tvm.cuda(0) if TARGET["kind"] == "cuda" else tvm.cpu(0)
     if SIZE:
         module, inputs = {factory_name}(**{{**KWARGS, **SIZE}})
@@ -197,16 +223,8 @@ def main():
 
     def run():
         vm = relax.VirtualMachine(ex, device)
-        args = []
-        for t in [x for x in flat(inputs) if isinstance(x, torch.Tensor)]:
-            t = t.detach().contiguous()
-            if t.dtype == torch.bfloat16:
-                import ml_dtypes
-                array = t.view(torch.int16).numpy().view(ml_dtypes.bfloat16)
-            else:
-                array = t.numpy()
-            args.append(tvm.runtime.tensor(array, device))
-        return tvm_flat(vm["main"](*args))
+        tensors = [x for x in flat(inputs) if isinstance(x, torch.Tensor)]
+        return tvm_outputs(vm["main"](*device_inputs(tensors, device)))
     actual = stage("run", "run_error", run)
 {compare_call}
 
@@ -214,6 +232,9 @@ def main():
 # ---------------------------------------------------------------- program factory
 # (verbatim from module {factory_module})
 {factory_source}
+# ---------------------------------------------------------------- values to and from the device
+# (verbatim from module harness.transfer)
+{transfer_source}
 # ---------------------------------------------------------------- comparison
 # (verbatim from module harness.compare)
 {compare_source}
@@ -242,6 +263,8 @@ def render(case: Case, record: dict, tvm_target: dict, convert_map: str | None,
            only_because: str | None = None) -> str:
     factory_module, factory_source = _module_source(case.program.factory)
     _, compare_source = _module_source(compare.compare_outputs)
+    _, transfer_source = _module_source(transfer.tvm_outputs)
+    device = record.get("device_compile") or {}
     check_source, compare_call = "", _COMPARE_VALUES
     if case.check is not None:
         check_module, source = _module_source(case.check)
@@ -268,7 +291,9 @@ def render(case: Case, record: dict, tvm_target: dict, convert_map: str | None,
         error=(record.get("error") or "").replace('"""', "'''"), seed=case.seed, dtype=case.dtype,
         shapes=record.get("input_shapes"), arguments=_describe(dict(case.program.kwargs)).replace('"""', "'''"),
         notes=notes, factory_module=factory_module, factory_source=factory_source,
-        compare_source=compare_source, check_source=check_source,
+        compare_source=compare_source, check_source=check_source, transfer_source=transfer_source,
+        device_archs=list(device.get("archs") or ()) if device.get("where") == "harness" else [],
+        cuda_path=device.get("cuda_path"),
         kwargs_blob=_blob(dict(case.program.kwargs)), size=record.get("sizes"), dynamic=dynamic,
         decompose=case.decompose,
         tolerance=(case.tolerance.rtol, case.tolerance.atol) if case.tolerance else None,

@@ -35,6 +35,7 @@ from harness.compare import (
 from harness.records import per_size, size_case_id
 from harness.signature import error_signature, one_line_error, unsupported_ops
 from harness.targets import TargetSpec
+from harness.transfer import device_inputs, to_numpy, tvm_outputs  # noqa: F401 - part of this module's API
 
 
 class StageFailure(Exception):
@@ -76,23 +77,6 @@ def seed_everything(seed: int) -> None:
 def flatten_outputs(value) -> list:
     leaves, _ = torch.utils._pytree.tree_flatten(value)
     return [x for x in leaves if x is not None]
-
-
-def tvm_outputs(value) -> list:
-    """TVM VM results (tensors, nested arrays, shapes, scalars) as a flat list of torch values."""
-    import tvm_ffi
-
-    if value is None:  # dropped as eager's None outputs are (absent gradients); a count mismatch still shows
-        return []
-    if isinstance(value, tvm_ffi.Tensor):
-        return [torch.from_dlpack(value).cpu().clone()]
-    if isinstance(value, tvm_ffi.Shape):
-        return [int(v) for v in value]
-    if isinstance(value, tvm_ffi.Array | list | tuple):
-        return [leaf for item in value for leaf in tvm_outputs(item)]
-    if isinstance(value, bool | int | float):
-        return [value]
-    raise TypeError(f"unexpected TVM output of type {type(value).__name__}")
 
 
 def op_name(target) -> str | None:
@@ -188,24 +172,25 @@ class Session:
         self.tvm, self.relax, self.spec, self.convert_map = tvm, relax, spec, convert_map
         self.target = tvm.target.Target(spec.tvm_target)
         self.device = tvm.cuda(0) if spec.name == "cuda" else tvm.cpu(0)
+        self.device_compiler = None
+        if spec.name == "cuda":  # kernels compiled for real, with or without a GPU (harness.device_compile)
+            from harness.device_compile import DeviceCompiler
 
-    def to_device(self, tensor: torch.Tensor):
-        """A TVM tensor holding a copy, made through NumPy as TVM documents it.
+            self.device_compiler = DeviceCompiler()
+            self.device_compiler.check()
 
-        Not DLPack: torch hands out strides that differ from the compact ones for dims of
-        size 0, which TVM's argument check rejects ("Mismatched ... strides") although the
-        data is contiguous.
-        """
-        return self.tvm.runtime.tensor(to_numpy(tensor), self.device)
+    def build(self, mod, record: dict):
+        """tvm.compile; on CUDA also the device compile, whose report goes to `device_compile`."""
+        if self.device_compiler is None:
+            return self.tvm.compile(mod, target=self.target)
+        from harness.device_compile import DeviceCompileError
 
-
-def to_numpy(tensor: torch.Tensor) -> np.ndarray:
-    tensor = tensor.detach().cpu().contiguous()
-    if tensor.dtype == torch.bfloat16:
-        import ml_dtypes
-
-        return tensor.view(torch.int16).numpy().view(ml_dtypes.bfloat16)
-    return tensor.numpy()
+        try:
+            executable, record["device_compile"] = self.device_compiler.build(mod, self.target)
+        except DeviceCompileError as exc:
+            record["device_compile"] = exc.details
+            raise
+        return executable
 
 
 def _eager(module, inputs):
@@ -278,7 +263,7 @@ def run_case(case: Case, session: Session, base: dict,
                 if record["symbolic"]["problems"]:
                     raise StageFailure("import_error", "symbolic", "; ".join(record["symbolic"]["problems"]))
         with clock.stage("compile", "compile_error"):
-            executable = session.tvm.compile(mod, target=session.target)
+            executable = session.build(mod, record)
         if not session.spec.can_run:
             raise StageFailure("skip", "run", None, skip_reason="no-gpu")
         with clock.stage("run", "run_error"):
@@ -309,7 +294,7 @@ def _fail(record: dict, failure: StageFailure) -> None:
 
 def _vm_call(session, vm, inputs) -> list:
     tensors = [x for x in flatten_outputs(inputs) if isinstance(x, torch.Tensor)]
-    return tvm_outputs(vm["main"](*[session.to_device(t) for t in tensors]))
+    return tvm_outputs(vm["main"](*device_inputs(tensors, session.device)))
 
 
 def _run_and_compare(case, session, vm, record, clock, module, inputs, expected) -> dict:

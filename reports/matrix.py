@@ -12,12 +12,15 @@ that use it: they are the only evidence there is, and each is an OpInfo sample s
 point at the op.
 
 Grades, over a row's own non-probe records (skips are "not applicable": eager does not support
-the dtype, or CUDA compiled on a machine without a GPU):
+the dtype). A CUDA case on a machine without a GPU "compiles": TVM generated its kernels and the
+device compiler accepted every one of them for each listed arch; nothing ran.
 - full:     at least one case passed on a non-degenerate reference, and no case failed (a pass on
-            a degenerate reference, e.g. an empty output, is neither proof nor failure);
-- partial:  at least one such pass, and at least one case that did not pass (a failure, an
-            expected failure, an unexpected pass);
-- none:     cases ran, and none of them passed on a non-degenerate reference;
+            a degenerate reference, e.g. an empty output, is neither proof nor failure; a case
+            that compiles is no failure);
+- partial:  at least one such pass or case that compiles, and at least one case that did not
+            pass (a failure, an expected failure, an unexpected pass);
+- compiles: no case ran, some compile and none failed: the most a machine without a GPU proves;
+- none:     cases ran (or compiled), and none of them passed or compiled;
 - skipped:  every case of the row was skipped;
 - not run:  the case families plan cases for the row, but these records hold none;
 - no case:  nothing is planned (with the declared reason where the families give one).
@@ -33,7 +36,7 @@ import pandas as pd
 from reports import universe
 from reports.load import SEVERITY, Run, column, outcome
 
-GRADES = ("full", "partial", "none", "skipped", "not run", "no case")
+GRADES = ("full", "partial", "compiles", "none", "skipped", "not run", "no case")
 _TARGETS = ("llvm", "cuda")
 _DTYPES = ("float32", "float16", "bfloat16", "float64", "complex64", "complex128", "int8", "uint8",
            "int16", "int32", "int64", "bool")
@@ -43,6 +46,8 @@ _DTYPES = ("float32", "float16", "bfloat16", "float64", "complex64", "complex128
 class Cell:
     counts: collections.Counter  # outcome -> records
     case_ids: list[str]
+    # CUDA: arch -> verdict -> records whose kernels got that verdict (compiled, rejected, ...)
+    kernels: dict[str, collections.Counter] = field(default_factory=dict)
 
     @property
     def worst(self) -> str:
@@ -50,7 +55,9 @@ class Cell:
 
     @property
     def text(self) -> str:
-        return cell_text(self.counts)
+        text = cell_text(self.counts)
+        kernels = kernel_text(self.kernels)
+        return f"{text} · {kernels}" if kernels else text
 
 
 @dataclass
@@ -86,16 +93,49 @@ def cell_text(counts: collections.Counter) -> str:
     return " · ".join(parts)
 
 
+def kernel_text(kernels: dict[str, collections.Counter]) -> str:
+    """`kernels sm_80 sm_89 sm_90 3/3`: how many cases' kernels compiled per arch, archs with
+    the same count grouped; a rejection names its arch."""
+    if not kernels:
+        return ""
+    groups: dict[str, list[str]] = {}
+    for arch in sorted(kernels, key=_arch_number):
+        counts = kernels[arch]
+        tried = sum(n for v, n in counts.items() if v != "not tried")
+        if not tried:
+            continue
+        label = f"{counts.get('compiled', 0)}/{tried}"
+        failed = [f"{n} {v}" for v, n in sorted(counts.items()) if v not in ("compiled", "not tried")]
+        groups.setdefault(label + (f" ({', '.join(failed)})" if failed else ""), []).append(arch)
+    return "kernels " + " · ".join(f"{' '.join(archs)} {label}" for label, archs in groups.items())
+
+
+def _arch_number(arch: str) -> int:
+    digits = "".join(ch for ch in arch if ch.isdigit())
+    return int(digits) if digits else 0
+
+
+def cell_kernels(records) -> dict[str, collections.Counter]:
+    kernels: dict[str, collections.Counter] = {}
+    for record in records:
+        for arch, verdict in ((record.get("device_compile") or {}).get("archs") or {}).items():
+            kernels.setdefault(arch, collections.Counter())[verdict] += 1
+    return kernels
+
+
 def grade(own: collections.Counter, row: universe.CoverageRow) -> str:
     if not own:
         return "not run" if row.planned else "no case"
-    ran = {o: n for o, n in own.items() if o not in ("skip", "compiles")}
+    ran = {o: n for o, n in own.items() if o != "skip"}
     if not ran:
         return "skipped"
-    proven = ran.get("pass", 0)
-    if proven and proven + ran.get("degenerate", 0) == sum(ran.values()):
+    proven, compiled = ran.get("pass", 0), ran.get("compiles", 0)
+    clean = proven + compiled + ran.get("degenerate", 0) == sum(ran.values())
+    if proven and clean:
         return "full"
-    return "partial" if proven else "none"
+    if compiled and clean:
+        return "compiles"
+    return "partial" if proven or compiled else "none"
 
 
 def column_key(name: str) -> tuple:
@@ -113,12 +153,25 @@ def column_key(name: str) -> tuple:
 def frame(run: Run) -> pd.DataFrame:
     """One line per record with what the matrix groups by."""
     columns = ["case_id", "op", "target", "kind", "dtype", "status", "outcome", "column", "family",
-               "aten_ops"]
+               "aten_ops", "device_compile"]
     return pd.DataFrame(
         [{"case_id": r["case_id"], "op": r["op"], "target": r["target"], "kind": r["kind"],
           "dtype": r["dtype"], "status": r["status"], "outcome": outcome(r), "column": column(r),
-          "family": universe.family_of(r), "aten_ops": list(r.get("aten_ops") or [])}
+          "family": universe.family_of(r), "aten_ops": list(r.get("aten_ops") or []),
+          "device_compile": r.get("device_compile")}
          for r in run.records], columns=columns)
+
+
+def _programs(group: pd.DataFrame) -> list:
+    """The device-compile reports of a cell, one per compiled program (a dynamic program's
+    sizes share one compile)."""
+    seen, found = set(), []
+    for case_id, report in zip(group["case_id"], group["device_compile"], strict=True):
+        key = case_id.split("@", 1)[0]
+        if isinstance(report, dict) and key not in seen:
+            seen.add(key)
+            found.append(report)
+    return found
 
 
 def build(run: Run) -> Matrix:
@@ -126,7 +179,8 @@ def build(run: Run) -> Matrix:
     df = frame(run)
     cells: dict[str, dict[str, Cell]] = collections.defaultdict(dict)
     for (op, col), group in df.groupby(["op", "column"], sort=True):
-        cells[op][col] = Cell(collections.Counter(group["outcome"]), sorted(group["case_id"]))
+        kernels = cell_kernels({"device_compile": d} for d in _programs(group))
+        cells[op][col] = Cell(collections.Counter(group["outcome"]), sorted(group["case_id"]), kernels)
     own = {op: collections.Counter(group["outcome"]) for op, group in df.groupby("op")}
 
     used = df.explode("aten_ops").dropna(subset=["aten_ops"])

@@ -20,6 +20,7 @@ from reports import html_assets, render_md, universe
 from reports.diff import Change, Diff, OpChange
 from reports.load import SEVERITY, Run, full_repro_link, input_elements, repro_link
 from reports.matrix import GRADES, Cell, Matrix, MatrixRow
+from reports.summary import device_compile_line
 from reports.triage import Bug, bug_of
 
 _CLEAN = ("pass", "skip", "compiles")
@@ -66,6 +67,8 @@ def summary_section(summary: dict) -> str:
     rows.append([_td("<b>all</b>"), _td(summary["cases"], "n")] + [_td(summary["statuses"][s], "n") for s in statuses])
     by_status = _table(["target", "cases", *statuses], rows, "figures")
     legend = " ".join(f'<span class="k-{o}">{o}</span>' for o in SEVERITY)
+    kernels = device_compile_line(summary)
+    by_status += f"<p>{e(kernels)}</p>" if kernels else ""
     return (f'<section id="summary"><h2>Summary</h2>{grades}<p></p>{by_status}'
             f'<p class="muted">{inline(render_md.GRADE_RULES)}</p>'
             f'<p class="muted">{inline(render_md.CELL_RULE)}</p><p class="legend">{legend}</p></section>')
@@ -210,7 +213,7 @@ def matrix_section(matrix: Matrix) -> str:
     body = []
     rank = {g: i for i, g in enumerate(GRADES)}
     # Rows with a verdict first (worst grade first), so the page opens on what needs work.
-    first = {g: i for i, g in enumerate(("none", "partial", "full", "skipped", "not run", "no case"))}
+    first = {g: i for i, g in enumerate(("none", "partial", "compiles", "full", "skipped", "not run", "no case"))}
     for row in sorted(matrix.rows, key=lambda r: (universe.FAMILIES.index(r.row.family), first[r.grade], r.name)):
         targets = sorted({c.split("/")[0] for c in row.cells})
         dtypes = sorted({c.split("/")[1] for c in row.cells})

@@ -11,6 +11,7 @@ from __future__ import annotations
 from harness.records import expectation_of
 from reports.diff import Change, Diff, OpChange
 from reports.matrix import GRADES, Matrix, MatrixRow
+from reports.summary import device_compile_line
 from reports.triage import Bug, bug_of
 
 DENOMINATOR_LABELS = {"convert_map": "importer convert-map keys", "core": "core ATen overloads",
@@ -19,14 +20,17 @@ DENOMINATOR_LABELS = {"convert_map": "importer convert-map keys", "core": "core 
 GRADE_RULES = (
     "**full**: some case passed on a non-degenerate reference and none failed (a pass on a "
     "degenerate reference, e.g. an empty output, neither proves nor fails); **partial**: some "
-    "passed, some did not (a failure, an expected failure, an unexpected pass); **none**: cases "
+    "passed (or compiled), some did not (a failure, an expected failure, an unexpected pass); "
+    "**compiles**: no case ran (CUDA without a GPU), some compiled and none failed; **none**: cases "
     "ran and none passed on a non-degenerate reference; **skipped**: every case was skipped; "
     "**not run**: cases are planned but not in these records; **no case**: "
     "nothing is planned. Grades count the cases *for* an op (its record's `op`); cases that merely "
     "*use* it (it is in their `aten_ops`) are shown apart and never grade it.")
 CELL_RULE = ("A cell is `passes/ran` over the cases that ran, then every other outcome with its count "
              "(`degenerate`: a pass on a reference that proves little; `compiles`: CUDA compiled on a "
-             "machine without a GPU).")
+             "machine without a GPU: TVM generated the kernels and the device compiler accepted all of "
+             "them for every listed arch). On CUDA, `kernels ARCH... k/n` says for how many of the cell's "
+             "compiled programs the device compiler accepted every kernel, per arch.")
 MAX_ROWS = 60
 MAX_BUGS = 15
 MAX_CHANGES = 30
@@ -175,6 +179,8 @@ def coverage(summary: dict, matrix: Matrix, bugs: list[Bug], diff: Diff | None, 
              "Full matrix: `coverage.html` (filterable) and `coverage.csv`; every bug: `triage.md`.", "",
              "## Summary", ""]
     lines += summary_tables(summary)
+    if device_compile_line(summary):
+        lines += ["", device_compile_line(summary)]
     lines += ["", GRADE_RULES, "", CELL_RULE, ""]
     if diff is not None:
         lines += diff_section(diff, baseline or "")

@@ -2,7 +2,7 @@
 
 The figures depend on the records (and the installed denominators) only, never on where or
 when the report was rendered, so two directories holding the same records give the same
-summary; `seconds_total` is the one timing figure.
+summary; `seconds_total` and the device compile's `seconds` are the timing figures.
 """
 
 from __future__ import annotations
@@ -42,7 +42,36 @@ def summarise(run: Run, matrix: Matrix, found: list[Bug]) -> dict:
         "bugs": len(found),
         "bugs_unexpected": sum(1 for b in found if b.expected < b.count),
         "seconds_total": round(seconds, 3),
+        "device_compile": device_compile(records),
     }
+
+
+def device_compile(records: list[dict]) -> dict | None:
+    """How the CUDA kernels were compiled: by whom, for which archs, with what outcome."""
+    programs = {}
+    for r in records:  # one report per compiled program: a dynamic program's sizes share it
+        if r.get("device_compile"):
+            programs.setdefault(r.get("dynamic_case") or r["case_id"], r["device_compile"])
+    if not programs:
+        return None
+    reports = list(programs.values())
+    archs = sorted({a for d in reports for a in d.get("archs", {})}, key=lambda a: int("0" + "".join(filter(str.isdigit, a))))
+    return {"compilers": sorted({d.get("compiler") for d in reports}),
+            "where": sorted({d.get("where") for d in reports}),
+            "archs": archs, "programs": len(reports),
+            "rejected": sum(1 for d in reports if d.get("failed_arch")),
+            "seconds": round(sum(sum(d.get("seconds", {}).values()) for d in reports), 3)}
+
+
+def device_compile_line(summary: dict) -> str | None:
+    found = summary.get("device_compile")
+    if not found:
+        return None
+    where = ("by TVM inside tvm.compile, for the GPU's arch" if found["where"] == ["tvm.compile"]
+             else "by the harness (no GPU), for each arch")
+    return (f"CUDA kernels of {found['programs']} compiled programs went through "
+            f"{'/'.join(c.upper() if c == 'nvrtc' else c for c in found['compilers'])} {where}: "
+            f"{', '.join(found['archs'])}; {found['rejected']} rejected; {found['seconds']:.0f} s of device compiling.")
 
 
 def headline(summary: dict) -> str:

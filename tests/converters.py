@@ -10,7 +10,7 @@ import signal
 import sys
 import time
 
-from tvm import relax
+from tvm import relax, te, tirx
 
 
 def _arg(node, importer):
@@ -186,3 +186,18 @@ def sin_accepting_integers(node, importer):
 
 
 SIN_ACCEPTS_INTEGERS = {"sin.default": sin_accepting_integers}
+
+
+def calls_undefined_device_function(node, importer):
+    """A kernel calling a function no CUDA header declares: TVM generates it, the device
+    compiler (NVRTC, nvcc) rejects it; LLVM would only fail when the symbol is resolved."""
+    x = _arg(node, importer)
+
+    def kernel(a):
+        return te.compute(a.shape, lambda *i: tirx.call_extern(a.dtype, "harness_undefined_device_function",
+                                                                a(*i)), name="calls_undefined")
+
+    return importer.block_builder.emit_te(kernel, x)
+
+
+UNDEFINED_DEVICE_FUNCTION = {"sin.default": calls_undefined_device_function}

@@ -55,6 +55,13 @@ def write_dir(directory: Path, records: list[dict], repros: bool = False) -> Pat
     return directory
 
 
+def kernels(sm80: str, sm90: str) -> dict:
+    """A record's `device_compile` for two archs, as the harness writes it without a GPU."""
+    return {"compiler": "nvrtc", "where": "harness", "archs": {"sm_80": sm80, "sm_90": sm90},
+            "seconds": {a: 0.5 for a, v in (("sm_80", sm80), ("sm_90", sm90)) if v != "not tried"},
+            "remembered": [], "cuda_path": None}
+
+
 def scenario() -> list[dict]:
     """One record set with every grade, cell kind and attribution the matrix distinguishes."""
     r = record
@@ -86,9 +93,19 @@ def scenario() -> list[dict]:
         r("aten.log.default[float32-0]", "aten.log.default"),
         r("aten.log.default[float64-0]", "aten.log.default", "xfail", raw="run_error", dtype="float64"),
         r("aten.relu.default[float32-0]", "aten.relu.default", "xpass", raw="pass"),
-        # CUDA on a machine without a GPU: compiled, so the cell says so; the grade is "skipped"
+        # CUDA on a machine without a GPU: TVM generated the kernels and the device compiler took them
+        # for every arch: the cell and the grade say "compiles"
         r("aten.cos.default[float32-0]", "aten.cos.default", "skip", target="cuda", skip_reason="no-gpu",
-          stage="run"),
+          stage="run", device_compile=kernels("compiled", "compiled")),
+        # ... and one whose kernels the device compiler rejects for sm_80 beside one it takes: partial
+        r("aten.tan.default[float16-0]", "aten.tan.default", "skip", dtype="float16", target="cuda",
+          skip_reason="no-gpu", stage="run", device_compile=kernels("compiled", "compiled")),
+        r("aten.tan.default[float16-1]", "aten.tan.default", "compile_error", dtype="float16", target="cuda",
+          error='DeviceCompileError: nvrtc sm_80: error: identifier "htan" is undefined',
+          device_compile=kernels("rejected", "not tried")),
+        # every case skipped (eager does not support the dtype): "skipped"
+        r("aten.tanh.default[bool-0]", "aten.tanh.default", "skip", dtype="bool", stage="eager",
+          skip_reason="eager: unsupported"),
         # an op outside the denominators still gets a row
         r("aten.special_bessel_j0.default[float32-0]", "aten.special_bessel_j0.default", "mismatch"),
         # an OpInfo case for `sin` whose graph also uses mul: full for opinfo.sin, a use of mul

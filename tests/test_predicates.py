@@ -21,6 +21,14 @@ def test_nan_sees_a_nan_in_any_floating_input():
     assert not predicates.parse("nan")(_case(torch.tensor([float("inf")]), torch.ones(2, dtype=torch.int64)))
 
 
+def test_empty_inner_wants_a_zero_size_dim_inside_a_non_unit_one():
+    inner = predicates.parse("empty_inner")
+    assert inner(_case(torch.ones(3, 0))) and inner(_case(torch.ones(0, 0, 2))) and inner(_case(torch.ones(2, 1, 0)))
+    assert not inner(_case(torch.ones(0, 3))) and not inner(_case(torch.ones(1, 1, 0, 4)))
+    assert not inner(_case(torch.ones(2, 3), torch.ones(())))
+    assert predicates.parse("empty")(_case(torch.ones(0, 3)))
+
+
 def test_bang_negates_any_predicate_and_pickles():
     has_dtype = _case(torch.ones(2), kwargs={"dtype": torch.float64})
     plain = _case(torch.ones(2))

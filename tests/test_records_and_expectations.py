@@ -175,6 +175,32 @@ def test_unexpected_pass_is_xpass():
     assert other["status"] == "pass"
 
 
+def test_compiling_without_a_gpu_makes_an_expected_compile_failure_stale():
+    """CUDA without a GPU stops after the compile stage: a case expected to fail there (or
+    earlier) that compiled is an unexpected pass; one expected to fail later proves nothing."""
+    compiled = {"status": "skip", "stage": "run", "error": None, "skip_reason": "no-gpu"}
+    at_compile = Expectation("rejected kernel", status="compile_error", stage="compile", targets=("cuda",))
+    expect.apply(_case(expectations=[at_compile]), "cuda", compiled)
+    assert compiled["status"] == "xpass" and compiled["expectation"]["reason"] == "rejected kernel"
+    at_import = Expectation("no converter", status="import_error")
+    imported = {"status": "skip", "stage": "run", "error": None, "skip_reason": "no-gpu"}
+    expect.apply(_case(expectations=[at_import]), "cuda", imported)
+    assert imported["status"] == "xpass"
+    for later in (Expectation("wrong values", status="mismatch", stage="compare"),
+                  Expectation("any failure"),
+                  Expectation("sometimes", stage="compile", flaky=True)):
+        record = {"status": "skip", "stage": "run", "error": None, "skip_reason": "no-gpu"}
+        expect.apply(_case(expectations=[later]), "cuda", record)
+        assert record["status"] == "skip", later.reason
+    # an expectation of a failure at run still stands: the case may fail there, as declared
+    both = {"status": "skip", "stage": "run", "error": None, "skip_reason": "no-gpu"}
+    expect.apply(_case(expectations=[at_compile, Expectation("wrong values", status="mismatch")]), "cuda", both)
+    assert both["status"] == "skip"
+    eager = {"status": "skip", "stage": "eager", "error": None, "skip_reason": "eager: unsupported"}
+    expect.apply(_case(expectations=[at_compile]), "cuda", eager)
+    assert eager["status"] == "skip"
+
+
 def test_a_flaky_expectation_lets_a_pass_stay_pass_and_still_explains_the_failure():
     flaky = Expectation("reads uninitialised memory", status="mismatch", flaky=True)
     passed = {"status": "pass", "stage": "compare", "error": None}

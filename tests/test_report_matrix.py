@@ -23,7 +23,9 @@ def built(tmp_path_factory):
     ("aten.exp.default", "none"),  # expected failures only
     ("aten.log.default", "partial"),  # a pass and an expected failure
     ("aten.relu.default", "none"),  # an unexpected pass is not a clean pass
-    ("aten.cos.default", "skipped"),
+    ("aten.cos.default", "compiles"),  # CUDA without a GPU: kernels compiled for every arch
+    ("aten.tan.default", "partial"),  # one compiles, one the device compiler rejects
+    ("aten.tanh.default", "skipped"),
     ("opinfo.sin", "full"),
     ("resnet18", "full"),
     ("raft_small", "none"),
@@ -55,7 +57,10 @@ def test_cells_count_passes_over_cases_that_ran(built):
     assert table.by_name["aten.mul.Tensor"].cells["llvm/float16"].worst == "mismatch"
     assert table.by_name["aten.abs.default"].cells["llvm/float32"].text == "1/2 · 1 degenerate"
     cos = table.by_name["aten.cos.default"].cells["cuda/float32"]
-    assert (cos.text, cos.worst) == ("1 compiles", "compiles")
+    assert (cos.text, cos.worst) == ("1 compiles · kernels sm_80 sm_90 1/1", "compiles")
+    tan = table.by_name["aten.tan.default"].cells["cuda/float16"]
+    assert tan.text == "0/1 · 1 compile_error · 1 compiles · kernels sm_80 1/2 (1 rejected) · sm_90 1/1"
+    assert tan.worst == "compile_error"
 
 
 def test_columns_are_target_then_dtype_with_dynamic_last(built):

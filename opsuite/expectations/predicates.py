@@ -8,6 +8,8 @@ In known_failures/*.toml, `when = "NAME"` or `when = "NAME:ARG"`, negated with `
     sample:TEXT     an OpInfo case's sample description contains TEXT (e.g. "dim=None")
     tier:edge       the case is in the edge-value tier (NaN, inf, extremes)
     empty           some tensor input has a zero-size dimension
+    empty_inner     some tensor input has a zero-size dimension after a dimension other than 1
+                    (a loop of extent 0 inside another loop, once unit dims are dropped)
     scalar          some tensor input is 0-dimensional
     decomposed      the case runs run_decompositions before import (rows with `decompose=False`
                     reach the op's own converter; their `decomposed` twins do not)
@@ -63,6 +65,14 @@ def empty(case: Case) -> bool:
     return any(t.numel() == 0 for t in _tensors(case))
 
 
+def empty_inner(case: Case) -> bool:
+    for t in _tensors(case):
+        sizes = list(t.shape)
+        if any(size == 0 and any(d != 1 for d in sizes[:i]) for i, size in enumerate(sizes)):
+            return True
+    return False
+
+
 def scalar(case: Case) -> bool:
     return any(t.dim() == 0 for t in _tensors(case))
 
@@ -93,7 +103,7 @@ def scalar_outside(case: Case) -> bool:
 
 
 _PARAMETRISED = {"kwarg": kwarg, "variant": variant, "sample": sample, "tier": tier}
-_PLAIN = {"empty": empty, "scalar": scalar, "decomposed": decomposed, "nan": nan,
+_PLAIN = {"empty": empty, "empty_inner": empty_inner, "scalar": scalar, "decomposed": decomposed, "nan": nan,
           "inf": inf, "scalar_outside": scalar_outside}
 
 
