@@ -266,3 +266,13 @@ def test_an_infinite_error_is_infinite_not_zero():
     # JSON holds no infinity: the record's figures are null, never a 0 that reads as no error.
     assert result["max_abs_err"] is None and result["max_rel_err"] is None
     json.dumps(result["facets"], allow_nan=False)
+
+
+def test_a_rows_override_holds_integers_too():
+    expected = torch.tensor([10, 200, 7], dtype=torch.uint8)
+    off_by_one = torch.tensor([9, 201, 7], dtype=torch.uint8)
+    assert not compare_outputs([expected], [off_by_one])["ok"]  # integers are exact by default
+    within = compare_outputs([expected], [off_by_one], tol=(0.0, 1.0))
+    assert within["ok"] and within["judged_by"] == "override"
+    beyond = compare_outputs([expected], [torch.tensor([8, 200, 7], dtype=torch.uint8)], tol=(0.0, 1.0))
+    assert kinds(beyond) == [(0, "values")]
