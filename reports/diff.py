@@ -33,7 +33,7 @@ from harness.case import FAILURES
 from reports.load import Run, outcome
 from reports.matrix import Matrix, grade
 
-_ORDER = {"full": 2, "partial": 1, "none": 0}
+_ORDER = {"full": 3, "partial": 2, "unproven": 1, "none": 0}
 
 
 @dataclass

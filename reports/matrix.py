@@ -13,7 +13,9 @@ the dtype, or CUDA compiled on a machine without a GPU):
             a degenerate reference, e.g. an empty output, is neither proof nor failure);
 - partial:  at least one such pass, and at least one case that did not pass (a failure, an
             expected failure, an unexpected pass);
-- none:     cases ran, and none of them passed on a non-degenerate reference;
+- unproven: cases ran and some passed, but only on degenerate references (an empty, all-zero or
+            constant output cannot tell a right converter from a wrong one), none on a proper one;
+- none:     cases ran, and none of them passed;
 - skipped:  every case of the row was skipped;
 - not run:  the case families plan cases for the row, but these records hold none;
 - no case:  nothing is planned (with the declared reason where the families give one).
@@ -29,7 +31,7 @@ import pandas as pd
 from reports import universe
 from reports.load import SEVERITY, Run, column, outcome
 
-GRADES = ("full", "partial", "none", "skipped", "not run", "no case")
+GRADES = ("full", "partial", "unproven", "none", "skipped", "not run", "no case")
 _TARGETS = ("llvm", "cuda")
 _DTYPES = ("float32", "float16", "bfloat16", "float64", "complex64", "complex128", "int8", "uint8",
            "int16", "int32", "int64", "bool")
@@ -91,7 +93,9 @@ def grade(own: collections.Counter, row: universe.CoverageRow) -> str:
     proven = ran.get("pass", 0)
     if proven and proven + ran.get("degenerate", 0) == sum(ran.values()):
         return "full"
-    return "partial" if proven else "none"
+    if proven:
+        return "partial"
+    return "unproven" if ran.get("degenerate") else "none"
 
 
 def column_key(name: str) -> tuple:

@@ -1,10 +1,13 @@
 """The coverage matrix on crafted records: grades, cells, attribution, completeness, triage."""
 
+import collections
+
 import pytest
 import torchvision
 
 from opsuite.coverage import denominators, inventory
-from reports import load, matrix, triage
+from reports import load, matrix, triage, universe
+from reports.matrix import grade
 from tests.crafted import record, scenario, write_dir
 
 
@@ -18,7 +21,7 @@ def built(tmp_path_factory):
     ("aten.add.Tensor", "full"),
     ("aten.mul.Tensor", "partial"),
     ("aten.sub.Tensor", "none"),
-    ("aten.neg.default", "none"),  # degenerate-only passes prove nothing
+    ("aten.neg.default", "unproven"),  # degenerate-only passes prove nothing
     ("aten.abs.default", "full"),  # a degenerate pass beside a proper one neither proves nor fails
     ("aten.exp.default", "none"),  # expected failures only
     ("aten.log.default", "partial"),  # a pass and an expected failure
@@ -93,7 +96,7 @@ def test_grade_counts_add_up_per_denominator(built):
     counts = matrix.grade_counts(table, "convert_map")
     assert counts["total"] == len([op for op, d in denominators.union().items() if "convert_map" in d])
     assert sum(counts[g] for g in matrix.GRADES) == counts["total"]
-    assert counts["full"] >= 2 and counts["partial"] >= 2 and counts["none"] >= 4
+    assert counts["full"] >= 2 and counts["partial"] >= 2 and counts["none"] >= 3 and counts["unproven"] >= 1
 
 
 def test_triage_groups_by_signature_and_picks_the_smallest_example(built):
@@ -120,3 +123,15 @@ def test_equal_messages_on_different_ops_are_one_bug(tmp_path):
     (bug,) = triage.bugs(run)
     assert bug.ops == ["aten.a.default", "aten.b.default"] and bug.dtypes == ["float32", "int8"]
     assert bug.example["case_id"] == "aten.b.default[int8-0]"
+
+
+@pytest.mark.parametrize("outcomes, expected", [
+    ({"degenerate": 3}, "unproven"),  # only degenerate passes: ran, passed, proved nothing
+    ({"degenerate": 1, "mismatch": 2}, "unproven"),  # its only passes are degenerate
+    ({"degenerate": 1, "pass": 1}, "full"),
+    ({"degenerate": 1, "pass": 1, "xfail": 1}, "partial"),
+    ({"mismatch": 1, "xfail": 1}, "none"),  # nothing passed at all
+])
+def test_an_op_whose_only_passes_are_degenerate_is_unproven(outcomes, expected):
+    row = universe.CoverageRow("aten.x.default", "aten", ["core"], planned=1)
+    assert grade(collections.Counter(outcomes), row) == expected
