@@ -12,6 +12,9 @@ varied values and their passes prove something; empty tensors stay in the edge t
     counts                  a size-like integer (repeat, length, steps) under the same rule
     broadcastable_to        a shape that broadcasts to a target, one element only under it
 
+The zero-side rates below hold where zero sides are allowed; `shapes` takes its min_side as
+given (a caller passes 0 only where `degenerate_allowed()`).
+
     shapes                  sides uniform in [min_side, max_side]
     broadcast_shapes        a pair that broadcasts: equal, one side 1, or a shorter rank
     sides, layer_shapes     reductions and layers: a side is 0 about one draw in ten,
