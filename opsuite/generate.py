@@ -5,6 +5,9 @@ Profiles:
     nightly  many examples per row and dtype and an edge tier for every dtype; failures are
              then shrunk by opsuite.shrink to a minimal example
 
+Empty tensors (a zero-size side) are drawn in the edge tier only: a pass on an empty output
+proves little, so the normal tier's cases all carry values.
+
 Same seed, same cases: each (row, dtype, tier) gets its own hypothesis seed derived from
 the run seed and the row's id with a stable hash, never Python's randomised `hash()`.
 """
@@ -20,6 +23,7 @@ from hypothesis.internal.conjecture import providers as _providers
 
 from harness.case import Case, Program, Tolerance
 from opsuite.draw.context import Call, Ctx
+from opsuite.draw.shapes import degenerate_shapes
 from opsuite.table.row import OpRow
 
 
@@ -102,8 +106,9 @@ def row_cases(row: OpRow, profile: str, seed: int) -> list[Case]:
             tiers.append(("edge", budget.edge))
         for tier, count in tiers:
             hseed = stable_seed(seed, row_id(row), dtype, tier)
-            calls = collect(row.calls(Ctx(dtype, edge=tier == "edge")), count, hseed,
-                            skip_minimal=position > 0 or tier == "edge")
+            with degenerate_shapes(tier == "edge"):
+                calls = collect(row.calls(Ctx(dtype, edge=tier == "edge")), count, hseed,
+                                skip_minimal=position > 0 or tier == "edge")
             seen: dict[str, int] = {}
             for call in calls:
                 variant = variant_label(call, tier)

@@ -21,6 +21,7 @@ from hypothesis import seed as hypothesis_seed
 
 from harness.case import FAILURES, Case
 from opsuite.draw.context import Ctx
+from opsuite.draw.shapes import degenerate_shapes
 from opsuite.generate import PROFILES, case_from_call, row_id, stable_seed
 from opsuite.table import rows
 from opsuite.table.row import OpRow
@@ -79,7 +80,8 @@ def shrink_one(row: OpRow, case: Case, record: dict, run_one: RunOne, seconds: f
             raise _SameFailure
 
     try:
-        property_()
+        with degenerate_shapes(tier == "edge"):  # as the case was generated
+            property_()
     except Exception:  # noqa: BLE001 - hypothesis re-raises the failure (or Flaky past the deadline)
         pass
     return best[-1] if best else None

@@ -7,7 +7,7 @@ families' declarations (read-only imports).
     load.py         a results directory: records, probes, fingerprint; per-record outcome and column
     universe.py     the matrix's rows: convert-map keys, core ATen overloads, reached overloads, OpInfo
                     entries, models
-    matrix.py       cells per target x dtype (and dynamic), grades full/partial/none, uses
+    matrix.py       cells per target x dtype (and dynamic), grades full/partial/compiles/unproven/none, uses
     triage.py       failures grouped by error signature, smallest example and its repro
     summary.py      the summary figures (summary.json)
     diff.py         the nightly diff against a baseline: regressions, fixes, new, vanished, signatures

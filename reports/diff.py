@@ -34,7 +34,7 @@ from reports.load import Run, outcome
 from reports.matrix import Matrix, grade
 
 # "compiles" is as good as a machine without a GPU can grade: full there.
-_ORDER = {"full": 2, "compiles": 2, "partial": 1, "none": 0}
+_ORDER = {"full": 3, "compiles": 3, "partial": 2, "unproven": 1, "none": 0}
 
 
 @dataclass

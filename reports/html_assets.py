@@ -23,7 +23,7 @@ table.figures td.n { text-align: right; font-variant-numeric: tabular-nums; }
 .k-run_error, .k-crash, .k-timeout { background: #ffebe9; }
 .g-full { color: #1a7f37; font-weight: 600; } .g-partial { color: #9a6700; font-weight: 600; }
 .g-compiles { color: #0969da; font-weight: 600; }
-.g-none { color: #cf222e; font-weight: 600; } .g-skipped, .g-not-run, .g-no-case { color: #8c959f; }
+.g-none { color: #cf222e; font-weight: 600; } .g-unproven { color: #9a6700; font-weight: 600; } .g-skipped, .g-not-run, .g-no-case { color: #8c959f; }
 .sig { font-family: ui-monospace, monospace; font-size: 12px; max-width: 480px; white-space: normal;
        overflow-wrap: anywhere; }
 .path { font-family: ui-monospace, monospace; font-size: 12px; max-width: 220px; overflow-wrap: anywhere; }

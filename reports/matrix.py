@@ -20,6 +20,8 @@ device compiler accepted every one of them for each listed arch; nothing ran.
 - partial:  at least one such pass or case that compiles, and at least one case that did not
             pass (a failure, an expected failure, an unexpected pass);
 - compiles: no case ran, some compile and none failed: the most a machine without a GPU proves;
+- unproven: cases ran and some passed, but only on degenerate references (an empty, all-zero or
+            constant output cannot tell a right converter from a wrong one), none on a proper one;
 - none:     cases ran (or compiled), and none of them passed or compiled;
 - skipped:  every case of the row was skipped;
 - not run:  the case families plan cases for the row, but these records hold none;
@@ -36,7 +38,7 @@ import pandas as pd
 from reports import universe
 from reports.load import SEVERITY, Run, column, outcome
 
-GRADES = ("full", "partial", "compiles", "none", "skipped", "not run", "no case")
+GRADES = ("full", "partial", "compiles", "unproven", "none", "skipped", "not run", "no case")
 _TARGETS = ("llvm", "cuda")
 _DTYPES = ("float32", "float16", "bfloat16", "float64", "complex64", "complex128", "int8", "uint8",
            "int16", "int32", "int64", "bool")
@@ -135,7 +137,9 @@ def grade(own: collections.Counter, row: universe.CoverageRow) -> str:
         return "full"
     if compiled and clean:
         return "compiles"
-    return "partial" if proven or compiled else "none"
+    if proven or compiled:
+        return "partial"
+    return "unproven" if ran.get("degenerate") else "none"
 
 
 def column_key(name: str) -> tuple:

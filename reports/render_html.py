@@ -213,7 +213,7 @@ def matrix_section(matrix: Matrix) -> str:
     body = []
     rank = {g: i for i, g in enumerate(GRADES)}
     # Rows with a verdict first (worst grade first), so the page opens on what needs work.
-    first = {g: i for i, g in enumerate(("none", "partial", "compiles", "full", "skipped", "not run", "no case"))}
+    first = {g: i for i, g in enumerate(("none", "unproven", "partial", "compiles", "full", "skipped", "not run", "no case"))}
     for row in sorted(matrix.rows, key=lambda r: (universe.FAMILIES.index(r.row.family), first[r.grade], r.name)):
         targets = sorted({c.split("/")[0] for c in row.cells})
         dtypes = sorted({c.split("/")[1] for c in row.cells})

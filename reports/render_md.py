@@ -21,8 +21,9 @@ GRADE_RULES = (
     "**full**: some case passed on a non-degenerate reference and none failed (a pass on a "
     "degenerate reference, e.g. an empty output, neither proves nor fails); **partial**: some "
     "passed (or compiled), some did not (a failure, an expected failure, an unexpected pass); "
-    "**compiles**: no case ran (CUDA without a GPU), some compiled and none failed; **none**: cases "
-    "ran and none passed on a non-degenerate reference; **skipped**: every case was skipped; "
+    "**compiles**: no case ran (CUDA without a GPU), some compiled and none failed; **unproven**: "
+    "cases passed, but only on degenerate references (empty, all-zero, constant), none on a proper "
+    "one; **none**: cases ran and none passed; **skipped**: every case was skipped; "
     "**not run**: cases are planned but not in these records; **no case**: "
     "nothing is planned. Grades count the cases *for* an op (its record's `op`); cases that merely "
     "*use* it (it is in their `aten_ops`) are shown apart and never grade it.")
@@ -95,7 +96,7 @@ def used_by(row: MatrixRow) -> str:
 
 def problem_rows(matrix: Matrix, families: tuple[str, ...], bugs: list[Bug]) -> list[str]:
     bugs_by_case = bug_of(bugs)
-    chosen = [r for r in matrix.rows if r.row.family in families and r.grade in ("partial", "none")]
+    chosen = [r for r in matrix.rows if r.row.family in families and r.grade in ("partial", "unproven", "none")]
     chosen.sort(key=lambda r: (r.grade != "none", r.name))
     lines = ["| name | grade | denominators | not passing (cells) | bugs | used by |",
              "|---|---|---|---|---|---|"]

@@ -1,10 +1,13 @@
 """The coverage matrix on crafted records: grades, cells, attribution, completeness, triage."""
 
+import collections
+
 import pytest
 import torchvision
 
 from opsuite.coverage import denominators, inventory
-from reports import load, matrix, triage
+from reports import load, matrix, triage, universe
+from reports.matrix import grade
 from tests.crafted import record, scenario, write_dir
 
 
@@ -18,7 +21,7 @@ def built(tmp_path_factory):
     ("aten.add.Tensor", "full"),
     ("aten.mul.Tensor", "partial"),
     ("aten.sub.Tensor", "none"),
-    ("aten.neg.default", "none"),  # degenerate-only passes prove nothing
+    ("aten.neg.default", "unproven"),  # degenerate-only passes prove nothing
     ("aten.abs.default", "full"),  # a degenerate pass beside a proper one neither proves nor fails
     ("aten.exp.default", "none"),  # expected failures only
     ("aten.log.default", "partial"),  # a pass and an expected failure
@@ -87,9 +90,9 @@ def test_every_denominator_entry_is_a_row(built):
     assert set(denominators.union()) <= names
     assert {f"opinfo.{e}" for e in denominators.opinfo_entries()} <= names
     assert set(torchvision.models.list_models()) <= names
-    assert {r.name: r.row.denominators for r in table.rows}["aten.add.Tensor"] == ["convert_map", "core"]
+    assert {r.name: r.row.denominators for r in table.rows}["aten.add.Tensor"] == ["convert_map", "core", "reached"]
     extra = table.by_name["aten.special_bessel_j0.default"]
-    assert extra.row.denominators == [] and extra.grade == "none"
+    assert extra.row.denominators == ["reached"] and extra.grade == "none"  # OpInfo samples reach it
     assert table.by_name["aten.grid_sampler_2d.default"].models == {"raft_small": "none"}
 
 
@@ -98,10 +101,11 @@ def test_grade_counts_add_up_per_denominator(built):
     counts = matrix.grade_counts(table, "convert_map")
     assert counts["total"] == 317  # the convert map of the pinned apache-tvm, read from the wheel
     assert sum(counts[g] for g in matrix.GRADES) == counts["total"]
-    # The scenario's convert-map ops: full add, abs; partial mul, log; none sub, neg, exp,
-    # relu; skipped cos (CUDA without a GPU). The rest of the convert map has no record here.
-    assert {g: counts[g] for g in ("full", "partial", "none", "skipped")} == {
-        "full": 2, "partial": 2, "none": 4, "skipped": 1}
+    # The scenario's convert-map ops: full add, abs; partial mul, log, tan (CUDA compiles and a
+    # compile error); compiles cos (CUDA without a GPU); unproven neg (a degenerate pass only); none
+    # sub, exp, relu; skipped tanh. The rest has no record here.
+    assert {g: counts[g] for g in ("full", "partial", "compiles", "unproven", "none", "skipped")} == {
+        "full": 2, "partial": 3, "compiles": 1, "unproven": 1, "none": 3, "skipped": 1}
 
 
 def test_triage_groups_by_signature_and_picks_the_smallest_example(built):
@@ -152,3 +156,15 @@ def test_an_op_only_samples_reach_is_a_row_graded_on_the_cases_that_reach_it(tmp
     assert matrix.grade_counts(table, "reached")["total"] > 100
     # an op the importer has a converter for keeps its own grade: no case of its own here
     assert table.by_name["aten.add.Tensor"].grade == "not run" and "reached" in table.by_name["aten.add.Tensor"].row.denominators
+
+
+@pytest.mark.parametrize("outcomes, expected", [
+    ({"degenerate": 3}, "unproven"),  # only degenerate passes: ran, passed, proved nothing
+    ({"degenerate": 1, "mismatch": 2}, "unproven"),  # its only passes are degenerate
+    ({"degenerate": 1, "pass": 1}, "full"),
+    ({"degenerate": 1, "pass": 1, "xfail": 1}, "partial"),
+    ({"mismatch": 1, "xfail": 1}, "none"),  # nothing passed at all
+])
+def test_an_op_whose_only_passes_are_degenerate_is_unproven(outcomes, expected):
+    row = universe.CoverageRow("aten.x.default", "aten", ["core"], planned=1)
+    assert grade(collections.Counter(outcomes), row) == expected

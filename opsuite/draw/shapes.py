@@ -1,7 +1,19 @@
 """Shapes, dims and broadcasting: every shape strategy of the op table, in one place.
 
 They differ in how often a side is 0 (an empty tensor proves little about values, yet
-converters break on it) or 1 (broadcasting), and in where hypothesis shrinks to:
+converters break on it) or 1 (broadcasting), and in where hypothesis shrinks to.
+
+Shapes that make a reference degenerate (a zero side: an empty output; a one-element operand
+broadcast over a larger target: a constant one) are drawn only where `degenerate_shapes(True)`
+is in force. Generation turns it on for the edge tier alone, so the normal tier's cases carry
+varied values and their passes prove something; empty tensors stay in the edge tier.
+
+    degenerate_shapes       whether the draws below may give a side 0 (default: they may)
+    counts                  a size-like integer (repeat, length, steps) under the same rule
+    broadcastable_to        a shape that broadcasts to a target, one element only under it
+
+The zero-side rates below hold where zero sides are allowed; `shapes` takes its min_side as
+given (a caller passes 0 only where `degenerate_allowed()`).
 
     shapes                  sides uniform in [min_side, max_side]
     broadcast_shapes        a pair that broadcasts: equal, one side 1, or a shorter rank
@@ -19,9 +31,73 @@ choice of every draw, which the docstrings name where it matters.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
+from collections.abc import Iterator
 
 from hypothesis import strategies as st
+
+# ------------------------------------------------------------------------- empty sides
+# Read when a shape is drawn, not when its strategy is built: some rows build their strategies
+# at import time, long before a tier is chosen.
+_DEGENERATE: contextvars.ContextVar[bool] = contextvars.ContextVar("degenerate_shapes", default=True)
+
+
+@contextlib.contextmanager
+def degenerate_shapes(allowed: bool) -> Iterator[None]:
+    """Within the block, the shape draws of this module (and the rows that ask
+    `degenerate_allowed`) give a zero side or a one-element broadcast operand only if `allowed`.
+
+    Where a zero side would have been drawn, a disallowed one gets another side (min_side's
+    neighbour, 3, or 1), so the same choices still give a shape.
+    """
+    token = _DEGENERATE.set(bool(allowed))
+    try:
+        yield
+    finally:
+        _DEGENERATE.reset(token)
+
+
+def degenerate_allowed() -> bool:
+    return _DEGENERATE.get()
+
+
+def broadcastable_to(shape: tuple[int, ...]) -> st.SearchStrategy[tuple[int, ...]]:
+    """A trailing part of `shape` with some sides set to 1: it broadcasts to `shape`.
+
+    Where degenerate shapes are not allowed and `shape` has more than one element, the result
+    keeps at least one side above 1 (a one-element operand broadcast over the target makes a
+    copy, a fill or a mask constant).
+
+    >>> broadcastable_to((2, 3)).example() in ((), (3,), (1,), (2, 3), (1, 3), (2, 1), (1, 1))  # doctest: +SKIP
+    True
+    """
+    @st.composite
+    def draw(d):
+        drop = d(st.integers(0, len(shape)))
+        sides = [d(st.sampled_from((side, 1))) for side in shape[drop:]]
+        if not degenerate_allowed() and math.prod(sides) == 1 < math.prod(shape):
+            # every drawn side is 1: the widest side of the target comes back, and with it
+            # the dims after it
+            widest = max(range(len(shape)), key=lambda i: shape[i])
+            sides = [shape[widest]] + [1] * (len(shape) - widest - 1)
+        return tuple(sides)
+
+    return draw()
+
+
+def counts(low: int, high: int) -> st.SearchStrategy[int]:
+    """An integer in [low, high] that sizes an output (a side, a repeat, a length, a number of
+    steps): where empty sides are not allowed a drawn 0 becomes 1 (when 1 is in range).
+
+    >>> with degenerate_shapes(False): counts(0, 3).example() > 0  # doctest: +SKIP
+    True
+    """
+    if not 0 <= low <= high:
+        raise ValueError(f"counts need 0 <= low <= high, got {low}, {high}")
+    return st.integers(low, high).map(lambda n: n if n or high < 1 or degenerate_allowed() else 1)
+
 
 # ------------------------------------------------------------------------- uniform sides
 
@@ -106,7 +182,9 @@ def sides(max_side: int = 4, empty: bool = True, min_side: int = 1) -> st.Search
     table = tuple(range(min_side, max_side + 1))
     if empty:
         table = table * 3 + (0,)
-    return st.integers(0, len(table) - 1).map(lambda i: table[i])
+    instead = min(max_side, min_side + 1)
+    return st.integers(0, len(table) - 1).map(
+        lambda i: table[i] if table[i] or degenerate_allowed() else instead)
 
 
 def layer_shapes(min_rank: int = 0, max_rank: int = 4, max_side: int = 4, empty: bool = True,
@@ -174,7 +252,7 @@ def shape_and_dims(min_rank: int = 1, max_rank: int = 4, max_side: int = 4,
 @st.composite
 def _shapes(draw, min_rank: int, max_rank: int, max_side: int) -> tuple[int, ...]:
     sides = draw(shapes(min_rank, max_rank, 1, max_side).map(list))
-    if sides and draw(st.integers(0, 7)) == 0:
+    if sides and degenerate_allowed() and draw(st.integers(0, 7)) == 0:
         sides[draw(st.integers(0, len(sides) - 1))] = 0
     return tuple(sides)
 
@@ -209,7 +287,8 @@ def element_shapes(max_rank: int = 5) -> st.SearchStrategy[tuple[int, ...]]:
     if not 0 <= max_rank <= 5:
         raise ValueError(f"max_rank must be in 0..5, got {max_rank}")
     ranks = tuple(r for r in _RANKS if r <= max_rank)
-    return st.sampled_from(ranks).flatmap(lambda r: st.tuples(*[st.sampled_from(_SIDES)] * r))
+    side = st.sampled_from(_SIDES).map(lambda s: s if s or degenerate_allowed() else 3)
+    return st.sampled_from(ranks).flatmap(lambda r: st.tuples(*[side] * r))
 
 
 @st.composite

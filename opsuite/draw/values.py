@@ -68,6 +68,10 @@ def _ints(n: int, dtype: torch.dtype, domain: str, high: int | None, gen: torch.
         return torch.randint(0, high, (n,), generator=gen, dtype=torch.int64)
     if domain in ("positive", "above_one", "prob"):
         lo, hi = 1, 9
+    elif domain == "unit":
+        # acos, asin, atanh of an integer: outside [-1, 1] every value is NaN, so the few
+        # finite ones (acos(1) == 0) made an all-NaN-or-zero reference.
+        lo, hi = (-1, 2) if info.min < 0 else (0, 2)
     elif domain == "nonzero":
         values = torch.randint(1, 9, (n,), generator=gen, dtype=torch.int64)
         sign = torch.where(torch.rand(n, generator=gen) < 0.5, -1, 1) if info.min < 0 else 1

@@ -125,6 +125,8 @@ def index_select_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
         x = d(ctx.tensors(DATA))
         dim = d(S.dims(x.dim()))
         shape = d(st.sampled_from(((), (0,), (1,), (3,), (7,))))
+        if shape == (0,) and not S.degenerate_allowed():
+            shape = (3,)
         index = d(index_tensors(shape, x.shape[dim]))
         return call(x, dim, index, variant=variant("scalar-index" if not shape else None))
     return draw()
@@ -137,7 +139,7 @@ def gather_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
         x = d(ctx.tensors(DATA))
         dim = d(S.dims(x.dim()))
         shape = list(d(_smaller(tuple(x.shape))))
-        shape[dim] = d(st.integers(0, 6))
+        shape[dim] = d(S.counts(0, 6))
         index = d(index_tensors(tuple(shape), x.shape[dim]))
         return call(x, dim, index, variant=variant("empty-index" if not index.numel() else None))
     return draw()
@@ -195,9 +197,14 @@ def scatter_reduce_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
     return draw()
 
 
+def _index_shapes() -> st.SearchStrategy[tuple[int, ...]]:
+    """Index shapes of rank 0..3; empty ones where empty sides are allowed (the edge tier)."""
+    return S.shapes(0, 3, 0 if S.degenerate_allowed() else 1, 4)
+
+
 def take_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
     """take(x, index): flat indices of any shape, negative ones counting from the end."""
-    return ctx.tensors(DATA).flatmap(lambda x: index_tensors(S.shapes(0, 3, 0, 4), x.numel(), negative=True).map(
+    return ctx.tensors(DATA).flatmap(lambda x: index_tensors(_index_shapes(), x.numel(), negative=True).map(
         lambda index: call(x, index, variant=variant("neg" if (index < 0).any() else None,
                                                        "scalar-index" if not index.dim() else None,
                                                        "multi-dim" if x.dim() > 1 else None))))
@@ -208,9 +215,7 @@ def take_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
 
 def _masks(shape: tuple[int, ...]) -> st.SearchStrategy[torch.Tensor]:
     """A bool mask that broadcasts to `shape` (a trailing part, sides maybe 1)."""
-    return st.integers(0, len(shape)).flatmap(lambda drop: st.tuples(
-        *[st.sampled_from((side, 1)) for side in shape[drop:]])).flatmap(
-        lambda s: V.tensors("bool", s))
+    return S.broadcastable_to(shape).flatmap(lambda s: V.tensors("bool", s))
 
 
 def masked_fill_calls(ctx: Ctx) -> st.SearchStrategy[Call]:

@@ -126,10 +126,10 @@ def cat_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
         tensors = []
         for i in range(d(st.integers(1, 4))):
             side = list(shape)
-            side[dim] = d(st.integers(0, 4))
+            side[dim] = d(S.counts(0, 4))
             tensors.append(d(ctx.tensors(tuple(side), operand=i, seed_slot=0)))
         # A 1-D empty tensor beside tensors of another rank: legacy, only torch's cat allows it.
-        legacy = d(st.integers(0, 4)) == 0 and len(shape) > 1
+        legacy = S.degenerate_allowed() and d(st.integers(0, 4)) == 0 and len(shape) > 1
         if legacy:
             tensors.insert(d(st.integers(0, len(tensors))), d(ctx.tensors((0,), operand=1, seed_slot=0)))
         mixed = len({t.dtype for t in tensors}) > 1
@@ -198,7 +198,7 @@ def roll_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
 def tile_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
     """Repeats shorter than, equal to or longer than the rank; zero repeats."""
     return _any(ctx, S.movement_shapes(0, 4, max_side=4)).flatmap(
-        lambda x: st.lists(st.integers(0, 3), max_size=x.dim() + 2).map(
+        lambda x: st.lists(S.counts(0, 3), max_size=x.dim() + 2).map(
             lambda reps: call(x, reps, variant=variant(
                 "short" if len(reps) < x.dim() else "long" if len(reps) > x.dim() else None))))
 
@@ -207,7 +207,7 @@ def repeat_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
     """Repeats at least as long as the rank (torch requires it), extra leading ones, zeros."""
     return _any(ctx, S.movement_shapes(0, 4, max_side=4)).flatmap(
         lambda x: st.integers(x.dim(), x.dim() + 2).flatmap(
-            lambda n: st.lists(st.integers(0, 3), min_size=n, max_size=n).map(
+            lambda n: st.lists(S.counts(0, 3), min_size=n, max_size=n).map(
                 lambda reps: call(x, reps, variant=variant("long" if n > x.dim() else None)))))
 
 
@@ -219,7 +219,7 @@ def narrow_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
         dim = d(S.dims(x.dim()))
         side = x.shape[dim]
         start = d(st.integers(-side, side))
-        length = d(st.integers(0, side - (start + side if start < 0 else start)))
+        length = d(S.counts(0, side - (start + side if start < 0 else start)))
         begin = start + side if start < 0 else start
         return call(x, dim, start, length, variant=variant("neg-start" if start < 0 else None,
                                                              "from-start" if begin == 0 else None))
@@ -245,6 +245,10 @@ def slice_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
         dim = d(S.dims(x.dim()))
         start, end = d(A.slice_bounds(x.shape[dim])), d(A.slice_bounds(x.shape[dim]))
         step = d(st.sampled_from((1, 1, 2, 3, 5)))
+        if not S.degenerate_allowed() and not len(range(x.shape[dim])[slice(start, end, step)]):
+            # bounds that select nothing: run to the end, from the start if need be
+            end = None
+            start = start if len(range(x.shape[dim])[slice(start, end, step)]) else None
         outside = any(b is not None and not -x.shape[dim] <= b <= x.shape[dim] for b in (start, end))
         label = variant("out-of-range" if outside else None, "step" if step > 1 else None)
         return call(x, dim, start, end, step, variant=label)
@@ -258,6 +262,8 @@ def diagonal_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
         x = d(_any(ctx, S.movement_shapes(2, 5)))
         dim1, dim2 = d(st.lists(st.integers(0, x.dim() - 1), min_size=2, max_size=2, unique=True))
         offset = d(st.integers(-5, 5))
+        if not S.degenerate_allowed():  # an offset past the edge gives an empty diagonal
+            offset = max(-(x.shape[dim1] - 1), min(offset, x.shape[dim2] - 1))
         return call(x, offset, d(A.spell(dim1, x.dim())), d(A.spell(dim2, x.dim())),
                     variant=variant("swapped" if dim1 > dim2 else None))
     return draw()
@@ -272,7 +278,7 @@ def triangle_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
 @st.composite
 def _strided_view(draw) -> tuple[list[int], list[int], int | None, int]:
     size = draw(st.lists(st.integers(1, 4), max_size=3))
-    if size and draw(st.integers(0, 7)) == 0:
+    if size and S.degenerate_allowed() and draw(st.integers(0, 7)) == 0:
         size[draw(st.integers(0, len(size) - 1))] = 0
     stride = [draw(st.integers(0, 4)) for _ in size]
     offset = draw(st.one_of(st.none(), st.integers(0, 5)))
@@ -311,6 +317,8 @@ def meshgrid_calls(ctx: Ctx, indexing: bool) -> st.SearchStrategy[Call]:
     @st.composite
     def draw(d):
         shapes = d(st.lists(st.sampled_from([(), (0,), (1,), (2,), (3,), (4,)]), min_size=1, max_size=4))
+        if not S.degenerate_allowed():
+            shapes = [(3,) if s == (0,) else s for s in shapes]
         tensors = [d(ctx.tensors(s, operand=i, seed_slot=0)) for i, s in enumerate(shapes)]
         single = "single-0d" if shapes == [()] else None
         if indexing:
@@ -335,11 +343,6 @@ def contiguous_formats(rank: int) -> st.SearchStrategy:
     return A.memory_formats(rank).filter(lambda f: f is not torch.preserve_format)
 
 
-def _broadcastable_to(shape: tuple[int, ...]) -> st.SearchStrategy[tuple[int, ...]]:
-    return st.integers(0, len(shape)).flatmap(lambda drop: st.tuples(
-        *[st.sampled_from((side, 1)) for side in shape[drop:]]))
-
-
 def copy_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
     """copy(self, src): src broadcasts to self and is cast to self's dtype (operand 1's dtype).
 
@@ -350,7 +353,7 @@ def copy_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
     def draw(d):
         x = d(_any(ctx, S.movement_shapes(0, 4)))
         narrowing = ctx.part(1) in FLOATS and ctx.part(0) not in FLOATS + ("bool",)
-        src = d(ctx.tensors(d(_broadcastable_to(tuple(x.shape))), "positive" if narrowing else "real", operand=1, seed_slot=0))
+        src = d(ctx.tensors(d(S.broadcastable_to(tuple(x.shape))), "positive" if narrowing else "real", operand=1, seed_slot=0))
         label = variant("broadcast" if src.shape != x.shape else None)
         if d(st.booleans()):
             return call(x, src, True, variant=variant(label, "non-blocking"))

@@ -1,0 +1,96 @@
+"""The normal tier draws cases that carry values; empty tensors and one-element broadcast
+operands (a constant copy, an all-or-nothing mask) are the edge tier's."""
+
+import functools
+import math
+
+import pytest
+import torch
+
+from opsuite.draw import shapes as S
+from opsuite.generate import collect, row_cases
+from opsuite.table import rows
+
+# Rows whose old normal-tier draws gave empty tensors (uniform sides, layer sides, movement
+# shapes, concatenated parts, repeats, lengths, offsets, slice bounds, index shapes) or
+# one-element broadcast operands (copy's src, masked_fill's mask).
+ROWS = ("aten.sinh.default", "aten.mul.Tensor", "aten.sum.dim_IntList", "aten.cat.default",
+        "aten.tile.default", "aten.repeat.default", "aten.narrow.default", "aten.diagonal.default",
+        "aten.slice.Tensor", "aten.meshgrid.indexing", "aten.index_select.default", "aten.take.default",
+        "aten.gather.default", "aten.copy.default", "aten.masked_fill.Scalar", "aten.masked_select.default")
+SEEDS = range(3)
+
+
+def _tensors(value):
+    if isinstance(value, torch.Tensor):
+        yield value
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _tensors(item)
+
+
+@functools.cache
+def _cases(op):
+    found = [row for row in rows() if row.op == op]
+    assert found, f"no row for {op}"
+    return tuple((case, seed) for seed in SEEDS for row in found for case in row_cases(row, "quick", seed))
+
+
+@pytest.mark.parametrize("op", ROWS)
+def test_the_normal_tier_draws_no_empty_tensor(op):
+    normal = [(c, s) for c, s in _cases(op) if c.meta["tier"] == "normal"]
+    assert normal
+    empty = [f"{c.case_id} (seed {s})" for c, s in normal
+             if any(t.numel() == 0 for t in _tensors(c.program.kwargs["args"]))]
+    assert not empty, empty
+
+
+@pytest.mark.parametrize("op", ("aten.copy.default", "aten.masked_fill.Scalar"))
+def test_the_normal_tier_broadcasts_no_single_element_over_a_larger_tensor(op):
+    constant = []
+    for case, seed in _cases(op):
+        if case.meta["tier"] != "normal":
+            continue
+        target, operand = case.program.kwargs["args"][:2]
+        if operand.numel() == 1 < target.numel():
+            constant.append(f"{case.case_id} (seed {seed})")
+    assert not constant, constant
+
+
+def test_the_edge_tier_keeps_empty_tensors():
+    edge = [c for op in ROWS for c, _ in _cases(op) if c.meta["tier"] == "edge"]
+    empty = [c for c in edge if any(t.numel() == 0 for t in _tensors(c.program.kwargs["args"]))]
+    assert len(edge) > 20 and empty, (len(edge), len(empty))
+
+
+def test_shapes_give_zero_sides_only_where_allowed():
+    strategies = (S.element_shapes(), S.layer_shapes(1, 4), S.movement_shapes(1, 4), S.counts(0, 3).map(lambda n: (n,)))
+    for strategy in strategies:
+        allowed = collect(strategy, 300, seed=11)
+        assert any(0 in shape for shape in allowed)
+        with S.degenerate_shapes(False):
+            refused = collect(strategy, 300, seed=11)
+        assert not any(0 in shape for shape in refused)
+
+
+def test_a_broadcast_operand_keeps_a_side_where_single_elements_are_not_allowed():
+    target = (3, 1, 4)
+    allowed = collect(S.broadcastable_to(target), 200, seed=5)
+    assert any(math.prod(s) == 1 for s in allowed)
+    with S.degenerate_shapes(False):
+        refused = collect(S.broadcastable_to(target), 200, seed=5)
+    assert all(math.prod(s) > 1 for s in refused)
+    assert all(torch.broadcast_shapes(s, target) == target for s in refused)
+    # a one-element target has nothing to keep
+    with S.degenerate_shapes(False):
+        assert all(math.prod(s) == 1 for s in collect(S.broadcastable_to((1, 1)), 20, seed=5))
+
+
+def test_the_same_seed_gives_the_same_cases():
+    row = next(r for r in rows() if r.op == "aten.cat.default")
+    first = [c.case_id for c in row_cases(row, "quick", 3)]
+    again = [c.case_id for c in row_cases(row, "quick", 3)]
+    assert first == again
+    a = [t for c in row_cases(row, "quick", 3) for t in _tensors(c.program.kwargs["args"])]
+    b = [t for c in row_cases(row, "quick", 3) for t in _tensors(c.program.kwargs["args"])]
+    assert len(a) == len(b) and all(x.shape == y.shape and torch.equal(x, y) for x, y in zip(a, b, strict=True))
