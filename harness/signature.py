@@ -34,11 +34,18 @@ _SUBSTITUTIONS = [
 ]
 
 
+def _sorted_unsupported(found: re.Match) -> str:
+    # The importer lists the ops it lacks from a Python set: the order changes run to run.
+    names = sorted(re.findall(r"'[^']+'", found.group(1)))
+    return found.group(0).replace(found.group(1), ", ".join(names))
+
+
 def first_line(message: str, limit: int = 300) -> str:
     """The first informative line of an exception message."""
     for line in str(message).splitlines():
         if not _NOISE.match(line):
             line = _OP_REPR.sub(r"Op(\1)", line.strip())
+            line = _UNSUPPORTED.sub(_sorted_unsupported, line)
             return line if len(line) <= limit else line[: limit - 3] + "..."
     return ""
 
