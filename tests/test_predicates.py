@@ -50,6 +50,11 @@ def test_bar_is_an_alternative_that_binds_looser_than_and():
         predicates.parse("nan | ")
 
 
+def test_above_sees_a_value_past_the_bound_in_any_input():
+    assert predicates.parse("above:1")(_case(torch.tensor([0, 2], dtype=torch.uint8)))
+    assert not predicates.parse("above:1")(_case(torch.tensor([0, 1], dtype=torch.uint8), torch.ones(0)))
+
+
 def test_unknown_predicates_are_rejected():
     with pytest.raises(ValueError, match="unknown predicate"):
         predicates.parse("!")

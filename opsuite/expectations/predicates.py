@@ -15,6 +15,7 @@ In known_failures/*.toml, `when = "NAME"` or `when = "NAME:ARG"`, negated with `
                     reach the op's own converter; their `decomposed` twins do not)
     nan             some tensor input holds a NaN
     inf             some tensor input holds +-inf
+    above:N         some tensor input holds a value greater than N (a bug only large values show)
     scalar_outside  a Python int argument lies outside the range of the first tensor input's
                     dtype (PyTorch wraps it; a constant of that dtype cannot hold it)
 """
@@ -89,6 +90,10 @@ def inf(case: Case) -> bool:
     return any(t.is_floating_point() and bool(t.isinf().any()) for t in _tensors(case))
 
 
+def above(bound: str, case: Case) -> bool:
+    return any(t.numel() > 0 and bool((t.double() > float(bound)).any()) for t in _tensors(case) if not t.is_complex())
+
+
 def _ints(case: Case) -> list[int]:
     args = list(case.program.kwargs.get("args") or ()) + list((case.program.kwargs.get("kwargs") or {}).values())
     return [a for a in args if isinstance(a, int) and not isinstance(a, bool)]
@@ -102,7 +107,7 @@ def scalar_outside(case: Case) -> bool:
     return any(not info.min <= v <= info.max for v in _ints(case))
 
 
-_PARAMETRISED = {"kwarg": kwarg, "variant": variant, "sample": sample, "tier": tier}
+_PARAMETRISED = {"kwarg": kwarg, "variant": variant, "sample": sample, "tier": tier, "above": above}
 _PLAIN = {"empty": empty, "empty_inner": empty_inner, "scalar": scalar, "decomposed": decomposed, "nan": nan,
           "inf": inf, "scalar_outside": scalar_outside}
 
