@@ -138,20 +138,22 @@ def pair(domain: str = "real", rhs_domain: str | None = None, transform: Transfo
 def tensor_scalar(domain: str = "real", low: float = -3.0, high: float = 3.0, nonzero: bool = False,
                   divisor: bool = False, ties: bool = False, extremes: bool = True,
                   choices: tuple[int, ...] | None = None, transform: Transform | None = None, alpha: bool = False,
-                  scalar_first: bool = False, **args: st.SearchStrategy) -> Generator:
+                  scalar_first: bool = False, shape: st.SearchStrategy | None = None,
+                  **args: st.SearchStrategy) -> Generator:
     """A tensor and a Python scalar (`.Scalar` overloads); `a+b` makes the scalar of kind `b`.
 
     `scalar_first` puts the scalar first (pow.Scalar); `nonzero`, `divisor`, `extremes` and
     `choices` as in `scalar_values`; `ties` also takes the scalar from the tensor's own
     elements half the time, so comparisons meet equal elements; `alpha` draws an alpha
-    valid for the result dtype.
+    valid for the result dtype; `shape` replaces the tensor's shapes (element_shapes(), with
+    empty and 0-dim tensors).
 
     >>> tensor_scalar("positive", divisor=True)(Ctx("int32+float32")).example()  # doctest: +SKIP
     """
     def calls(ctx: Ctx) -> st.SearchStrategy[Call]:
         @st.composite
         def draw(d):
-            x = d(ctx.tensors(element_shapes(), domain, operand=0))
+            x = d(ctx.tensors(element_shapes() if shape is None else shape, domain, operand=0))
             if transform is not None:
                 x = transform(x)
             s = d(scalar_values(ctx, low, high, nonzero=nonzero, divisor=divisor, ties=ties, extremes=extremes,

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from opsuite.draw.calls import inplace_pair, pair, tensor_scalar, unary_with, zerodim_other
 from opsuite.draw.context import Call, Ctx, call
 from opsuite.draw.shapes import broadcast_pair, element_shapes
+from opsuite.draw.shapes import shapes as ranked_shapes
 from opsuite.draw.values import halves, is_float, specials_often
 from opsuite.table.row import (
     ALL,
@@ -141,17 +142,21 @@ _atan2 = OpRow("aten.atan2.default", pair("real"), dtypes_for("atan2") + ("int32
 # bool operand and an integer division no bool divisor (0 raises, 1 leaves every remainder 0);
 # rsub, fmod and remainder.Tensor (eager refuses a Python scalar `other` there: `x % 2` calls
 # remainder.Scalar), maximum, minimum and atan2 take no Python scalar, only a 0-dim tensor.
-_ALPHA_SCALAR, _ALPHA_ZERODIM = tensor_scalar("real", alpha=True), zerodim_other("real", alpha=True)
-_DIVISOR_SCALAR, _DIVISOR_ZERODIM = tensor_scalar("real", divisor=True), zerodim_other("real", divisor=True)
+# The tensor has rank 1..4 and no empty side: the scalar decides the answer, which an empty
+# or single-element output (a degenerate reference) could not show.
+_SIDED = ranked_shapes(1, 4)
+_ALPHA_SCALAR, _ALPHA_ZERODIM = tensor_scalar("real", alpha=True, shape=_SIDED), zerodim_other("real", alpha=True)
+_DIVISOR_SCALAR = tensor_scalar("real", divisor=True, shape=_SIDED)
+_DIVISOR_ZERODIM = zerodim_other("real", divisor=True)
 _NUMBERS = ("int", "float")
 _OPERAND_TWINS = [
     *operand_twins(_add, _ALPHA_SCALAR, _ALPHA_ZERODIM),
     *operand_twins(_add_, _ALPHA_SCALAR, _ALPHA_ZERODIM, inplace=True),
     *operand_twins(_sub, _ALPHA_SCALAR, _ALPHA_ZERODIM, kinds=_NUMBERS),
     *operand_twins(_rsub_tensor, zerodim=_ALPHA_ZERODIM),
-    *operand_twins(_mul, tensor_scalar("real", nonzero=True), zerodim_other("real")),
-    *operand_twins(_mul_, tensor_scalar("real", nonzero=True), zerodim_other("real"), inplace=True),
-    *operand_twins(_div, tensor_scalar("real", nonzero=True), zerodim_other("real", rhs_domain="nonzero")),
+    *operand_twins(_mul, tensor_scalar("real", nonzero=True, shape=_SIDED), zerodim_other("real")),
+    *operand_twins(_mul_, tensor_scalar("real", nonzero=True, shape=_SIDED), zerodim_other("real"), inplace=True),
+    *operand_twins(_div, tensor_scalar("real", nonzero=True, shape=_SIDED), zerodim_other("real", rhs_domain="nonzero")),
     *operand_twins(_div_mode, _with_rounding_mode(_DIVISOR_SCALAR), _with_rounding_mode(_DIVISOR_ZERODIM),
                    kinds=_NUMBERS),
     *operand_twins(_floor_divide, _DIVISOR_SCALAR, _DIVISOR_ZERODIM, kinds=_NUMBERS),
