@@ -9,6 +9,8 @@ eager PyTorch from trapping, and value transforms that make ties, zeros and exac
     unary_with      one tensor, plus keyword arguments
     pair            two broadcastable tensors (`a+b` dtypes give each its own)
     tensor_scalar   a tensor and a Python scalar (`.Scalar` overloads)
+    zerodim_other   a dimensioned tensor and a 0-dim one (`a+b`: b is the 0-dim operand's)
+    prefixed        another generator's calls with a prefix on their variant
     inplace_pair, inplace_tensor_scalar
                     the same for in-place overloads (`self` keeps its shape and dtype)
     where_calls, clamp_scalar_calls, clamp_tensor_calls
@@ -26,8 +28,9 @@ import torch
 from hypothesis import strategies as st
 
 from opsuite.draw import values as V
-from opsuite.draw.context import Call, Ctx, Generator, call, scalar_values
+from opsuite.draw.context import Call, Ctx, Generator, call, scalar_values, variant
 from opsuite.draw.shapes import broadcast_pair, broadcast_triple, element_shapes
+from opsuite.draw.shapes import shapes as ranked_shapes
 from opsuite.draw.values import is_float
 
 Transform = Callable[[torch.Tensor], torch.Tensor]
@@ -135,20 +138,22 @@ def pair(domain: str = "real", rhs_domain: str | None = None, transform: Transfo
 def tensor_scalar(domain: str = "real", low: float = -3.0, high: float = 3.0, nonzero: bool = False,
                   divisor: bool = False, ties: bool = False, extremes: bool = True,
                   choices: tuple[int, ...] | None = None, transform: Transform | None = None, alpha: bool = False,
-                  scalar_first: bool = False, **args: st.SearchStrategy) -> Generator:
+                  scalar_first: bool = False, shape: st.SearchStrategy | None = None,
+                  **args: st.SearchStrategy) -> Generator:
     """A tensor and a Python scalar (`.Scalar` overloads); `a+b` makes the scalar of kind `b`.
 
     `scalar_first` puts the scalar first (pow.Scalar); `nonzero`, `divisor`, `extremes` and
     `choices` as in `scalar_values`; `ties` also takes the scalar from the tensor's own
     elements half the time, so comparisons meet equal elements; `alpha` draws an alpha
-    valid for the result dtype.
+    valid for the result dtype; `shape` replaces the tensor's shapes (element_shapes(), with
+    empty and 0-dim tensors).
 
     >>> tensor_scalar("positive", divisor=True)(Ctx("int32+float32")).example()  # doctest: +SKIP
     """
     def calls(ctx: Ctx) -> st.SearchStrategy[Call]:
         @st.composite
         def draw(d):
-            x = d(ctx.tensors(element_shapes(), domain, operand=0))
+            x = d(ctx.tensors(element_shapes() if shape is None else shape, domain, operand=0))
             if transform is not None:
                 x = transform(x)
             s = d(scalar_values(ctx, low, high, nonzero=nonzero, divisor=divisor, ties=ties, extremes=extremes,
@@ -163,6 +168,43 @@ def tensor_scalar(domain: str = "real", low: float = -3.0, high: float = 3.0, no
             variant = f"{kind}" + ("-" + named if named else "")
             return call(s, x, variant=variant, **kwargs) if scalar_first else call(x, s, variant=variant, **kwargs)
         return draw()
+    return calls
+
+
+def zerodim_other(domain: str = "real", rhs_domain: str | None = None, transform: Transform | None = None,
+                  divisor: bool = False, alpha: bool = False) -> Generator:
+    """A tensor of rank 1..4 and a 0-dim tensor of dtype part `b` as the second operand.
+
+    PyTorch's promotion treats the 0-dim operand apart: it decides the result dtype only when
+    its category (bool < integer < float) is higher than the dimensioned operand's, so a
+    float16 tensor with a 0-dim float64 stays float16 and uint8 with a 0-dim int64 stays uint8.
+    `rhs_domain`, `divisor` and `alpha` as in `pair`.
+
+    >>> zerodim_other("real")(Ctx("float16+float64")).example()  # doctest: +SKIP
+    """
+    def calls(ctx: Ctx) -> st.SearchStrategy[Call]:
+        @st.composite
+        def draw(d):
+            a = d(ctx.tensors(ranked_shapes(1, 4), domain))
+            if divisor and not is_float(ctx.part(1)):
+                b = _safe_divisor(a, d(ctx.tensors((), "nonzero", operand=1, edge=False)))
+            else:
+                b = d(ctx.tensors((), rhs_domain or domain, operand=1))
+            if transform is not None:
+                a, b = transform(a), transform(b)
+            kwargs = {}
+            if alpha and _scalable(a, b) and (value := d(_alpha(torch.result_type(a, b)))) is not None:
+                kwargs["alpha"] = value
+            return call(a, b, variant=variant("zerodim", _named(kwargs)), **kwargs)
+        return draw()
+    return calls
+
+
+def prefixed(inner: Generator, prefix: str) -> Generator:
+    """`inner`'s calls with `prefix-` before their variant (`tensor_scalar`'s "int-alpha"
+    becomes "scalar-int-alpha"), so case ids and `variant:` predicates can name the form."""
+    def calls(ctx: Ctx) -> st.SearchStrategy[Call]:
+        return inner(ctx).map(lambda c: Call(c.args, c.kwargs, variant(prefix, c.variant)))
     return calls
 
 

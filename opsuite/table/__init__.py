@@ -7,7 +7,9 @@ How to add an op:
    the calls: one from opsuite/draw/calls.py, or a named function next to the row when it
    takes more than a few lines (`ctx.tensors`, `ctx.scalars` and opsuite/draw/shapes.py draw
    the operands). `dtypes_for("name")` gives the dtypes eager supports; widen a tolerance
-   only with a written reason.
+   only with a written reason. A binary op also gets `operand_twins(row, ...)` (row.py): the
+   same op with its second operand a Python scalar of each kind (variants scalar-int,
+   scalar-float, scalar-bool) and a 0-dim tensor (variant zerodim), where eager takes them.
 3. Run it: `harness check aten.NAME.OVERLOAD` prints a line per case and writes a repro
    script for each failure.
 4. Declare each failure that is TVM's in opsuite/expectations/known_failures/<module>.toml

@@ -8,11 +8,20 @@ path a default import takes.
 
 from hypothesis import strategies as st
 
-from opsuite.draw.calls import inplace_pair, pair, tensor_scalar, unary_with
+from opsuite.draw.calls import inplace_pair, pair, tensor_scalar, unary_with, zerodim_other
 from opsuite.draw.context import Call, Ctx, call
 from opsuite.draw.shapes import broadcast_pair, element_shapes
+from opsuite.draw.shapes import shapes as ranked_shapes
 from opsuite.draw.values import halves, is_float, specials_often
-from opsuite.table.row import ALL, FLOATS, NUMERIC, OpRow, decomposed_twin, dtypes_for
+from opsuite.table.row import (
+    ALL,
+    FLOATS,
+    NUMERIC,
+    OpRow,
+    decomposed_twin,
+    dtypes_for,
+    operand_twins,
+)
 
 # Mixed operand dtypes, `self+other`: int with float, signed with unsigned (-> int16), and a
 # float16 tensor beside a float64 one that is often 0-dim (PyTorch keeps float16 then).
@@ -114,6 +123,50 @@ _rsub_scalar = OpRow(
     decompose=False)
 _logaddexp = OpRow(  # decomposition rewrites logaddexp into a dozen core ops
     "aten.logaddexp.default", pair("real"), dtypes_for("logaddexp") + ("float16+float32",), decompose=False)
+_add = OpRow("aten.add.Tensor", pair("real", alpha=True), dtypes_for("add") + PROMOTE)
+_add_ = OpRow(  # decomposition functionalises add_ into add: only decompose=False reaches this key
+    "aten.add_.Tensor", inplace_pair("real", alpha=True), dtypes_for("add") + INPLACE_MIX, decompose=False)
+_sub = OpRow("aten.sub.Tensor", pair("real", alpha=True), dtypes_for("sub") + PROMOTE)
+_mul = OpRow("aten.mul.Tensor", pair("real"), dtypes_for("mul") + PROMOTE)
+_mul_ = OpRow(  # decomposition functionalises mul_ into mul: only decompose=False reaches this key
+    "aten.mul_.Tensor", inplace_pair("real"), dtypes_for("mul") + INPLACE_MIX, decompose=False)
+_div = OpRow("aten.div.Tensor", pair("real", rhs_domain="nonzero"), dtypes_for("div") + PROMOTE)
+_div_mode = OpRow("aten.div.Tensor_mode", _with_rounding_mode(_DIVISOR), NO_BOOL + PROMOTE)
+_fmod = OpRow("aten.fmod.Tensor", _DIVISOR, dtypes_for("fmod") + PROMOTE)
+_remainder = OpRow("aten.remainder.Tensor", _DIVISOR, dtypes_for("remainder") + PROMOTE)
+_maximum = OpRow("aten.maximum.default", pair("real"), dtypes_for("maximum") + PROMOTE)
+_minimum = OpRow("aten.minimum.default", pair("real"), dtypes_for("minimum") + PROMOTE)
+_atan2 = OpRow("aten.atan2.default", pair("real"), dtypes_for("atan2") + ("int32+float16",))
+
+# The second operand as a Python scalar or a 0-dim tensor (operand_twins). Subtraction takes no
+# bool operand and an integer division no bool divisor (0 raises, 1 leaves every remainder 0);
+# rsub, fmod and remainder.Tensor (eager refuses a Python scalar `other` there: `x % 2` calls
+# remainder.Scalar), maximum, minimum and atan2 take no Python scalar, only a 0-dim tensor.
+# The tensor has rank 1..4 and no empty side: the scalar decides the answer, which an empty
+# or single-element output (a degenerate reference) could not show.
+_SIDED = ranked_shapes(1, 4)
+_ALPHA_SCALAR, _ALPHA_ZERODIM = tensor_scalar("real", alpha=True, shape=_SIDED), zerodim_other("real", alpha=True)
+_DIVISOR_SCALAR = tensor_scalar("real", divisor=True, shape=_SIDED)
+_DIVISOR_ZERODIM = zerodim_other("real", divisor=True)
+_NUMBERS = ("int", "float")
+_OPERAND_TWINS = [
+    *operand_twins(_add, _ALPHA_SCALAR, _ALPHA_ZERODIM),
+    *operand_twins(_add_, _ALPHA_SCALAR, _ALPHA_ZERODIM, inplace=True),
+    *operand_twins(_sub, _ALPHA_SCALAR, _ALPHA_ZERODIM, kinds=_NUMBERS),
+    *operand_twins(_rsub_tensor, zerodim=_ALPHA_ZERODIM),
+    *operand_twins(_mul, tensor_scalar("real", nonzero=True, shape=_SIDED), zerodim_other("real")),
+    *operand_twins(_mul_, tensor_scalar("real", nonzero=True, shape=_SIDED), zerodim_other("real"), inplace=True),
+    *operand_twins(_div, tensor_scalar("real", nonzero=True, shape=_SIDED), zerodim_other("real", rhs_domain="nonzero")),
+    *operand_twins(_div_mode, _with_rounding_mode(_DIVISOR_SCALAR), _with_rounding_mode(_DIVISOR_ZERODIM),
+                   kinds=_NUMBERS),
+    *operand_twins(_floor_divide, _DIVISOR_SCALAR, _DIVISOR_ZERODIM, kinds=_NUMBERS),
+    *operand_twins(_fmod, zerodim=_DIVISOR_ZERODIM),
+    *operand_twins(_remainder, zerodim=_DIVISOR_ZERODIM),
+    *operand_twins(_maximum, zerodim=zerodim_other("real")),
+    *operand_twins(_minimum, zerodim=zerodim_other("real")),
+    *operand_twins(_atan2, zerodim=zerodim_other("real")),
+]
+
 _max_other = OpRow(  # decomposition rewrites max.other to maximum
     "aten.max.other", pair("real"), ALL + ("int32+float16",), decompose=False)
 _min_other = OpRow(  # decomposition rewrites min.other to minimum
@@ -163,41 +216,39 @@ ROWS = [
     OpRow("aten.round.default", unary_with("real", transform=halves), dtypes_for("round")),
     OpRow("aten.round.decimals", round_decimals_calls, FLOATS),
     # binary arithmetic
-    OpRow("aten.add.Tensor", pair("real", alpha=True), dtypes_for("add") + PROMOTE),
+    _add,
     OpRow("aten.add.Scalar", tensor_scalar("real", alpha=True), dtypes_for("add") + SCALAR_MIX),
-    OpRow(  # decomposition functionalises add_ into add: only decompose=False reaches this key
-        "aten.add_.Tensor", inplace_pair("real", alpha=True), dtypes_for("add") + INPLACE_MIX,
-        decompose=False),
-    OpRow("aten.sub.Tensor", pair("real", alpha=True), dtypes_for("sub") + PROMOTE),
+    _add_,
+    _sub,
     OpRow("aten.sub.Scalar", tensor_scalar("real", alpha=True), dtypes_for("sub") + ("int32+float32",)),
     _rsub_tensor,
     decomposed_twin(_rsub_tensor),
     _rsub_scalar,
     decomposed_twin(_rsub_scalar),
-    OpRow("aten.mul.Tensor", pair("real"), dtypes_for("mul") + PROMOTE),
+    _mul,
     OpRow("aten.mul.Scalar", tensor_scalar("real", nonzero=True), dtypes_for("mul") + SCALAR_MIX),
-    OpRow(  # decomposition functionalises mul_ into mul: only decompose=False reaches this key
-        "aten.mul_.Tensor", inplace_pair("real"), dtypes_for("mul") + INPLACE_MIX, decompose=False),
-    OpRow("aten.div.Tensor", pair("real", rhs_domain="nonzero"), dtypes_for("div") + PROMOTE),
+    _mul_,
+    _div,
     OpRow("aten.div.Scalar", tensor_scalar("real", nonzero=True), dtypes_for("div") + SCALAR_MIX),
-    OpRow("aten.div.Tensor_mode", _with_rounding_mode(_DIVISOR), NO_BOOL + PROMOTE),
+    _div_mode,
     OpRow("aten.div.Scalar_mode", _with_rounding_mode(_ROUNDING_SCALAR), NO_BOOL + ("int32+float32",)),
     _floor_divide,
     decomposed_twin(_floor_divide),
-    OpRow("aten.fmod.Tensor", _DIVISOR, dtypes_for("fmod") + PROMOTE),
+    _fmod,
     OpRow("aten.fmod.Scalar", _ROUNDING_SCALAR, dtypes_for("fmod") + ("int32+float32",)),
-    OpRow("aten.remainder.Tensor", _DIVISOR, dtypes_for("remainder") + PROMOTE),
+    _remainder,
     OpRow("aten.remainder.Scalar", _ROUNDING_SCALAR, dtypes_for("remainder") + ("int32+float32",)),
     OpRow("aten.pow.Tensor_Tensor", pow_tensor_calls, dtypes_for("pow") + ("int32+float16", "float16+float64")),
     OpRow("aten.pow.Tensor_Scalar", pow_exponent_calls, dtypes_for("pow") + ("int32+float32",)),
     OpRow("aten.pow.Scalar", pow_base_calls, dtypes_for("pow") + ("int32+float32",)),
-    OpRow("aten.atan2.default", pair("real"), dtypes_for("atan2") + ("int32+float16",)),
+    _atan2,
     _logaddexp,
     decomposed_twin(_logaddexp),
-    OpRow("aten.maximum.default", pair("real"), dtypes_for("maximum") + PROMOTE),
-    OpRow("aten.minimum.default", pair("real"), dtypes_for("minimum") + PROMOTE),
+    _maximum,
+    _minimum,
     _max_other,
     decomposed_twin(_max_other),
     _min_other,
     decomposed_twin(_min_other),
+    *_OPERAND_TWINS,
 ]

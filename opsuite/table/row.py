@@ -6,6 +6,9 @@ tolerance overrides with reasons, and flags. Known failures are not on the row: 
 opsuite/expectations/known_failures/*.toml, where a command can rewrite them.
 
     OpRow("aten.sin.default", unary_with("real"), dtypes_for("sin"))
+
+A binary row also gets `operand_twins`: its second operand as programs pass it besides a
+tensor, a Python scalar (`x * 0.5` exports as aten.mul.Tensor(x, 0.5)) or a 0-dim tensor.
 """
 
 from __future__ import annotations
@@ -15,8 +18,11 @@ import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import torch
+
 from harness.case import Tolerance
 from harness.programs import op_program
+from opsuite.draw.calls import prefixed
 from opsuite.draw.context import Generator
 from opsuite.draw.values import ALL_DTYPES, FLOAT_DTYPES, INT_DTYPES
 
@@ -59,6 +65,53 @@ def decomposed_twin(row: OpRow, dtypes: tuple[str, ...] = ("float32",)) -> OpRow
         raise ValueError(f"{row.op}: only a decompose=False row has a decomposed twin")
     return dataclasses.replace(row, decompose=True, label="decomposed", dtypes=dtypes, edge=False,
                                tolerances={d: t for d, t in row.tolerances.items() if d in dtypes})
+
+
+# The kinds of Python scalar, named by the dtype part that draws them (`a+b`: b is the
+# scalar's kind, as the `.Scalar` rows have it): int, float, bool.
+SCALAR_KINDS = {"int": "int64", "float": "float32", "bool": "bool"}
+# The 0-dim partner of each tensor dtype: the widest of its category (the widest's own
+# partner is the next narrower), where torch.promote_types and PyTorch's promotion of a
+# 0-dim operand part; a bool tensor meets a 0-dim int64 (a higher category, which decides).
+ZERODIM_PARTNER = {"float32": "float64", "float16": "float64", "bfloat16": "float64", "float64": "float32",
+                   "int32": "int64", "int64": "int32", "int8": "int64", "uint8": "int64", "bool": "int64"}
+
+
+def _writable(pairing: str, scalar: bool) -> bool:
+    """Whether an in-place op may write `a op b` into `a` (the result dtype casts to a's)."""
+    tensor, other = (getattr(torch, p) for p in pairing.split("+"))
+    operand = torch.ones((), dtype=other)
+    value = operand.item() if scalar else operand
+    return torch.can_cast(torch.result_type(torch.ones(2, dtype=tensor), value), tensor)
+
+
+def operand_twins(row: OpRow, scalar: Generator | None = None, zerodim: Generator | None = None,
+                  kinds: Sequence[str] = tuple(SCALAR_KINDS), inplace: bool = False) -> list[OpRow]:
+    """Rows for `row`'s op whose second operand is a Python scalar or a 0-dim tensor.
+
+    `scalar` (e.g. a `tensor_scalar`) draws the calls of the row labelled "scalar": each
+    single dtype of `row` meets a scalar of each of `kinds` (variants scalar-int,
+    scalar-float, scalar-bool); `zerodim` (e.g. a `zerodim_other`) those of the row labelled
+    "zerodim": each single dtype meets a 0-dim tensor of its ZERODIM_PARTNER. `inplace` keeps
+    the pairings whose result an in-place op can write back. The twins draw with seeds of
+    their own, so `row`'s cases stay as they were.
+
+    >>> operand_twins(OpRow("aten.mul.Tensor", pair(), ("int32",)), tensor_scalar())[0].dtypes  # doctest: +SKIP
+    ('int32+int64', 'int32+float32', 'int32+bool')
+    """
+    unknown = set(kinds) - set(SCALAR_KINDS)
+    if unknown:
+        raise ValueError(f"{row.op}: unknown scalar kinds {sorted(unknown)}")
+    singles = [d for d in row.dtypes if "+" not in d]
+    forms = []
+    if scalar is not None:
+        pairings = [f"{d}+{SCALAR_KINDS[k]}" for d in singles for k in kinds]
+        forms.append(("scalar", prefixed(scalar, "scalar"), pairings, True))
+    if zerodim is not None:
+        forms.append(("zerodim", zerodim, [f"{d}+{ZERODIM_PARTNER[d]}" for d in singles], False))
+    return [dataclasses.replace(row, calls=calls, label=label, tolerances={}, examples=None,
+                                dtypes=tuple(p for p in pairings if not inplace or _writable(p, is_scalar)))
+            for label, calls, pairings, is_scalar in forms]
 
 
 @functools.cache

@@ -87,6 +87,7 @@ _RELAX_OPS = {
     "remainder": _floor_mod, "floor_divide": _floor_divide,
     "bitwise_and": torch.bitwise_and, "bitwise_or": torch.bitwise_or, "bitwise_xor": torch.bitwise_xor,
     "__and__": torch.bitwise_and, "__or__": torch.bitwise_or, "__xor__": torch.bitwise_xor,
+    "atan2": torch.atan2, "eq": torch.eq, "ne": torch.ne, "lt": torch.lt, "le": torch.le, "gt": torch.gt, "ge": torch.ge,
 }
 
 
@@ -102,6 +103,15 @@ def binary_op(module, inputs):
     rounding_mode=None dropped, the relax op computed in the common dtype."""
     args, _ = module.call_arguments(inputs)
     return _relax_op(module)(*operands(args[0], args[1]))
+
+
+def not_equal_ordered(module, inputs):
+    """relax.not_equal as compiled: the operands promoted as `_binary_op` does, and False
+    wherever either is NaN (an ordered comparison), where torch's ne is True."""
+    args, _ = module.call_arguments(inputs)
+    a, b = operands(args[0], args[1])
+    out = torch.ne(a, b)
+    return out & ~(a.isnan() | b.isnan()) if a.is_floating_point() else out
 
 
 @on_call
