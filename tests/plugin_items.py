@@ -6,6 +6,7 @@ computes cos where sin is asked for.
 """
 
 from harness.case import Case, Expectation, Program
+from harness.family import Family
 from tests import factories
 from tests.helpers import add_case, sin_case
 
@@ -33,7 +34,7 @@ def cases(profile, seed):
     ]
 
 
-CASE_SOURCE = cases
+CASE_SOURCE = Family(name="plugin-items", option="ops", cases=cases)
 
 
 def test_case(case, harness_case):

@@ -102,7 +102,7 @@ def test_each_probe_outcome_and_a_converter_wrong_only_outside_the_range(tmp_pat
     }
     assert probes["n=1"]["probe"]["broken"] == ["n=1 outside [2, 64]"]
     assert probes["n=5,in1.n=6"]["probe"]["broken"] == ["input 1 axis 0 is 12, but 2*n = 10 for n=5"]
-    assert "shape (192, 3) != expected (195, 3)" in probes["n=65"]["probe"]["error"]
+    assert "shape [192, 3] != expected [195, 3]" in probes["n=65"]["probe"]["error"]
     assert "match_cast error" in probes["n=5,in1.n=6"]["probe"]["error"]
     for probe in probes.values():
         assert probe["status"] == "skip"

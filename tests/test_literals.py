@@ -4,7 +4,6 @@ import math
 
 import pytest
 import torch
-from opsuite.values import ALL_DTYPES, make_tensor
 
 from harness import literals
 from harness.literals import (
@@ -15,6 +14,7 @@ from harness.literals import (
     tensor_source,
     value_source,
 )
+from opsuite.draw.values import ALL_DTYPES, make_tensor
 
 
 def rebuild(lines: list[str], name: str):

@@ -34,9 +34,11 @@ def test_the_screen_names_exactly_the_op_db_entries():
 
 def test_every_entry_has_cases_or_a_reason():
     assert inventory.opinfo_missing() == []
+    quick = opinfo.quick_samples(opinfo.row_ops())
     for entry, info in inventory.opinfo_inventory().items():
         assert (info["nightly"] >= 1) != bool(info["excluded"]), entry
-        assert info["quick"] <= 1, entry
+        # one sample, or more where later samples reach an overload no other quick case does
+        assert info["quick"] <= max(1, len(quick.get(entry, []))), entry
     for entry, reason in opinfo.excluded().items():
         category = opinfo.screen()[entry]["excluded"]
         assert reason.startswith(opinfo_screen.CATEGORIES[category]), entry

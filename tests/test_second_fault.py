@@ -30,7 +30,7 @@ def _compare_entries() -> list[dict]:
 
 def _cases_under_known_wrong_outputs() -> tuple[list, dict]:
     entries = _compare_entries()
-    cases = sources.load(["ops"], "quick", 0)
+    cases = sources.load(["op"], "quick", 0)
     chosen, owners = [], collections.defaultdict(set)
     taken = collections.Counter()
     for entry in entries:

@@ -38,7 +38,7 @@ def _cases() -> list[Case]:
     from models.zoo import ROWS
 
     wanted = OPS + OPINFO + DYNAMIC
-    loaded = {c.case_id: c for c in sources.load(["ops"], "quick", 0, [w.split("[")[0] for w in wanted])}
+    loaded = {c.case_id: c for c in sources.load(["op", "opinfo"], "quick", 0, [w.split("[")[0] for w in wanted])}
     return [loaded[w] for w in wanted] + [model_case(ROWS[MODEL], seed=5)]
 
 
@@ -143,7 +143,7 @@ def test_what_the_short_form_cannot_express_is_refused_with_the_reason(tmp_path)
                    dynamic=DynamicSpec(dims={"b": (1, 8)}, shapes=({0: "b"},), sizes=({},)))
     with pytest.raises(Unwritable, match="symbolic check"):
         short_repro.render(dynamic, _record(dynamic, stage="symbolic", status="import_error"), {"kind": "llvm"}, None)
-    from opsuite.properties import non_negative
+    from opsuite.standalone.properties import non_negative
 
     random = Case("aten.x.default[float32-0]", "op", "aten.sin.default", case.program, "float32", check=non_negative)
     with pytest.raises(Unwritable, match="property check"):
