@@ -5,12 +5,21 @@ test_pytest_plugin runs it in a pytest of its own, under `tests.converters:WRONG
 computes cos where sin is asked for.
 """
 
+import torch
+
 from harness.case import Case, Expectation, Program
 from harness.family import Family
 from tests import factories
 from tests.helpers import add_case, sin_case
 
-DECLARED = Expectation("cos for sin, declared in this test", status="mismatch", stage="compare")
+
+def cos_for_sin(module, inputs):
+    """The declared bug's model: what the WRONG converter computes."""
+    return [torch.cos(inputs[0])]
+
+
+DECLARED = Expectation("cos for sin, declared in this test", status="mismatch", stage="compare",
+                       facets=("values",), model=cos_for_sin)
 STALE = Expectation("declared in this test, yet add is right", status="mismatch")
 
 # case id -> the pytest outcome its record must map to
@@ -34,7 +43,7 @@ def cases(profile, seed):
     ]
 
 
-CASE_SOURCE = Family(name="plugin-items", option="ops", cases=cases)
+CASE_SOURCE = Family(name="plugin_items", option="ops", cases=cases)
 
 
 def test_case(case, harness_case):
