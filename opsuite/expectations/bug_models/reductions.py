@@ -329,3 +329,21 @@ def topk_all_for_k0(x, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - th
     dim = dim % max(x.dim(), 1)
     values, indices = torch.sort(x, dim=dim, descending=largest, stable=True)
     return [values, indices]
+
+
+@on_call
+def topk_by_kernel(x, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - the schema's name
+    """tvm.contrib.sort.topk on bfloat16: it chooses by the float32 keys argsort reads (see
+    _sort_keys) and writes each chosen key back as a float32 into the bfloat16 values buffer, so
+    value element e holds one half (the low for even e, the high for odd) of the key chosen for
+    output position e // 2; the indices are the chosen ones."""
+    dim = dim % max(x.dim(), 1)
+    order, unknown = argsort_kernel(x, dim, largest)
+    chosen, bad = order.narrow(dim, 0, k).contiguous(), unknown.narrow(dim, 0, k).contiguous()
+    if x.dtype != torch.bfloat16:
+        return {"outputs": [x.gather(dim, chosen), chosen], "unknown": [bad, bad]}
+    keys, _ = _sort_keys(x)
+    written = keys.gather(dim, chosen).reshape(-1).contiguous().view(torch.bfloat16)
+    count = chosen.numel()
+    slot_unknown = bad.reshape(-1)[torch.arange(count) // 2].reshape(chosen.shape)
+    return {"outputs": [written[:count].reshape(chosen.shape), chosen], "unknown": [slot_unknown, bad]}
