@@ -113,13 +113,14 @@ def reached() -> dict[str, list[tuple[str, str, int]]]:
 def quick_samples(row_ops: set[str]) -> dict[str, list[tuple[str, int]]]:
     """The quick profile's OpInfo samples per entry: each quick entry's first sample, and then,
     for an overload only later samples reach, the first sample that reaches it."""
-    chosen = {entry: chosen_samples(screen()[entry], "quick") for entry in quick_entries(row_ops)}
-    brought = set(row_ops) | {op for entry, pairs in chosen.items() for op in _aten_ops(screen()[entry], *pairs[0])}
+    screened, first = screen(), quick_entries(row_ops)  # the screen is parsed once, not per entry
+    chosen = {entry: chosen_samples(screened[entry], "quick") for entry in first}
+    brought = set(row_ops).union(*first.values())
     for op, where in sorted(reached().items()):
         if op not in brought:
             entry, dtype, index = where[0]
             chosen.setdefault(entry, []).append((dtype, index))
-            brought |= _aten_ops(screen()[entry], dtype, index)
+            brought |= _aten_ops(screened[entry], dtype, index)
     return chosen
 
 
