@@ -1,8 +1,8 @@
 """What the harness costs: its run of N small op cases against a bare loop over the same stages.
 
-    python -m harness.bench [--cases N]
+    python -m harness.bench [--cases N] [--batch 4 8 16 32]
 
-Both sides run the same programs in the same process kind (a fresh Python that has
+The harness runs them unbatched and in batches of each size (harness.batch). Both sides run the same programs in the same process kind (a fresh Python that has
 imported torch and TVM); the bare loop calls torch.export, run_decompositions,
 from_exported_program, tvm.compile, the VM and torch.allclose directly, with no isolation,
 records, expectations or repro scripts. Figures are ratios measured in one run.
@@ -61,52 +61,75 @@ def bare_loop(count: int) -> float:
     return (time.perf_counter() - start) / count
 
 
-def harness_run(count: int) -> dict:
-    """The harness on the same programs plus a warm-up one: per-case wall after the first result."""
+def harness_run(count: int, batch: int) -> dict:
+    """The harness on the same programs, one worker, `batch` cases per program at most.
+
+    Seconds per case come from the difference between a run of `count` programs and a run
+    of one, so worker start-up and torch.export's first-call warm-up cancel out.
+    """
     from harness.case import Case, Program
     from harness.programs import op_program
     from harness.runner import RunOptions, execute
 
-    cases = [Case(f"{op}[bench-{i}]", "op", op, Program(op_program, {"op": op, "args": args}), "float32")
-             for i, (op, args) in enumerate(programs(count + 1))]
-    stamps: list[float] = []
-    with tempfile.TemporaryDirectory() as out:
-        start = time.perf_counter()
-        records = execute(cases, RunOptions(out=Path(out), jobs=1),
-                          lambda case, record: stamps.append(time.perf_counter()))
-    steady = records[1:]  # the first case pays worker start-up and torch.export's warm-up
-    stages = {stage: sum(r["seconds"].get(stage, 0.0) for r in steady) / count
-              for stage in steady[0]["seconds"]}
-    return {"per_case": (stamps[-1] - stamps[0]) / count, "first": stamps[0] - start,
-            "statuses": sorted({r["status"] for r in records}), "stage_means": stages}
+    def timed(n: int) -> tuple[float, list[dict]]:
+        cases = [Case(f"{op}[bench-{i}]", "op", op, Program(op_program, {"op": op, "args": args}), "float32")
+                 for i, (op, args) in enumerate(programs(n))]
+        with tempfile.TemporaryDirectory() as out:
+            start = time.perf_counter()
+            records = execute(cases, RunOptions(out=Path(out), jobs=1, batch=batch))
+            return time.perf_counter() - start, records
+
+    first, _ = timed(1)
+    total, records = timed(count + 1)
+    stages = {stage: sum(r["seconds"].get(stage, 0.0) for r in records) / len(records)
+              for stage in records[-1]["seconds"]}
+    return {"per_case": (total - first) / count, "first": first,
+            "statuses": sorted({r["status"] for r in records}), "stage_means": stages,
+            "batched": sum(1 for r in records if r.get("batch"))}
 
 
 def main(argv: list[str] | None = None) -> int:
+    from harness.pool import DEFAULT_BATCH
+
     parser = argparse.ArgumentParser(prog="python -m harness.bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", type=int, default=60)
+    parser.add_argument("--cases", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--batch", type=int, nargs="+", default=[DEFAULT_BATCH],
+                        help="batch sizes to time beside unbatched runs (e.g. 4 8 16 32)")
     parser.add_argument("--bare", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.bare:
         print(json.dumps({"per_case": bare_loop(args.cases)}))
         return 0
-    bare_runs, ours_runs = [], []
-    for _ in range(args.rounds):  # alternate, so load from elsewhere hits both sides alike
+    sizes = [1] + [b for b in args.batch if b > 1]
+    bare_runs: list[float] = []
+    runs: dict[int, list[dict]] = {size: [] for size in sizes}
+    for _ in range(args.rounds):  # alternate, so load from elsewhere hits every side alike
         done = subprocess.run([sys.executable, "-m", "harness.bench", "--bare", "--cases", str(args.cases)],
                               check=True, capture_output=True, text=True)
         bare_runs.append(json.loads(done.stdout.strip().splitlines()[-1])["per_case"])
-        ours_runs.append(harness_run(args.cases))
+        for size in sizes:
+            runs[size].append(harness_run(args.cases, size))
     bare = min(bare_runs)
-    ours = min(ours_runs, key=lambda r: r["per_case"])
-    print(f"{args.cases} cases x {args.rounds} rounds, llvm, one worker; statuses {ours['statuses']}")
-    print("per-stage mean seconds of a typical case (in the worker, warm):")
-    for stage, seconds in ours["stage_means"].items():
+    best = {size: min(found, key=lambda r: r["per_case"]) for size, found in runs.items()}
+    alone = best[1]
+    print(f"{args.cases} cases x {args.rounds} rounds, llvm, one worker; statuses {alone['statuses']}")
+    print("per-stage mean seconds of a case, unbatched (in the worker):")
+    for stage, seconds in alone["stage_means"].items():
         print(f"  {stage:<10} {seconds:8.4f}")
     print(f"bare loop, per case:        {bare:.4f} s   (best of {[round(b, 4) for b in bare_runs]})")
-    print(f"harness, per case:          {ours['per_case']:.4f} s   "
-          f"(best of {[round(r['per_case'], 4) for r in ours_runs]}; isolation, records, fsync included)")
-    print(f"ratio harness / bare:       {ours['per_case'] / bare:.3f}")
-    print(f"harness fixed cost:         {ours['first']:.2f} s   (worker start, imports, first-case warm-up)")
+    for size, found in best.items():
+        label = "unbatched" if size == 1 else f"batch {size}"
+        print(f"harness {label + ',':<19}{found['per_case']:.4f} s per case   "
+              f"(best of {[round(r['per_case'], 4) for r in runs[size]]}; {found['batched']} credited "
+              f"from batches)")
+    print(f"ratio unbatched / bare:     {alone['per_case'] / bare:.3f}")
+    for size in sizes[1:]:
+        print(f"ratio batch {size} / bare:{' ' * (14 - len(str(size)))}{best[size]['per_case'] / bare:.3f}")
+        print(f"ratio batch {size} / unbatched:{' ' * (9 - len(str(size)))}"
+              f"{best[size]['per_case'] / alone['per_case']:.3f}")
+    print(f"harness fixed cost:         {alone['first']:.2f} s   (a run of one case: worker start, imports, "
+          "warm-up)")
     return 0
 
 

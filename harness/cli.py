@@ -17,7 +17,7 @@ from harness import merge as merging
 from harness import sources
 from harness.case import UNEXPECTED
 from harness.family import OPTIONS
-from harness.pool import DEFAULT_TIMEOUT, PoolError
+from harness.pool import DEFAULT_BATCH, DEFAULT_TIMEOUT, PoolError
 from harness.records import ResultsError, read_results
 from harness.repro import safe_name
 from harness.runner import Progress, RunOptions, execute, format_line, minimise, repro_lines
@@ -48,6 +48,8 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jobs", type=int, default=available_cores(), help="parallel workers")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="per-case limit in seconds")
     parser.add_argument("--resume", action="store_true", help="continue the run recorded in --out")
+    parser.add_argument("--batch", type=int, default=DEFAULT_BATCH, metavar="N",
+                        help="the most op cases compiled as one program, each judged alone (1: no batching)")
     parser.add_argument("--verbose", action="store_true", help="a line per case, passes included")
 
 
@@ -144,9 +146,11 @@ def _options(args, out: Path, replace: bool = False) -> RunOptions:
         raise UsageError("--jobs must be at least 1")
     if args.timeout <= 0:
         raise UsageError("--timeout must be positive")
+    if args.batch < 1:
+        raise UsageError("--batch must be at least 1")
     return RunOptions(out=out, target=args.target, profile=args.profile, seed=args.seed,
                       jobs=args.jobs, timeout=args.timeout, convert_map=args.convert_map,
-                      resume=args.resume, replace=replace)
+                      resume=args.resume, replace=replace, batch=args.batch)
 
 
 def _render(out: Path) -> None:

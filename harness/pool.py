@@ -5,11 +5,17 @@ and the stage the worker had announced; a case that outlives its time limit has 
 killed and becomes a `timeout` record. Either way a fresh worker takes the next case and
 the run goes on. Workers are also replaced after many cases or when they grow too large,
 so one leaky case cannot starve the rest of the run.
+
+With `batch` above 1, op cases that may share a program (harness.batch.batchable) go to a
+worker in batches; each member's records come back as it is judged. When a batch's worker
+dies or hangs, every member it had not reported runs again alone, so a crash or timeout
+record is always a case's own.
 """
 
 from __future__ import annotations
 
 import copy
+import math
 import os
 import selectors
 import signal
@@ -32,6 +38,9 @@ STARTUP_SECONDS = 180.0  # the default limit on a worker's start (importing torc
 # Seconds a case may take when it sets no limit of its own (`--timeout`, `--harness-timeout`).
 DEFAULT_TIMEOUT = 60.0
 
+# The most op cases one batch holds by default (`--batch`); measured with `python -m harness.bench`.
+DEFAULT_BATCH = 16
+
 
 class PoolError(Exception):
     """The pool cannot run at all (a worker fails to start); one line."""
@@ -50,6 +59,7 @@ class PoolOptions:
     max_cases_per_worker: int = 400
     max_rss_mb: float = 8000.0
     startup_seconds: float = STARTUP_SECONDS
+    batch: int = 1  # the most op cases one program holds (1: every case alone)
 
 
 class _Worker:
@@ -58,6 +68,8 @@ class _Worker:
         self.buffer = bytearray()
         self.case: Case | None = None
         self.base: dict | None = None
+        self.members: list[tuple[Case, dict]] | None = None  # the batch it runs, if any
+        self.reported: set[int] = set()
         self.record: dict | None = None
         self.deadline = self.assigned_at = 0.0
         self.started = time.monotonic()
@@ -103,12 +115,23 @@ class _Worker:
             return ""
         return "\n".join(text.splitlines()[-lines:])
 
-    def assign(self, case: Case, base: dict, timeout: float) -> None:
-        self.case, self.base, self.record = case, base, None
+    def _start(self, case: Case, base: dict, limit: float) -> None:
+        self.case, self.base, self.record, self.members = case, base, None, None
         self.log_offset = self._log_size()
         self.assigned_at = time.monotonic()
-        self.deadline = self.assigned_at + (case.timeout or timeout)
+        self.deadline = self.assigned_at + limit
+
+    def assign(self, case: Case, base: dict, timeout: float) -> None:
+        self._start(case, base, case.timeout or timeout)
         send(self.proc.stdin, {"op": "run", "case": case, "base": base})
+
+    def assign_batch(self, members: list[tuple[Case, dict]], batch_id: str, timeout: float) -> None:
+        self._start(*members[0], max(case.timeout or timeout for case, _ in members))
+        self.members, self.reported = members, set()
+        send(self.proc.stdin, {"op": "batch", "id": batch_id, "members": members})
+
+    def unreported(self) -> list[tuple[Case, dict]]:
+        return [m for i, m in enumerate(self.members or []) if i not in self.reported]
 
     def read_messages(self) -> tuple[list, bool]:
         """Messages that arrived, and whether the channel closed (the worker died)."""
@@ -179,6 +202,8 @@ class Pool:
         self.options = options
         self.workers: list[_Worker] = []
         self.selector = selectors.DefaultSelector()
+        self._pending: deque[list[tuple[Case, dict]]] = deque()
+        self._batches = 0
 
     def _free_slot(self) -> int:
         """The lowest slot no live worker holds: each live worker writes a log file of its own."""
@@ -202,7 +227,7 @@ class Pool:
         Workers stay alive afterwards for the next call; `close()` (or leaving the `with`
         block) stops them.
         """
-        pending = deque(items)
+        pending = self._pending = self._units(items)
         try:
             while pending or any(w.case is not None for w in self.workers):
                 busy = sum(1 for w in self.workers if w.case is not None)
@@ -210,13 +235,51 @@ class Pool:
                     self._spawn()
                 for worker in self.workers:
                     if worker.ready and worker.case is None and pending:
-                        worker.assign(*pending.popleft(), self.options.timeout)
+                        unit = pending.popleft()
+                        if len(unit) == 1:
+                            worker.assign(*unit[0], self.options.timeout)
+                        else:
+                            self._batches += 1
+                            worker.assign_batch(unit, f"b{self._batches}", self.options.timeout)
                 yield from self._wait()
         except GeneratorExit:
             raise  # the caller stopped listening between cases: workers stay for the next call
         except BaseException:
             self.close()
             raise
+
+    def _units(self, items: Iterable[tuple[Case, dict]]) -> deque[list[tuple[Case, dict]]]:
+        """What each worker is handed: a case alone, or a batch of cases that share a program.
+
+        Batches fill up in the cases' order, one per kind of program (decomposed or not), no
+        larger than `batch`, nor than an even share per worker, so a short run keeps every
+        worker busy.
+        """
+        from harness.batch import batchable
+
+        items = list(items)
+        if self.options.batch <= 1:
+            return deque([item] for item in items)
+        together = [batchable(case, self.options.target) for case, _ in items]
+        share = math.ceil(sum(together) / max(1, self.options.jobs))
+        size = max(1, min(self.options.batch, share))
+        units: deque[list[tuple[Case, dict]]] = deque()
+        open_batches: dict[bool, list] = {}
+        for item, joins in zip(items, together, strict=True):
+            if not joins:
+                units.append([item])
+                continue
+            batch = open_batches.setdefault(item[0].decompose, [])
+            batch.append(item)
+            if len(batch) == size:
+                units.append(open_batches.pop(item[0].decompose))
+        units.extend(batch for batch in open_batches.values())
+        return units
+
+    def _rerun_alone(self, worker: _Worker) -> None:
+        """A batch's worker died or hung: its members not yet reported run again, each alone."""
+        self._pending.extendleft([member] for member in reversed(worker.unreported()))
+        self._retire(worker, kill=True)
 
     def run_one(self, case: Case, base: dict) -> list[dict]:
         for _, records in self.run([(case, base)]):
@@ -244,7 +307,9 @@ class Pool:
                 if not worker.ready:
                     tail = worker.log_tail().strip().splitlines()
                     raise PoolError("worker failed to start: " + (tail[-1] if tail else _signal_name(worker.proc.returncode)))
-                if worker.case is not None:
+                if worker.members is not None:
+                    self._rerun_alone(worker)
+                elif worker.case is not None:
                     sig = _signal_name(worker.proc.returncode)
                     case = worker.case
                     records = _died(worker, "crash", f"worker died ({sig})", signal=sig)
@@ -254,7 +319,9 @@ class Pool:
                     self._retire(worker, kill=True)
         now = time.monotonic()
         for worker in list(self.workers):
-            if worker.case is not None and now >= worker.deadline:
+            if worker.members is not None and now >= worker.deadline:
+                self._rerun_alone(worker)
+            elif worker.case is not None and now >= worker.deadline:
                 case = worker.case
                 limit = case.timeout or self.options.timeout
                 records = _died(worker, "timeout", f"no result within {limit:g}s")
@@ -272,13 +339,20 @@ class Pool:
             worker.ready = True
         elif kind == "progress":
             worker.record = message["record"]
-        elif kind == "done":
+        elif kind == "member":
+            worker.reported.add(message["index"])
+            # The members left may now run alone, one after another: each has its own time.
+            worker.deadline = time.monotonic() + max(c.timeout or self.options.timeout for c, _ in worker.members)
+            yield worker.members[message["index"]][0], message["records"]
+        elif kind in ("done", "batch_done"):
             case = worker.case
-            worker.case, worker.cases_run = None, worker.cases_run + 1
+            worker.cases_run += len(worker.members) if worker.members is not None else 1
+            worker.case = worker.members = None
             if (worker.cases_run >= self.options.max_cases_per_worker
                     or message.get("rss_mb", 0) > self.options.max_rss_mb):
                 self._retire(worker)
-            yield case, message["records"]
+            if kind == "done":
+                yield case, message["records"]
 
     def close(self) -> None:
         for worker in list(self.workers):

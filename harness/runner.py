@@ -14,7 +14,7 @@ from pathlib import Path
 from harness import env, expect, repro, short_repro
 from harness.case import FAILURES, Case
 from harness.literals import Unwritable
-from harness.pool import DEFAULT_TIMEOUT, Pool, PoolOptions
+from harness.pool import DEFAULT_BATCH, DEFAULT_TIMEOUT, Pool, PoolOptions
 from harness.progress import Progress  # noqa: F401 - the command line takes it from here
 from harness.records import (
     RESULTS_FILE,
@@ -46,6 +46,7 @@ class RunOptions:
     convert_map: str | None = None
     resume: bool = False
     replace: bool = False  # move an earlier results file aside instead of refusing (check)
+    batch: int = DEFAULT_BATCH  # the most op cases one program holds (1: every case alone)
 
 
 def _config(options: RunOptions) -> dict:
@@ -95,7 +96,7 @@ def execute(cases: list[Case], options: RunOptions,
     pool = Pool(PoolOptions(
         target=options.target, jobs=max(1, min(options.jobs, len(todo) or 1)), timeout=options.timeout,
         convert_map=options.convert_map, log_dir=Path(options.out) / "logs",
-        threads=worker_threads(options.jobs)))
+        threads=worker_threads(options.jobs), batch=options.batch))
     records = list(existing)
     with pool, ResultsWriter(Path(options.out) / RESULTS_FILE) as writer:
         items = ((case, new_record(case, options.target, versions)) for case in todo)

@@ -234,13 +234,7 @@ def run_case(case: Case, session: Session, base: dict,
     clock = _Clock(record, progress)
     outcome: list[dict] = []
     try:
-        with clock.stage("eager", "skip"):
-            seed_everything(case.seed)
-            module, inputs = case.program.build()
-            record["input_shapes"], record["input_dtypes"] = _shapes(inputs)
-            expected = _eager(module, inputs)
-            if case.nondeterministic and not _same(expected, _eager(module, inputs)):
-                raise StageFailure("skip", "eager", "nondeterministic-reference: two eager runs differ")
+        module, inputs, expected = eager_stage(case, record, clock)
         with clock.stage("export", "export_error"):
             ep = torch.export.export(module, copy.deepcopy(inputs),
                                      dynamic_shapes=export_dynamic_shapes(case, inputs))
@@ -248,15 +242,7 @@ def run_case(case: Case, session: Session, base: dict,
             if case.decompose:
                 ep = ep.run_decompositions()
             record["aten_ops"] = graph_aten_ops(ep)
-        with clock.stage("import", "import_error"):
-            try:
-                mod = _import(ep, session.convert_map)
-            except AssertionError as exc:
-                missing = unsupported_ops(str(exc))
-                if missing is None:
-                    raise
-                raise StageFailure("import_unsupported", "import", one_line_error(exc),
-                                   unsupported_ops=missing) from exc
+        mod = import_stage(ep, session, clock)
         if case.dynamic is not None:
             with clock.stage("symbolic", "import_error"):
                 record["symbolic"] = symbolic_report(case, ep, mod)
@@ -275,9 +261,39 @@ def run_case(case: Case, session: Session, base: dict,
     except StageFailure as failure:
         _fail(record, failure)
         outcome = per_size(case, record) if case.dynamic is not None and not outcome else [*outcome, record]
-    for one in outcome:
+    return total_seconds(outcome)
+
+
+def total_seconds(records: list[dict]) -> list[dict]:
+    """The records, each with the sum of its stage times as `seconds.total`."""
+    for one in records:
         one["seconds"]["total"] = round(sum(v for k, v in one["seconds"].items() if k != "total"), 6)
-    return outcome
+    return records
+
+
+def eager_stage(case: Case, record: dict, clock: _Clock) -> tuple:
+    """The case's module, inputs and eager outputs (the reference), built under its seed."""
+    with clock.stage("eager", "skip"):
+        seed_everything(case.seed)
+        module, inputs = case.program.build()
+        record["input_shapes"], record["input_dtypes"] = _shapes(inputs)
+        expected = _eager(module, inputs)
+        if case.nondeterministic and not _same(expected, _eager(module, inputs)):
+            raise StageFailure("skip", "eager", "nondeterministic-reference: two eager runs differ")
+    return module, inputs, expected
+
+
+def import_stage(ep, session: Session, clock: _Clock):
+    """from_exported_program; a missing converter is `import_unsupported`, naming the ops."""
+    with clock.stage("import", "import_error"):
+        try:
+            return _import(ep, session.convert_map)
+        except AssertionError as exc:
+            missing = unsupported_ops(str(exc))
+            if missing is None:
+                raise
+            raise StageFailure("import_unsupported", "import", one_line_error(exc),
+                               unsupported_ops=missing) from exc
 
 
 def _fail(record: dict, failure: StageFailure) -> None:
@@ -303,19 +319,24 @@ def _run_and_compare(case, session, vm, record, clock, module, inputs, expected)
     try:
         with clock.stage("run", "run_error"):
             actual = _vm_call(session, vm, inputs)
-        with clock.stage("compare", "mismatch"):
-            result = judge(case, expected, actual, module, inputs)
-            for key in ("max_abs_err", "max_rel_err", "rel_l2_err", "cosine", "rtol", "atol", "degenerate",
-                        "judged_by", "facets"):
-                record[key] = result.get(key)
-            if not result["ok"]:
-                record["model_checks"] = model_checks(case, session.spec.name, record.get("sizes"),
-                                                      module, inputs, actual)
-                raise StageFailure("mismatch", "compare", result["message"])
-        record["status"] = "pass"
+        compare_stage(case, session, record, clock, module, inputs, expected, actual)
     except StageFailure as failure:
         _fail(record, failure)
     return record
+
+
+def compare_stage(case, session, record, clock, module, inputs, expected, actual) -> None:
+    """Judge TVM's outputs; a pass sets the status, a wrong output raises the mismatch."""
+    with clock.stage("compare", "mismatch"):
+        result = judge(case, expected, actual, module, inputs)
+        for key in ("max_abs_err", "max_rel_err", "rel_l2_err", "cosine", "rtol", "atol", "degenerate",
+                    "judged_by", "facets"):
+            record[key] = result.get(key)
+        if not result["ok"]:
+            record["model_checks"] = model_checks(case, session.spec.name, record.get("sizes"),
+                                                  module, inputs, actual)
+            raise StageFailure("mismatch", "compare", result["message"])
+    record["status"] = "pass"
 
 
 def judge(case: Case, expected: list, actual: list, module, inputs) -> dict:

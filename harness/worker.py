@@ -73,6 +73,7 @@ def main(argv: list[str]) -> int:
 
         torch.set_num_threads(int(os.environ.get("HARNESS_THREADS", "1")))
         from harness import memory
+        from harness.batch import run_batch
         from harness.stages import Session, run_case
         from harness.targets import resolve
 
@@ -89,12 +90,17 @@ def main(argv: list[str]) -> int:
             return 0
         if message.get("op") == "exit":
             return 0
-        case, base = message["case"], message["base"]
 
         def progress(stage: str, record: dict) -> None:
             send(channel, {"type": "progress", "stage": stage, "record": record})
 
-        records = run_case(case, session, base, progress)
+        if message.get("op") == "batch":
+            run_batch(message["members"], session, message["id"],
+                      lambda index, records: send(channel, {"type": "member", "index": index, "records": records}),
+                      progress)
+            send(channel, {"type": "batch_done", "rss_mb": memory.rss_mb()})
+            continue
+        records = run_case(message["case"], session, message["base"], progress)
         send(channel, {"type": "done", "records": records, "rss_mb": memory.rss_mb()})
 
 

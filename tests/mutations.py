@@ -43,6 +43,7 @@ B = Breakage
 RUN_OUTCOMES = "tests/test_run_outcomes.py"
 EXPECT = "tests/test_records_and_expectations.py"
 EXPECTATIONS_COMMAND = "tests/test_expectations_command.py"
+BATCH = "tests/test_batch.py"
 BREAKAGES = (
     B("resume reruns every case", "harness/runner.py",
       "    todo = [c for c in cases if c.case_id not in done]",
@@ -97,8 +98,8 @@ BREAKAGES = (
       '            raise StageFailure(status, "run", one_line_error(exc), exc=exc) from exc',
       ("tests/test_faults.py::test_raising_converter_is_an_import_error",)),
     B("eager run twice is trusted when it disagrees", "harness/stages.py",
-      "            if case.nondeterministic and not _same(expected, _eager(module, inputs)):",
-      "            if False:",
+      "        if case.nondeterministic and not _same(expected, _eager(module, inputs)):",
+      "        if False:",
       (f"{RUN_OUTCOMES}::test_a_reference_that_two_eager_runs_disagree_on_is_no_reference",)),
     B("the torn last line is kept", "harness/records.py",
       '    if data and not data.endswith(b"\\n"):',
@@ -119,12 +120,12 @@ BREAKAGES = (
       ("tests/test_sharding.py::test_merged_shards_render_like_an_unsharded_run",
        "tests/test_sharding.py::test_merge_joins_targets_and_refuses_a_case_twice")),
     B("the per-case timeout never fires", "harness/pool.py",
-      "            if worker.case is not None and now >= worker.deadline:",
-      "            if worker.case is not None and now >= worker.deadline + 1e9:",
+      "            elif worker.case is not None and now >= worker.deadline:",
+      "            elif worker.case is not None and now >= worker.deadline + 1e9:",
       ("tests/test_faults.py::test_hang_is_a_timeout_and_the_next_case_still_runs",)),
     B("a case's own time limit is ignored", "harness/pool.py",
-      "        self.deadline = self.assigned_at + (case.timeout or timeout)",
-      "        self.deadline = self.assigned_at + timeout",
+      "        self._start(case, base, case.timeout or timeout)",
+      "        self._start(case, base, timeout)",
       ("tests/test_pool.py::test_a_case_timeout_overrides_the_runs",)),
     B("the start-up limit never fires", "harness/pool.py",
       "            elif not worker.ready and now >= worker.started + self.options.startup_seconds:",
@@ -184,6 +185,26 @@ BREAKAGES = (
       "            writer.write([record])",
       "            pass",
       (f"{RUN_OUTCOMES}::test_a_nightly_run_writes_its_minimal_examples_apart",)),
+    B("a batch's members read each other's outputs", "harness/batch.py",
+      "        parts.append(tvm_outputs(entries[start:start + count]))",
+      "        parts.append(tvm_outputs(entries[:count]))",
+      (f"{BATCH}::test_members_of_a_batch_get_the_records_they_get_alone",)),
+    B("a batch's ops all go to its first member", "harness/batch.py",
+      "        found[owners[0]].add(name)",
+      "        found[0].add(name)",
+      (f"{BATCH}::test_members_of_a_batch_get_the_records_they_get_alone",)),
+    B("a batch that fails to import loses its members", "harness/batch.py",
+      "            report(index, run_case(case, session, members[index][1], progress))",
+      "            pass",
+      (f"{BATCH}::test_a_batch_that_fails_to_import_runs_each_member_alone",)),
+    B("a crashed batch's members are never run alone", "harness/pool.py",
+      "        self._pending.extendleft([member] for member in reversed(worker.unreported()))",
+      "        pass",
+      (f"{BATCH}::test_a_crash_inside_a_batch_is_the_crashing_case_own_record",)),
+    B("cases expected to fail before the comparison join batches", "harness/batch.py",
+      '    return all(e.stage == "compare" and e.status == "mismatch" and not e.flaky',
+      '    return all(e.stage != "export" and not e.flaky',
+      (f"{BATCH}::test_only_cases_that_can_share_a_program_are_batched",)),
 )
 
 

@@ -24,4 +24,5 @@ def cases():
 
 if __name__ == "__main__":
     out = Path(sys.argv[1])
-    execute(cases(), RunOptions(out=out, jobs=1, resume="--resume" in sys.argv))
+    # Batches of four: records arrive a batch at a time, so a kill can land between two batches.
+    execute(cases(), RunOptions(out=out, jobs=1, resume="--resume" in sys.argv, batch=4))

@@ -1,0 +1,137 @@
+"""Batches (harness.batch): many op cases in one program, every record still the case's own."""
+
+from __future__ import annotations
+
+import torch
+
+from harness.case import Expectation
+from harness.pool import Pool, PoolOptions
+from tests.helpers import add_case, op_case, run, sin_case, stable
+
+# What a batch may change in a record: where the time went, and the note that it was batched.
+BATCH_ONLY = {"batch", "device_compile"}
+
+
+def _own(record: dict) -> dict:
+    return {k: v for k, v in stable(record).items() if k not in BATCH_ONLY}
+
+
+def _cos_of_input(module, inputs):
+    """The model of WRONG_VALUES_AND_DTYPE's sin: TVM computes cos."""
+    return torch.cos(inputs[0])
+
+
+def _mixed_cases() -> list:
+    gen = torch.Generator().manual_seed(3)
+    x, y = torch.randn(4, 5, generator=gen), torch.randn(2, 5, generator=gen)
+    known = Expectation("the converter computes cos", status="mismatch", stage="compare", id="t.cos",
+                        facets=("values",), model=_cos_of_input)
+    return [
+        sin_case(),  # wrong values
+        sin_case(variant="known", expectations=(known,)),  # a known wrong value, with its model
+        op_case("aten.cos.default", [x.double()], dtype="float64"),  # a wrong dtype
+        add_case(),
+        op_case("aten.leaky_relu.default", [x, 0.3]),  # a constant argument
+        op_case("aten.cat.default", [[x, y], 0]),  # tensors inside a list
+        op_case("aten.max.dim", [x, 1]),  # two outputs
+        op_case("aten.add.Tensor", [x, y], variant="eager-refuses"),  # eager fails: a skip
+        op_case("aten.argmax.default", [x], {"dim": 1}, dtype="float32", variant="int-out"),
+    ]
+
+
+def test_members_of_a_batch_get_the_records_they_get_alone(tmp_path):
+    cases = _mixed_cases()
+    alone = run(cases, tmp_path / "alone", "tests.converters:WRONG_VALUES_AND_DTYPE", batch=1)
+    batched = run(cases, tmp_path / "batched", "tests.converters:WRONG_VALUES_AND_DTYPE", batch=16)
+    assert {k: r["status"] for k, r in alone.items()} == {
+        "aten.sin.default[float32-0]": "mismatch",
+        "aten.sin.default[float32-known]": "xfail",
+        "aten.cos.default[float64-0]": "mismatch",
+        "aten.add.Tensor[float32-0]": "pass",
+        "aten.leaky_relu.default[float32-0]": "pass",
+        "aten.cat.default[float32-0]": "pass",
+        "aten.max.dim[float32-0]": "pass",
+        "aten.add.Tensor[float32-eager-refuses]": "skip",
+        "aten.argmax.default[float32-int-out]": "pass",
+    }
+    for case_id, record in alone.items():
+        assert _own(batched[case_id]) == _own(record), case_id
+        assert record.get("batch") is None
+    credited = {k for k, r in batched.items() if r.get("batch")}
+    assert credited == set(alone) - {"aten.add.Tensor[float32-eager-refuses]"}
+    assert {r["batch"]["size"] for k, r in batched.items() if k in credited} == {len(credited)}
+
+
+def test_a_batch_that_fails_to_import_runs_each_member_alone(tmp_path):
+    cases = [add_case(), sin_case(), add_case(variant="b")]
+    records = run(cases, tmp_path, "tests.converters:RAISES", batch=16)
+    sin = records["aten.sin.default[float32-0]"]
+    assert (sin["status"], sin["stage"]) == ("import_error", "import")
+    assert sin.get("batch") is None
+    for key in ("aten.add.Tensor[float32-0]", "aten.add.Tensor[float32-b]"):
+        assert records[key]["status"] == "pass"
+        assert records[key].get("batch") is None  # nothing is credited from a batch that failed
+
+
+def test_a_crash_inside_a_batch_is_the_crashing_case_own_record(tmp_path):
+    cases = [add_case(), sin_case(), add_case(variant="b")]
+    alone = run(cases, tmp_path / "alone", "tests.converters:SEGFAULTS", batch=1)
+    batched = run(cases, tmp_path / "batched", "tests.converters:SEGFAULTS", batch=16)
+    sin = batched["aten.sin.default[float32-0]"]
+    assert (sin["status"], sin["stage"], sin["signal"]) == ("crash", "import", "SIGSEGV")
+    for key, record in alone.items():
+        assert (batched[key]["status"], batched[key]["stage"], batched[key]["error_signature"]) == (
+            record["status"], record["stage"], record["error_signature"]), key
+    assert len((tmp_path / "batched" / "results.jsonl").read_text().splitlines()) == 3
+
+
+def test_a_hang_inside_a_batch_is_the_hanging_case_own_timeout(tmp_path):
+    # The first case opens the worker alone with a long limit (torch.export's first call can
+    # take seconds on a loaded machine); the three after it are one batch under the run's 8 s.
+    cases = [add_case(variant="first", timeout=120.0), add_case(), sin_case(), add_case(variant="b")]
+    records = run(cases, tmp_path, "tests.converters:HANGS", timeout=8, batch=16)
+    sin = records["aten.sin.default[float32-0]"]
+    assert (sin["status"], sin["stage"]) == ("timeout", "import")
+    assert 8 <= sin["seconds"]["total"] < 30
+    for key in ("aten.add.Tensor[float32-0]", "aten.add.Tensor[float32-b]"):
+        assert records[key]["status"] == "pass"
+
+
+def _units(cases, jobs=1, batch=4, target="llvm"):
+    pool = Pool(PoolOptions(target=target, jobs=jobs, batch=batch))
+    return [[case.case_id for case, _ in unit] for unit in pool._units((case, {}) for case in cases)]
+
+
+def test_only_cases_that_can_share_a_program_are_batched():
+    crash = Expectation("crashes", status="crash", id="t.crash")
+    at_import = Expectation("no converter", status="import_unsupported", stage="import", id="t.import")
+    wrong = Expectation("wrong values", status="mismatch", stage="compare", id="t.values",
+                        facets=("values",), model=_cos_of_input)
+    flaky = Expectation("reads uninitialised memory", status="mismatch", stage="compare", id="t.flaky",
+                        facets=("values",), model=_cos_of_input, flaky=True)
+    cases = [sin_case(variant=str(i)) for i in range(6)] + [
+        sin_case(variant="crash", expectations=(crash,)),
+        sin_case(variant="import", expectations=(at_import,)),
+        sin_case(variant="wrong", expectations=(wrong,)),
+        sin_case(variant="flaky", expectations=(flaky,)),
+        sin_case(variant="timeout", timeout=5.0),
+        sin_case(variant="raw", decompose=False),
+    ]
+    units = _units(cases, batch=4)
+    alone = [u[0] for u in units if len(u) == 1]
+    assert sorted(alone) == sorted(f"aten.sin.default[float32-{v}]"
+                                   for v in ("crash", "import", "flaky", "timeout", "raw"))
+    batches = [u for u in units if len(u) > 1]
+    assert [len(b) for b in batches] == [4, 3]  # seven batchable, at most four to a program
+    assert "aten.sin.default[float32-wrong]" in batches[1]
+    # An expectation scoped to another target leaves the case batchable on this one.
+    cuda_only = Expectation("no converter on CUDA", status="import_unsupported", stage="import",
+                            id="t.cuda", targets=("cuda",))
+    assert len(_units([sin_case(variant=str(i), expectations=(cuda_only,)) for i in range(3)])[0]) == 3
+
+
+def test_batches_share_the_cases_among_workers_and_batch_1_turns_them_off():
+    cases = [sin_case(variant=str(i)) for i in range(11)]
+    assert [len(u) for u in _units(cases, jobs=2, batch=16)] == [6, 5]
+    assert [len(u) for u in _units(cases, jobs=1, batch=16)] == [11]
+    assert [len(u) for u in _units(cases, jobs=1, batch=1)] == [1] * 11
