@@ -1,4 +1,4 @@
-"""Sessions: tests (default), cpu (default), lint (default); gpu, models, report, bench, mutations on demand.
+"""Sessions: tests, slow, cpu, lint (default); gpu, models, report, bench, mutations, batch_identity on demand.
 
 All sessions share one environment, `.venv`, created and kept in step with pyproject.toml
 here: torch with CUDA is ~5.5 GB, so one copy per session would cost minutes and gigabytes
@@ -25,7 +25,7 @@ PYTHON = VENV / "bin" / "python"
 STAMP = VENV / ".pyproject-sha256"
 RESULTS = ROOT / "results"
 
-nox.options.sessions = ["lint", "tests", "cpu"]
+nox.options.sessions = ["lint", "tests", "slow", "cpu"]
 
 
 def _env(session: nox.Session) -> str:
@@ -52,12 +52,30 @@ def _harness(session: nox.Session, *args: str, **kwargs) -> None:
     session.run(_env(session), "-m", "harness", *args, external=True, **kwargs)
 
 
+def _pytest(session: nox.Session, marks: str) -> None:
+    workers = str(min(2, os.cpu_count() or 1))
+    session.run(_env(session), "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider", "-m", marks,
+                "-n", workers, *session.posargs, external=True)
+
+
 @nox.session(venv_backend="none")
 def tests(session: nox.Session) -> None:
     """The harness's own tests: broken converters, isolation, resume, reports, generators."""
-    workers = str(min(2, os.cpu_count() or 1))
-    session.run(_env(session), "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider",
-                "-n", workers, *session.posargs, external=True)
+    _pytest(session, "not slow")
+
+
+@nox.session(venv_backend="none")
+def slow(session: nox.Session) -> None:
+    """The tests that run whole profiles or many cases (a second fault on every known wrong
+    output, two nightly shards, bug-report drafts, short repros of every family); CI runs them."""
+    _pytest(session, "slow")
+
+
+@nox.session(venv_backend="none", default=False)
+def batch_identity(session: nox.Session) -> None:
+    """The quick op profile unbatched and batched: every verdict must be the same (tests/batch_identity.py)."""
+    out = _output(RESULTS / "batch-identity", session.posargs)
+    session.run(_env(session), "-m", "tests.batch_identity", str(out), *session.posargs, external=True)
 
 
 @nox.session(venv_backend="none", default=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from harness.case import Expectation
@@ -73,6 +74,7 @@ def test_a_batch_that_fails_to_import_runs_each_member_alone(tmp_path):
         assert records[key].get("batch") is None  # nothing is credited from a batch that failed
 
 
+@pytest.mark.slow
 def test_a_crash_inside_a_batch_is_the_crashing_case_own_record(tmp_path):
     cases = [add_case(), sin_case(), add_case(variant="b")]
     alone = run(cases, tmp_path / "alone", "tests.converters:SEGFAULTS", batch=1)
@@ -85,6 +87,7 @@ def test_a_crash_inside_a_batch_is_the_crashing_case_own_record(tmp_path):
     assert len((tmp_path / "batched" / "results.jsonl").read_text().splitlines()) == 3
 
 
+@pytest.mark.slow
 def test_a_hang_inside_a_batch_is_the_hanging_case_own_timeout(tmp_path):
     # The first case opens the worker alone with a long limit (torch.export's first call can
     # take seconds on a loaded machine); the three after it are one batch under the run's 8 s.

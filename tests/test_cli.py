@@ -39,6 +39,7 @@ def _one_line_error(done, code=2):
     return lines[0]
 
 
+@pytest.mark.slow
 def test_unknown_op_is_a_one_line_error_with_suggestions(here):
     line = _one_line_error(here("check", "aten.sinn.default"))
     assert "unknown op or model 'aten.sinn.default'" in line

@@ -82,6 +82,7 @@ def test_incomplete_says_what_an_entry_lacks():
     assert entries.incomplete({**base, "status": "import_error", "stage": "import", "match": "bad"}) is None
 
 
+@pytest.mark.slow
 def test_every_glob_names_a_row_op_or_a_case():
     globs = sorted({p for entry in entries.load() for p in _patterns(entry) if _is_glob(p)})
     assert globs

@@ -158,6 +158,7 @@ def test_quick_model_end_to_end_with_meaningful_metrics(tmp_path):
 NO_MAX_POOL = {"max_pool2d_with_indices.default": None, "max_pool2d.default": None}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, convert_map, status", [
     # a deliberately missing converter: the importer fails, whatever TVM's release
     ("squeezenet1_1", "tests.test_models:NO_MAX_POOL", "import_unsupported"),

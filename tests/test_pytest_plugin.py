@@ -8,6 +8,8 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
+
 from harness.records import read_results
 from tests.plugin_items import OUTCOMES
 
@@ -23,6 +25,7 @@ def _outcome(testcase: ET.Element) -> str:
     return "passed"
 
 
+@pytest.mark.slow
 def test_records_map_to_pytest_outcomes_and_xdist_processes_share_one_results_file(tmp_path):
     out, junit = tmp_path / "out", tmp_path / "junit.xml"
     done = subprocess.run(

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from harness.cli import main
 from harness.records import read_results
 from reports import load, triage
@@ -17,6 +19,7 @@ from reports import load, triage
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow
 def test_smallest_examples_reproduce_their_status(tmp_path):
     out = tmp_path / "run"
     code = main(["run", "--ops", "aten.sin.default", "--convert-map", "tests.converters:WRONG", "--jobs", "1",

@@ -78,6 +78,7 @@ def test_killed_run_resumes_to_the_same_records(tmp_path):
     assert _records_by_id(results) == _records_by_id(full / "results.jsonl")
 
 
+@pytest.mark.slow
 def test_repro_scripts_reproduce_the_recorded_status(tmp_path):
     records = run(_mixed_cases(), tmp_path, jobs=2)
     failing = [r for r in records.values() if r["status"] not in ("pass", "skip")]

@@ -76,6 +76,7 @@ def _without_timing(summary: dict) -> dict:
     return {k: v for k, v in summary.items() if k != "seconds_total"}
 
 
+@pytest.mark.slow
 def test_merged_shards_render_like_an_unsharded_run(tmp_path):
     cases = _cases()
     whole = tmp_path / "whole"

@@ -62,6 +62,7 @@ def _status_of(script: str, cwd: Path) -> tuple[str, int, str]:
     return (lines[-1] if lines else ""), done.returncode, done.stdout[-2000:] + done.stderr[-3000:]
 
 
+@pytest.mark.slow
 def test_short_repros_of_every_family_end_with_the_recorded_status(failures):
     out, chosen = failures
     missing = set(OPS + OPINFO + DYNAMIC) - set(chosen)
