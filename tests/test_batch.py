@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 
 from harness.case import Expectation
 from harness.pool import Pool, PoolOptions
+from harness.records import read_results
 from tests.helpers import add_case, op_case, run, sin_case, stable
 
 # What a batch may change in a record: where the time went, and the note that it was batched.
@@ -138,3 +141,39 @@ def test_batches_share_the_cases_among_workers_and_batch_1_turns_them_off():
     assert [len(u) for u in _units(cases, jobs=2, batch=16)] == [6, 5]
     assert [len(u) for u in _units(cases, jobs=1, batch=16)] == [11]
     assert [len(u) for u in _units(cases, jobs=1, batch=1)] == [1] * 11
+
+
+@pytest.mark.slow
+def test_a_slice_of_the_quick_profile_gives_the_same_verdicts_batched_and_alone(tmp_path):
+    """`python -m tests.batch_identity` over every quick case of the aten.c* ops (convolutions,
+    concatenation, clamps, cumulative ops, comparisons ...); nightly CI runs the whole profile."""
+    from tests import batch_identity
+
+    assert batch_identity.main([str(tmp_path), "--ops", "aten.c*", "--jobs", "2"]) == 0
+    lines, _ = batch_identity.differences(tmp_path / "alone", tmp_path / "batched")
+    assert not lines
+    records = read_results(tmp_path / "batched" / "results.jsonl")
+    assert len(records) > 250
+    assert sum(1 for r in records if r.get("batch")) > 150
+
+
+def test_the_identity_check_holds_verdicts_and_excuses_only_undefined_values(tmp_path):
+    from tests import batch_identity
+
+    def write(directory, records):
+        directory.mkdir()
+        (directory / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+
+    values = {"output": 0, "facet": "values", "count": 3, "got": 1.0}
+    base = {"case_id": "a", "status": "xfail", "raw_status": "mismatch", "stage": "compare",
+            "error_signature": "compare: output N values", "facets": [values], "expected": {}}
+    garbage = {**base, "facets": [{**values, "count": 2, "got": 5e-310}]}
+    write(tmp_path / "one", [base, {**base, "case_id": "b"}, {**base, "case_id": "c", "expected": {"unmodelled": "x"}}])
+    write(tmp_path / "two", [garbage,
+                             {**base, "case_id": "b", "status": "mismatch"},
+                             {**base, "case_id": "c", "expected": {"unmodelled": "x"},
+                              "error_signature": "compare: output N nan; output N values",
+                              "facets": [{**values, "facet": "nan"}, values]}])
+    lines, details = batch_identity.differences(tmp_path / "one", tmp_path / "two")
+    assert lines == ["b: status alone 'xfail' batched 'mismatch'"]
+    assert [d.split(":")[0] for d in details] == ["a", "c", "c"]

@@ -31,6 +31,7 @@ ALLOWED = (
     "python -m pip install -e ",
     "python3 -m pip install nox",
     "python3 -m nox -s gpu",
+    "python3 -m nox -s batch_identity",
 )
 
 
@@ -69,7 +70,7 @@ def _check_runs(steps: list[dict], where: str) -> int:
 def test_workflow_calls_only_tested_commands():
     workflow = _load(WORKFLOW)
     jobs = workflow["jobs"]
-    assert set(jobs) == {"shard", "merge", "gpu"}
+    assert set(jobs) == {"shard", "merge", "batches", "gpu"}
     runs = sum(_check_runs(job["steps"], f"job {name}") for name, job in jobs.items())
     assert runs >= 6
     # The matrix is every shard of SHARDS, and each shard uploads its run directory.

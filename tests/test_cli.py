@@ -117,6 +117,7 @@ def test_list_prints_ids_without_running(tmp_path):
     assert len(ids) == len(set(ids))
 
 
+@pytest.mark.slow
 def test_prefiltered_selection_equals_selection_from_every_case():
     from harness import sources
 
