@@ -208,25 +208,30 @@ def _cases_of(name: str, profile: str, seed: int) -> list:
 
 
 def cmd_check(args) -> int:
-    cases = _cases_of(args.name, args.profile, args.seed)
-    if not cases and args.profile != "nightly":
-        # A profile may leave an op out to stay cheap (an OpInfo entry whose overloads rows
-        # already test); checking that op by name still means its cases.
-        cases = _cases_of(args.name, "nightly", args.seed)
-        if cases:
-            print(f"{args.name} has no {args.profile} cases: checking its nightly ones")
-    if not cases:
-        sources.select(_loaded(args.profile, args.seed), [args.name])  # raises with suggestions
-    cases = _shard(cases, args)
     out = args.out or Path("results") / "check" / safe_name(args.name)
-    print(f"{len(cases)} cases of {args.name} on {args.target} -> {out}")
+    options = _options(args, out, replace=not args.resume)
+
+    def plan() -> list:
+        cases = _cases_of(args.name, args.profile, args.seed)
+        if not cases and args.profile != "nightly":
+            # A profile may leave an op out to stay cheap (an OpInfo entry whose overloads rows
+            # already test); checking that op by name still means its cases.
+            cases = _cases_of(args.name, "nightly", args.seed)
+            if cases:
+                print(f"{args.name} has no {args.profile} cases: checking its nightly ones")
+        if not cases:
+            sources.select(_loaded(args.profile, args.seed), [args.name])  # raises with suggestions
+        cases = _shard(cases, args)
+        print(f"{len(cases)} cases of {args.name} on {args.target} -> {out}")
+        return cases
 
     def show(case, record):
         print(format_line(record), flush=True)
         for line in repro_lines(record):
             print(line, flush=True)
 
-    records = execute(cases, _options(args, out, replace=not args.resume), show)
+    # The workers start while the cases are built (harness.runner.execute).
+    records = execute(plan, options, show)
     return _finish(records, sources.families(), out)
 
 

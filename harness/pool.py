@@ -163,13 +163,6 @@ class _Worker:
             pass
         self.proc.wait()
 
-    def stop(self) -> None:
-        try:
-            send(self.proc.stdin, {"op": "exit"})
-            self.proc.stdin.close()
-            self.proc.wait(timeout=10)
-        except (OSError, subprocess.TimeoutExpired, ValueError):
-            self.kill()
 
 
 def _signal_name(returncode: int) -> str:
@@ -216,10 +209,13 @@ class Pool:
         self.selector.register(worker.proc.stdout, selectors.EVENT_READ, worker)
         return worker
 
-    def _retire(self, worker: _Worker, kill: bool = False) -> None:
+    def _retire(self, worker: _Worker) -> None:
+        """Stop a worker. Idle or not, it is killed: an idle one has sent every result and
+        writes nothing but its (unbuffered) log, and waiting for torch and TVM to tear down
+        would hold the run for over a second each time."""
         self.selector.unregister(worker.proc.stdout)
         self.workers.remove(worker)
-        worker.kill() if kill else worker.stop()
+        worker.kill()
 
     def run(self, items: Iterable[tuple[Case, dict]]) -> Iterator[tuple[Case, list[dict]]]:
         """Run (case, base record) pairs; yields (case, records) as each case ends.
@@ -247,6 +243,11 @@ class Pool:
         except BaseException:
             self.close()
             raise
+
+    def start(self) -> None:
+        """Start every worker now, before there is a case for it (their start-up takes seconds)."""
+        while len(self.workers) < self.options.jobs:
+            self._spawn()
 
     def _units(self, items: Iterable[tuple[Case, dict]]) -> deque[list[tuple[Case, dict]]]:
         """What each worker is handed: a case alone, or a batch of cases that share a program.
@@ -279,7 +280,7 @@ class Pool:
     def _rerun_alone(self, worker: _Worker) -> None:
         """A batch's worker died or hung: its members not yet reported run again, each alone."""
         self._pending.extendleft([member] for member in reversed(worker.unreported()))
-        self._retire(worker, kill=True)
+        self._retire(worker)
 
     def run_one(self, case: Case, base: dict) -> list[dict]:
         for _, records in self.run([(case, base)]):
@@ -313,10 +314,10 @@ class Pool:
                     sig = _signal_name(worker.proc.returncode)
                     case = worker.case
                     records = _died(worker, "crash", f"worker died ({sig})", signal=sig)
-                    self._retire(worker, kill=True)
+                    self._retire(worker)
                     yield case, records
                 else:
-                    self._retire(worker, kill=True)
+                    self._retire(worker)
         now = time.monotonic()
         for worker in list(self.workers):
             if worker.members is not None and now >= worker.deadline:
@@ -325,10 +326,10 @@ class Pool:
                 case = worker.case
                 limit = case.timeout or self.options.timeout
                 records = _died(worker, "timeout", f"no result within {limit:g}s")
-                self._retire(worker, kill=True)
+                self._retire(worker)
                 yield case, records
             elif not worker.ready and now >= worker.started + self.options.startup_seconds:
-                self._retire(worker, kill=True)
+                self._retire(worker)
                 raise PoolError(f"worker did not start within {self.options.startup_seconds:g}s")
 
     def _handle(self, worker: _Worker, message: dict) -> Iterator[tuple[Case, list[dict]]]:
@@ -356,4 +357,4 @@ class Pool:
 
     def close(self) -> None:
         for worker in list(self.workers):
-            self._retire(worker, kill=worker.case is not None)
+            self._retire(worker)

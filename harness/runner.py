@@ -85,18 +85,39 @@ def prepare(options: RunOptions) -> list[dict]:
     return existing
 
 
-def execute(cases: list[Case], options: RunOptions,
+def execute(cases: list[Case] | Callable[[], list[Case]], options: RunOptions,
             on_result: Callable[[Case, dict], None] = lambda case, record: None) -> list[dict]:
-    """Run `cases` in isolated workers; returns every record in DIR (earlier ones included)."""
-    existing = prepare(options)
+    """Run `cases` in isolated workers; returns every record in DIR (earlier ones included).
+
+    `cases` may be a function that builds them: the workers then start first, so that their
+    imports of torch and TVM overlap the building, which is most of a short run's wait. The
+    directory is prepared only once the cases are known: bad input leaves it as it was.
+    """
+    def pool_for(jobs: int) -> Pool:
+        return Pool(PoolOptions(
+            target=options.target, jobs=jobs, timeout=options.timeout, convert_map=options.convert_map,
+            log_dir=Path(options.out) / "logs", threads=worker_threads(options.jobs), batch=options.batch))
+
+    pool = None
+    if callable(cases):
+        pool = pool_for(options.jobs)
+        pool.start()
+        try:
+            cases = cases()
+        except BaseException:
+            pool.close()
+            raise
+    try:
+        existing = prepare(options)
+    except BaseException:
+        if pool is not None:
+            pool.close()
+        raise
     done = finished_cases(existing)
     todo = [c for c in cases if c.case_id not in done]
     spec = resolve(options.target)
     versions = env.library_versions()
-    pool = Pool(PoolOptions(
-        target=options.target, jobs=max(1, min(options.jobs, len(todo) or 1)), timeout=options.timeout,
-        convert_map=options.convert_map, log_dir=Path(options.out) / "logs",
-        threads=worker_threads(options.jobs), batch=options.batch))
+    pool = pool or pool_for(max(1, min(options.jobs, len(todo) or 1)))
     records = list(existing)
     with pool, ResultsWriter(Path(options.out) / RESULTS_FILE) as writer:
         items = ((case, new_record(case, options.target, versions)) for case in todo)

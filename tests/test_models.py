@@ -11,8 +11,8 @@ import torchvision
 
 from harness.case import check_unique
 from harness.compare import degenerate_kind
-from models import build, cases, zoo
-from models.cases import NOISE_MARGIN, TIERS, model_case, tolerance
+from models import build, zoo
+from models.cases import NOISE_MARGIN, TIERS, cases, model_case, tolerance
 from tests.helpers import run
 
 
