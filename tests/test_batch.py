@@ -165,7 +165,8 @@ def test_the_identity_check_holds_verdicts_and_excuses_only_undefined_values(tmp
         (directory / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
 
     values = {"output": 0, "facet": "values", "count": 3, "got": 1.0}
-    base = {"case_id": "a", "status": "xfail", "raw_status": "mismatch", "stage": "compare",
+    base = {"case_id": "a", "kind": "op", "op": "aten.x.default", "target": "llvm", "dtype": "float32",
+            "status": "xfail", "raw_status": "mismatch", "stage": "compare",
             "error_signature": "compare: output N values", "facets": [values], "expected": {}}
     garbage = {**base, "facets": [{**values, "count": 2, "got": 5e-310}]}
     write(tmp_path / "one", [base, {**base, "case_id": "b"}, {**base, "case_id": "c", "expected": {"unmodelled": "x"}}])
