@@ -36,10 +36,10 @@ from harness.stages import (
     _fail,
     compare_stage,
     eager_stage,
-    flatten_outputs,
     import_stage,
     op_name,
     run_case,
+    tensor_leaves,
     total_seconds,
 )
 from harness.transfer import device_inputs, tvm_outputs
@@ -77,10 +77,6 @@ class BatchModule(torch.nn.Module):
             tensor_at = [isinstance(x, torch.Tensor) for x in leaves]
             constants = [None if t else x for x, t in zip(leaves, tensor_at, strict=True)]
             self.layouts.append((spec, tensor_at, constants))
-
-    def tensors(self, inputs_per_member: list[tuple]) -> tuple:
-        return tuple(x for inputs in inputs_per_member for x in flatten_outputs(inputs)
-                     if isinstance(x, torch.Tensor))
 
     def forward(self, *tensors):
         outputs, taken = [], 0
@@ -168,9 +164,9 @@ def _shared_stages(live, session: Session, shared: dict, progress) -> tuple[list
     """Export, decompose, import, compile and run the batch; each member's outputs and ops."""
     clock = _Clock(shared, progress)
     batch = BatchModule([(module, inputs) for _, _, _, module, inputs, _ in live])
-    tensors = batch.tensors([copy.deepcopy(inputs) for _, _, _, _, inputs, _ in live])
+    every_input = tuple(inputs for _, _, _, _, inputs, _ in live)
     with clock.stage("export", "export_error"):
-        ep = torch.export.export(batch, tensors)
+        ep = torch.export.export(batch, tuple(tensor_leaves(copy.deepcopy(every_input))))
     with clock.stage("decompose", "export_error"):
         if live[0][1].decompose:
             ep = ep.run_decompositions()
@@ -182,7 +178,6 @@ def _shared_stages(live, session: Session, shared: dict, progress) -> tuple[list
         return [[] for _ in live], ops
     with clock.stage("run", "run_error"):
         vm = session.relax.VirtualMachine(executable, session.device)
-        raw = vm["main"](*device_inputs(batch.tensors([inputs for _, _, _, _, inputs, _ in live]),
-                                        session.device))
+        raw = vm["main"](*device_inputs(tensor_leaves(every_input), session.device))
         actual = split_outputs(raw, [len(expected) for *_, expected in live])
     return actual, ops

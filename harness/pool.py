@@ -71,7 +71,7 @@ class _Worker:
         self.members: list[tuple[Case, dict]] | None = None  # the batch it runs, if any
         self.reported: set[int] = set()
         self.record: dict | None = None
-        self.deadline = self.assigned_at = 0.0
+        self.deadline = self.assigned_at = self.limit = 0.0
         self.started = time.monotonic()
         self.ready = False
         self.cases_run = 0
@@ -119,6 +119,7 @@ class _Worker:
         self.case, self.base, self.record, self.members = case, base, None, None
         self.log_offset = self._log_size()
         self.assigned_at = time.monotonic()
+        self.limit = limit  # seconds for the case; for a batch, for each member reported in turn
         self.deadline = self.assigned_at + limit
 
     def assign(self, case: Case, base: dict, timeout: float) -> None:
@@ -162,7 +163,6 @@ class _Worker:
         except (ProcessLookupError, PermissionError):
             pass
         self.proc.wait()
-
 
 
 def _signal_name(returncode: int) -> str:
@@ -324,8 +324,7 @@ class Pool:
                 self._rerun_alone(worker)
             elif worker.case is not None and now >= worker.deadline:
                 case = worker.case
-                limit = case.timeout or self.options.timeout
-                records = _died(worker, "timeout", f"no result within {limit:g}s")
+                records = _died(worker, "timeout", f"no result within {worker.limit:g}s")
                 self._retire(worker)
                 yield case, records
             elif not worker.ready and now >= worker.started + self.options.startup_seconds:
@@ -343,7 +342,7 @@ class Pool:
         elif kind == "member":
             worker.reported.add(message["index"])
             # The members left may now run alone, one after another: each has its own time.
-            worker.deadline = time.monotonic() + max(c.timeout or self.options.timeout for c, _ in worker.members)
+            worker.deadline = time.monotonic() + worker.limit
             yield worker.members[message["index"]][0], message["records"]
         elif kind in ("done", "batch_done"):
             case = worker.case

@@ -98,16 +98,11 @@ def execute(cases: list[Case] | Callable[[], list[Case]], options: RunOptions,
             target=options.target, jobs=jobs, timeout=options.timeout, convert_map=options.convert_map,
             log_dir=Path(options.out) / "logs", threads=worker_threads(options.jobs), batch=options.batch))
 
-    pool = None
-    if callable(cases):
-        pool = pool_for(options.jobs)
+    pool = pool_for(options.jobs) if callable(cases) else None
+    if pool is not None:
         pool.start()
-        try:
-            cases = cases()
-        except BaseException:
-            pool.close()
-            raise
     try:
+        cases = cases() if callable(cases) else cases
         existing = prepare(options)
     except BaseException:
         if pool is not None:

@@ -105,8 +105,13 @@ def graph_aten_ops(ep) -> list[str]:
     return sorted(found)
 
 
+def tensor_leaves(inputs) -> list:
+    """The tensors among `inputs`, in pytree order: what the exported program takes as arguments."""
+    return [x for x in flatten_outputs(inputs) if isinstance(x, torch.Tensor)]
+
+
 def _shapes(inputs) -> tuple[list, list]:
-    tensors = [x for x in flatten_outputs(inputs) if isinstance(x, torch.Tensor)]
+    tensors = tensor_leaves(inputs)
     return [list(t.shape) for t in tensors], [dtype_name(t.dtype) for t in tensors]
 
 
@@ -309,8 +314,7 @@ def _fail(record: dict, failure: StageFailure) -> None:
 
 
 def _vm_call(session, vm, inputs) -> list:
-    tensors = [x for x in flatten_outputs(inputs) if isinstance(x, torch.Tensor)]
-    return tvm_outputs(vm["main"](*device_inputs(tensors, session.device)))
+    return tvm_outputs(vm["main"](*device_inputs(tensor_leaves(inputs), session.device)))
 
 
 def _run_and_compare(case, session, vm, record, clock, module, inputs, expected) -> dict:

@@ -88,8 +88,6 @@ def main(argv: list[str]) -> int:
             message = receive(stdin)
         except EOFError:
             return 0
-        if message.get("op") == "exit":
-            return 0
 
         def progress(stage: str, record: dict) -> None:
             send(channel, {"type": "progress", "stage": stage, "record": record})

@@ -15,14 +15,13 @@ ops and models); the zoo's results table is `python -m reports.zoo_report DIR...
 """
 
 from harness.family import Family
-from models.zoo import QUICK, ROWS
+from models.zoo import profile_models
 
 
 def _cases(profile: str, seed: int, wanted=None) -> list:
     """models.cases.cases, for the models `wanted` could select; when it selects none (an op's
     name), torchvision is not even imported: that is most of a `harness check OP`'s wait."""
-    names = QUICK if profile == "quick" else tuple(ROWS)
-    if wanted is not None and not any(wanted(name) for name in names):
+    if wanted is not None and not any(wanted(name) for name in profile_models(profile)):
         return []
     from models.cases import cases
 

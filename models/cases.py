@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from harness.case import Case, DynamicSpec, Program, Tolerance
 from models.build import build_model, task_of
-from models.zoo import DYNAMIC_BATCH, QUICK, ROWS, ModelRow
+from models.zoo import DYNAMIC_BATCH, QUICK, ROWS, ModelRow, profile_models
 
 # Tiers of (rtol = atol) for unit-scale outputs, and how far above the model's own float32
 # rounding noise (float32 eager against float64 eager) the tier must lie. Outputs are
@@ -83,8 +83,7 @@ def cases(profile: str, seed: int, wanted=None) -> list[Case]:
     (a model name -> bool) leaves out the models a selection cannot match."""
     from opsuite.expectations.entries import attach
 
-    names = QUICK if profile == "quick" else tuple(ROWS)
-    chosen = [model_case(ROWS[name], seed) for name in names if wanted is None or wanted(name)]
+    chosen = [model_case(ROWS[name], seed) for name in profile_models(profile) if wanted is None or wanted(name)]
     chosen += [dynamic_batch_case(ROWS[name], seed) for name in DYNAMIC_BATCH
                if (profile != "quick" or name in QUICK[:1]) and (wanted is None or wanted(name))]
     return attach(chosen)

@@ -160,3 +160,8 @@ QUICK = ("resnet18", "mobilenet_v3_small", "squeezenet1_1", "vit_b_32")
 
 # Models that also run as one program exported with a symbolic batch (the first also in CI).
 DYNAMIC_BATCH = ("resnet18", "mobilenet_v2", "efficientnet_b0", "convnext_tiny", "vit_b_32", "swin_t")
+
+
+def profile_models(profile: str) -> tuple[str, ...]:
+    """The models a profile runs: QUICK in CI, every row of the zoo otherwise."""
+    return QUICK if profile == "quick" else tuple(ROWS)
