@@ -11,8 +11,8 @@ call whose eager reference is degenerate (all zeros, all equal, all NaN: a compa
 one-element tensors, argmin of a single element, isnan of values without NaN): such a draw
 is replaced by a fresh one (`informative`; the others keep their ids and draws), unless the
 row says why it keeps them (`OpRow.degenerate`: zeros and full are constant by definition,
-isnan of integers all False; the sized creation rows, which have no edge tier, draw their
-zero lengths on purpose). The edge tier keeps them all.
+isnan of integers all False; hamming_window, which has no edge tier, draws its window lengths
+0 and 1 on purpose). The edge tier keeps them all.
 
 Same seed, same cases: each (row, dtype, tier) gets its own hypothesis seed derived from
 the run seed and the row's id with a stable hash, never Python's randomised `hash()`.
