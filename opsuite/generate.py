@@ -6,7 +6,13 @@ Profiles:
              then shrunk by opsuite.shrink to a minimal example
 
 Empty tensors (a zero-size side) are drawn in the edge tier only: a pass on an empty output
-proves little, so the normal tier's cases all carry values.
+proves little, so the normal tier's cases all carry values. Nor does the normal tier keep a
+call whose eager reference is degenerate (all zeros, all equal, all NaN: a comparison of two
+one-element tensors, argmin of a single element, isnan of values without NaN): such a draw
+is replaced by a fresh one (`informative`; the others keep their ids and draws), unless the
+row says why it keeps them (`OpRow.degenerate`: zeros and full are constant by definition,
+isnan of integers all False; hamming_window, which has no edge tier, draws its window lengths
+0 and 1 on purpose). The edge tier keeps them all.
 
 Same seed, same cases: each (row, dtype, tier) gets its own hypothesis seed derived from
 the run seed and the row's id with a stable hash, never Python's randomised `hash()`.
@@ -14,14 +20,17 @@ the run seed and the row's id with a stable hash, never Python's randomised `has
 
 from __future__ import annotations
 
+import copy
 import zlib
 from dataclasses import dataclass
 
+import torch
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis.internal.conjecture import providers as _providers
 
 from harness.case import Case, Program, Tolerance
+from harness.compare import degenerate_kind
 from opsuite.draw.context import Call, Ctx
 from opsuite.draw.shapes import degenerate_shapes
 from opsuite.table.row import OpRow
@@ -97,6 +106,54 @@ def case_from_call(row: OpRow, call: Call, dtype: str, index: int, seed: int, hy
     )
 
 
+def _reference(row: OpRow, call: Call) -> list | None:
+    """The eager outputs of `call` as tensors, or None when eager refuses it (the engine then
+    records why). Run on copies and under a forked RNG: drawing never changes what it drew."""
+    try:
+        with torch.random.fork_rng(devices=[]), torch.no_grad():
+            torch.manual_seed(0)
+            module, inputs = Program(row.factory, {"op": row.op, "args": list(call.args),
+                                                   "kwargs": dict(call.kwargs)}).build()
+            leaves, _ = torch.utils._pytree.tree_flatten(module(*copy.deepcopy(inputs)))
+    except Exception:  # noqa: BLE001 - eager's own refusal is the engine's to record
+        return None
+    return [torch.as_tensor(x) for x in leaves if isinstance(x, torch.Tensor | bool | int | float)]
+
+
+def _one_answer(t: torch.Tensor) -> bool:
+    """A bool output of several elements holding one truth value only: it tells a
+    right mask from a wrong one no better than a constant does."""
+    return t.dtype == torch.bool and t.numel() > 1 and bool(t.all() or not t.any())
+
+
+def informative(row: OpRow, call: Call) -> bool:
+    """Whether `call`'s eager reference can tell a right answer from a wrong one: it is not
+    degenerate (harness.compare.degenerate_kind) and not every output is a one-answer mask;
+    or eager refuses it; or it has no tensor."""
+    outputs = _reference(row, call)
+    return not outputs or (degenerate_kind(outputs) is None and not all(map(_one_answer, outputs)))
+
+
+# Draws of replacements for degenerate calls: rounds of fresh examples, each round under a seed
+# of its own, before a row is told its draws cannot avoid a degenerate reference.
+REDRAW_ROUNDS = 8
+
+
+def _informative_calls(row: OpRow, dtype: str, strategy, calls: list[Call], count: int, hseed: int) -> list[Call]:
+    """`calls` without those whose reference is degenerate, topped up to `count` from fresh
+    draws: a call that was informative keeps its place, so its case keeps its id and draw."""
+    kept = [c for c in calls if informative(row, c)]
+    for round_ in range(REDRAW_ROUNDS):
+        if len(kept) >= count:
+            break
+        fresh = collect(strategy, 4 * (count - len(kept)), stable_seed(hseed, "redraw", round_), skip_minimal=True)
+        kept.extend(c for c in fresh if informative(row, c))
+    if len(kept) < count:
+        raise ValueError(f"{row_id(row)} [{dtype}]: every draw of the normal tier gives a degenerate reference; "
+                         "change its draws, or say why in the row's `degenerate`")
+    return kept[:count]
+
+
 def row_cases(row: OpRow, profile: str, seed: int) -> list[Case]:
     budget = PROFILES[profile]
     cases: list[Case] = []
@@ -106,9 +163,11 @@ def row_cases(row: OpRow, profile: str, seed: int) -> list[Case]:
             tiers.append(("edge", budget.edge))
         for tier, count in tiers:
             hseed = stable_seed(seed, row_id(row), dtype, tier)
+            strategy = row.calls(Ctx(dtype, edge=tier == "edge"))
             with degenerate_shapes(tier == "edge"):
-                calls = collect(row.calls(Ctx(dtype, edge=tier == "edge")), count, hseed,
-                                skip_minimal=position > 0 or tier == "edge")
+                calls = collect(strategy, count, hseed, skip_minimal=position > 0 or tier == "edge")
+                if tier == "normal" and row.check is None and not row.degenerate_by_definition(dtype):
+                    calls = _informative_calls(row, dtype, strategy, calls, count, hseed)
             seen: dict[str, int] = {}
             for call in calls:
                 variant = variant_label(call, tier)

@@ -94,3 +94,45 @@ def test_the_same_seed_gives_the_same_cases():
     a = [t for c in row_cases(row, "quick", 3) for t in _tensors(c.program.kwargs["args"])]
     b = [t for c in row_cases(row, "quick", 3) for t in _tensors(c.program.kwargs["args"])]
     assert len(a) == len(b) and all(x.shape == y.shape and torch.equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+# Rows whose normal tier drew references that prove little: comparisons of one-element
+# operands or of operands that all compare alike, isnan of values without NaN, argmin of ties
+# or of one element, logical and bitwise ops giving one answer, masks of one value.
+INFORMATIVE = ("aten.lt.Tensor", "aten.ge.Scalar", "aten.ne.Tensor", "aten.isnan.default", "aten.isfinite.default",
+               "aten.argmin.default", "aten.argsort.default", "aten.logical_and.default", "aten.bitwise_and.Tensor",
+               "aten.__or__.Scalar", "aten.triu.default", "aten.scatter.value", "aten.masked_fill.Scalar",
+               "aten.masked_select.default", "aten.bucketize.Tensor", "aten.isin.Tensor_Tensor",
+               "aten.broadcast_to.default", "aten.relu.default", "aten.clamp_min.default")
+
+
+def _reference(case):
+    module, inputs = case.program.build()
+    with torch.no_grad():
+        leaves, _ = torch.utils._pytree.tree_flatten(module(*inputs))
+    return [torch.as_tensor(x) for x in leaves if isinstance(x, torch.Tensor | bool | int | float)]
+
+
+@pytest.mark.parametrize("op", INFORMATIVE)
+def test_the_normal_tier_draws_references_that_are_not_degenerate(op):
+    from harness.compare import degenerate_kind
+
+    found = [row for row in rows() if row.op == op]
+    weak = []
+    for case, seed in _cases(op):
+        row = next(r for r in found if r.label == case.meta["row"].removeprefix(op).removeprefix("."))
+        if case.meta["tier"] != "normal" or row.degenerate_by_definition(case.dtype):
+            continue
+        outputs = _reference(case)
+        one_answer = all(t.dtype == torch.bool and t.numel() > 1 and bool(t.all() or not t.any()) for t in outputs)
+        if degenerate_kind(outputs) is not None or one_answer:
+            weak.append(f"{case.case_id} (seed {seed})")
+    assert not weak, weak
+
+
+def test_rows_keep_degenerate_references_only_by_definition():
+    keeping = {row.op for row in rows() if row.degenerate}
+    assert {"aten.zeros.default", "aten.full.default", "aten.fill_.Scalar", "aten.isnan.default"} <= keeping
+    assert not keeping & set(INFORMATIVE) - {"aten.isnan.default", "aten.isfinite.default"}
+    isnan = next(row for row in rows() if row.op == "aten.isnan.default")
+    assert not isnan.degenerate_by_definition("float32") and isnan.degenerate_by_definition("int32")

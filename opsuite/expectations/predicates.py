@@ -18,6 +18,8 @@ In known_failures/*.toml, `when = "NAME"` or `when = "NAME:ARG"`, negated with `
     above:N         some tensor input holds a value greater than N (a bug only large values show)
     scalar_outside  a Python int argument lies outside the range of the first tensor input's
                     dtype (PyTorch wraps it; a constant of that dtype cannot hold it)
+    zero_scalar     a Python scalar argument is zero or False (x + 0 is simplified away before
+                    code generation, so a bug in the generated add never shows)
 """
 
 from __future__ import annotations
@@ -107,9 +109,14 @@ def scalar_outside(case: Case) -> bool:
     return any(not info.min <= v <= info.max for v in _ints(case))
 
 
+def zero_scalar(case: Case) -> bool:
+    args = list(case.program.kwargs.get("args") or ()) + list((case.program.kwargs.get("kwargs") or {}).values())
+    return any(isinstance(a, bool | int | float) and a == 0 for a in args)
+
+
 _PARAMETRISED = {"kwarg": kwarg, "variant": variant, "sample": sample, "tier": tier, "above": above}
 _PLAIN = {"empty": empty, "empty_inner": empty_inner, "scalar": scalar, "decomposed": decomposed, "nan": nan,
-          "inf": inf, "scalar_outside": scalar_outside}
+          "inf": inf, "scalar_outside": scalar_outside, "zero_scalar": zero_scalar}
 
 
 def _all(predicates: tuple, case: Case) -> bool:

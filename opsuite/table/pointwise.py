@@ -16,6 +16,7 @@ from opsuite.draw.values import halves, is_float, specials_often
 from opsuite.table.row import (
     ALL,
     FLOATS,
+    INTS,
     NUMERIC,
     OpRow,
     decomposed_twin,
@@ -173,8 +174,13 @@ _min_other = OpRow(  # decomposition rewrites min.other to minimum
     "aten.min.other", pair("real"), ALL + ("int32+float16",), decompose=False)
 _square = OpRow(  # decomposition rewrites square to pow.Tensor_Scalar(2)
     "aten.square.default", unary_with("real"), dtypes_for("square"), decompose=False)
+# An integer or bool holds neither NaN nor an infinity: isnan and isinf of one are all False,
+# isfinite all True, by definition.
+_NO_SPECIALS = "integer and bool values are never NaN or infinite"
+_SPECIAL_FREE = {d: _NO_SPECIALS for d in INTS + ("bool",)}
 _isfinite = OpRow(  # decomposition rewrites isfinite to abs/eq/ne/mul
-    "aten.isfinite.default", unary_with("real", transform=specials_often), dtypes_for("isfinite"), decompose=False)
+    "aten.isfinite.default", unary_with("real", transform=specials_often), dtypes_for("isfinite"), decompose=False,
+    degenerate={d: r for d, r in _SPECIAL_FREE.items() if d in dtypes_for("isfinite")})
 
 ROWS = [
     # unary math; int and bool inputs compute in the default float dtype
@@ -188,7 +194,8 @@ ROWS = [
     OpRow("aten.acos.default", unary_with("unit", int_domain="index"), dtypes_for("acos")),
     OpRow("aten.atan.default", unary_with("real"), dtypes_for("atan")),
     OpRow("aten.asinh.default", unary_with("real"), dtypes_for("asinh")),
-    OpRow("aten.acosh.default", unary_with("above_one"), dtypes_for("acosh")),
+    OpRow("aten.acosh.default", unary_with("above_one"), dtypes_for("acosh"),
+          degenerate={"bool": "acosh of False is NaN and of True 0: every finite answer is zero"}),
     OpRow("aten.atanh.default", unary_with("unit", int_domain="index"), dtypes_for("atanh")),
     OpRow("aten.erf.default", unary_with("real"), dtypes_for("erf")),
     OpRow("aten.exp.default", unary_with("real"), dtypes_for("exp")),
@@ -205,8 +212,10 @@ ROWS = [
     OpRow("aten.sign.default", unary_with("real"), dtypes_for("sign")),
     _square,
     decomposed_twin(_square),
-    OpRow("aten.isnan.default", unary_with("real", transform=specials_often), dtypes_for("isnan")),
-    OpRow("aten.isinf.default", unary_with("real", transform=specials_often), dtypes_for("isinf")),
+    OpRow("aten.isnan.default", unary_with("real", transform=specials_often), dtypes_for("isnan"),
+          degenerate={d: r for d, r in _SPECIAL_FREE.items() if d in dtypes_for("isnan")}),
+    OpRow("aten.isinf.default", unary_with("real", transform=specials_often), dtypes_for("isinf"),
+          degenerate={d: r for d, r in _SPECIAL_FREE.items() if d in dtypes_for("isinf")}),
     _isfinite,
     decomposed_twin(_isfinite),
     # rounding: values on exact halves, where round-half-to-even and round-half-away differ

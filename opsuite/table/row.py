@@ -45,6 +45,10 @@ class OpRow:
     factory: Callable = op_program  # program factory(op=, args=, kwargs=); self-contained module
     examples: int | None = None  # quick-profile examples per dtype, when the default is not enough
     label: str = ""  # distinguishes two rows for the same overload in case ids
+    # dtype ("*": every dtype) -> why the normal tier keeps draws whose reference is degenerate
+    # (a fill is constant by definition, isnan of integers all False); every other normal-tier
+    # draw whose eager reference is degenerate is replaced (opsuite.generate.informative)
+    degenerate: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.op.count(".") >= 2:
@@ -55,6 +59,12 @@ class OpRow:
         extra = set(self.tolerances) - set(self.dtypes)
         if extra:
             raise ValueError(f"{self.op}: tolerance for dtypes the row does not run: {sorted(extra)}")
+        stray = set(self.degenerate) - set(self.dtypes) - {"*"}
+        if stray or not all(reason.strip() for reason in self.degenerate.values()):
+            raise ValueError(f"{self.op}: a degenerate-by-definition entry needs a dtype of the row and a reason")
+
+    def degenerate_by_definition(self, dtype: str) -> bool:
+        return bool(self.degenerate.get(dtype) or self.degenerate.get("*"))
 
 
 def decomposed_twin(row: OpRow, dtypes: tuple[str, ...] = ("float32",)) -> OpRow:
@@ -64,7 +74,8 @@ def decomposed_twin(row: OpRow, dtypes: tuple[str, ...] = ("float32",)) -> OpRow
     if row.decompose:
         raise ValueError(f"{row.op}: only a decompose=False row has a decomposed twin")
     return dataclasses.replace(row, decompose=True, label="decomposed", dtypes=dtypes, edge=False,
-                               tolerances={d: t for d, t in row.tolerances.items() if d in dtypes})
+                               tolerances={d: t for d, t in row.tolerances.items() if d in dtypes},
+                               degenerate={d: r for d, r in row.degenerate.items() if d in dtypes or d == "*"})
 
 
 # The kinds of Python scalar, named by the dtype part that draws them (`a+b`: b is the
@@ -109,7 +120,7 @@ def operand_twins(row: OpRow, scalar: Generator | None = None, zerodim: Generato
         forms.append(("scalar", prefixed(scalar, "scalar"), pairings, True))
     if zerodim is not None:
         forms.append(("zerodim", zerodim, [f"{d}+{ZERODIM_PARTNER[d]}" for d in singles], False))
-    return [dataclasses.replace(row, calls=calls, label=label, tolerances={}, examples=None,
+    return [dataclasses.replace(row, calls=calls, label=label, tolerances={}, examples=None, degenerate={},
                                 dtypes=tuple(p for p in pairings if not inplace or _writable(p, is_scalar)))
             for label, calls, pairings, is_scalar in forms]
 

@@ -354,6 +354,8 @@ def copy_calls(ctx: Ctx) -> st.SearchStrategy[Call]:
         x = d(_any(ctx, S.movement_shapes(0, 4)))
         narrowing = ctx.part(1) in FLOATS and ctx.part(0) not in FLOATS + ("bool",)
         src = d(ctx.tensors(d(S.broadcastable_to(tuple(x.shape))), "positive" if narrowing else "real", operand=1, seed_slot=0))
+        if ctx.part(0) == "bool":  # a bool self holds src != 0: zeros among src make the copy a mixed mask
+            src = V.zeros_often(src)
         label = variant("broadcast" if src.shape != x.shape else None)
         if d(st.booleans()):
             return call(x, src, True, variant=variant(label, "non-blocking"))
