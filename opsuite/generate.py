@@ -27,7 +27,9 @@ from dataclasses import dataclass
 import torch
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
+from hypothesis.internal import reflection as _reflection
 from hypothesis.internal.conjecture import providers as _providers
+from hypothesis.strategies._internal import core as _strategies_core
 
 from harness.case import Case, Program, Tolerance
 from harness.compare import degenerate_kind
@@ -55,6 +57,24 @@ PROFILES = {
 # must depend on the seed alone: hypothesis sees no local constants.
 _NO_LOCAL_CONSTANTS = _providers.Constants()
 _providers._get_local_constants = lambda: _NO_LOCAL_CONSTANTS
+
+# st.composite parses its function's source on every decoration (to warn about a composite that
+# never draws), and the rows decorate nested composites once per dtype: thousands of parses per
+# nightly profile. The answer depends on the code object alone, so it is computed once for each.
+_first_param_referenced: dict = {}
+
+
+def _first_param_referenced_once(f) -> bool:
+    code = getattr(f, "__code__", None)
+    if code is None:
+        return _reflection.is_first_param_referenced_in_function(f)
+    if code not in _first_param_referenced:
+        _first_param_referenced[code] = _reflection.is_first_param_referenced_in_function(f)
+    return _first_param_referenced[code]
+
+
+if hasattr(_strategies_core, "is_first_param_referenced_in_function"):
+    _strategies_core.is_first_param_referenced_in_function = _first_param_referenced_once
 
 
 def stable_seed(*parts: object) -> int:
@@ -111,7 +131,9 @@ def _reference(row: OpRow, call: Call) -> list | None:
     records why). Run on copies and under a forked RNG: drawing never changes what it drew."""
     try:
         with torch.random.fork_rng(devices=[]), torch.no_grad():
-            torch.manual_seed(0)
+            # The CPU generator only (fork_rng(devices=[]) saves no other): torch.manual_seed
+            # would also queue seeds for CUDA, XPU and MTIA, formatting a stack trace for each.
+            torch.default_generator.manual_seed(0)
             module, inputs = Program(row.factory, {"op": row.op, "args": list(call.args),
                                                    "kwargs": dict(call.kwargs)}).build()
             leaves, _ = torch.utils._pytree.tree_flatten(module(*copy.deepcopy(inputs)))

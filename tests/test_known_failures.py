@@ -26,6 +26,20 @@ def test_a_list_of_ops_names_each_of_them_and_no_other():
     assert not entries.entry_matches(entry, _case("aten.tan.default"))
 
 
+def test_attach_gives_each_case_exactly_the_entries_that_name_it():
+    """attach() matches a case only against entries whose patterns could name its op; every
+    kind of pattern must still reach it: an exact op, an op glob, a case-id glob longer than the
+    op, and a glob with nothing literal before its wildcard."""
+    named = {"exact": "aten.sin.default", "op-glob": "aten.si*", "case-glob": "aten.sin.default[[]float32-*",
+             "bare-glob": "*.default", "other-case": "aten.sin.default[[]int8-*", "other-op": "aten.sinh.default"}
+    table = [{"op": pattern, "reason": name, "id": f"t.{name}"} for name, pattern in named.items()]
+    cases = [_case("aten.sin.default"), _case("aten.sinh.default"), _case("aten.cos.default")]
+    got = {c.op: sorted(x.reason for x in c.expectations) for c in entries.attach(cases, table)}
+    assert got == {"aten.sin.default": ["bare-glob", "case-glob", "exact", "op-glob"],
+                   "aten.sinh.default": ["bare-glob", "op-glob", "other-op"],
+                   "aten.cos.default": ["bare-glob"]}
+
+
 def test_an_op_that_is_neither_a_string_nor_a_list_of_strings_is_rejected(tmp_path):
     path = tmp_path / "bad.toml"
     path.write_text('[[expect]]\nop = []\nreason = "r"\n')

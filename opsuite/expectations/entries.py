@@ -103,12 +103,29 @@ def entry_matches(entry: dict, case: Case) -> bool:
     return names_op(entry, case.op, case.case_id)
 
 
+def _literal_prefix(pattern: str) -> str:
+    """The part of a glob before its first wildcard: every name it matches starts with it."""
+    return pattern[:min((i for i in map(pattern.find, "*?[") if i >= 0), default=len(pattern))]
+
+
+def _may_name(entry: dict, op: str) -> bool:
+    """Whether any of the entry's patterns can match `op` or a case id that starts with it."""
+    patterns = [entry["op"]] if isinstance(entry["op"], str) else entry["op"]
+    prefixes = map(_literal_prefix, patterns)
+    return any(op.startswith(p) or p.startswith(op) for p in prefixes)
+
+
 def attach(cases: list[Case], entries: list[dict] | None = None) -> list[Case]:
     """The cases with the expectations of every entry that names them."""
     entries = load() if entries is None else entries
     compiled = [(e, to_expectation(e)) for e in entries]
+    # Each case is matched only against the entries whose patterns could name its op: a
+    # nightly profile has tens of thousands of cases and hundreds of entries.
+    candidates: dict[str, list] = {}
     out = []
     for case in cases:
-        extra = tuple(x for e, x in compiled if entry_matches(e, case))
+        if case.op not in candidates:
+            candidates[case.op] = [(e, x) for e, x in compiled if _may_name(e, case.op)]
+        extra = tuple(x for e, x in candidates[case.op] if entry_matches(e, case))
         out.append(dataclasses.replace(case, expectations=case.expectations + extra) if extra else case)
     return out
