@@ -105,6 +105,11 @@ def _cosine_and_rel_l2(e: torch.Tensor, a: torch.Tensor) -> tuple[float | None, 
     """Scale-aware figures over elements finite in both: cosine similarity and ||a-e|| / ||e||."""
     mask = torch.isfinite(e) & torch.isfinite(a)
     e, a = e[mask], a[mask]
+    # Both ratios are scale-free; dividing by the largest magnitude first keeps the norms from
+    # underflowing (near the smallest normal) or overflowing (near the largest float).
+    scale = float(torch.maximum(e.abs().max(), a.abs().max())) if e.numel() else 0.0
+    if scale > 0.0:
+        e, a = e / scale, a / scale
     ne, na = float(e.norm()), float(a.norm())
     rel_l2 = float((a - e).norm()) / ne if ne > 0.0 else None
     if ne == 0.0 or na == 0.0:

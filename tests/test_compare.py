@@ -31,6 +31,15 @@ def test_equal_outputs_pass_and_report_zero_error():
     assert result["judged_by"] == "assert_close"
 
 
+@pytest.mark.parametrize("value", [2.2251e-308, 5e-324, 1e300])
+def test_figures_hold_at_the_ends_of_the_float64_range(value):
+    """A smallest-normal or subnormal output is compared like any other (its norms squared underflow)."""
+    out = compare_outputs([torch.tensor([value, -value], dtype=torch.float64)],
+                          [torch.tensor([value, -value], dtype=torch.float64)])
+    assert out["ok"] and not out["facets"]
+    assert out["cosine"] == pytest.approx(1.0)
+
+
 def test_error_figures_are_recorded_even_when_passing():
     x = torch.ones(3, dtype=torch.float64)
     result = compare_outputs([x], [x + 1e-9])
