@@ -8,6 +8,10 @@ much rounding this network accumulates, and the tolerance tier is derived from i
 (models.cases.tolerance). Quantized models have none (their kernels have no float64).
 seconds: the total seconds of each model's case in DIR/results.jsonl (a full CPU run).
 Numbers of models not measured this time are kept.
+
+With --results, models/graph_ops.py is rewritten too: the ops of each model's exported,
+decomposed graph (its record's `aten_ops`), which the coverage matrix's `reached` denominator
+counts as ops users' programs meet.
 """
 
 from __future__ import annotations
@@ -23,10 +27,12 @@ import torch
 
 from harness.records import read_results
 from models.build import build_model, task_of
+from models.graph_ops import GRAPH_OPS
 from models.measured import MEASURED
 from models.zoo import ROWS, ModelRow
 
 OUT = Path(__file__).with_name("measured.py")
+GRAPH_OPS_OUT = Path(__file__).with_name("graph_ops.py")
 
 
 def _floats(value) -> list[torch.Tensor]:
@@ -70,6 +76,18 @@ def seconds_from(results: Path) -> dict[str, float]:
     return seconds
 
 
+def graph_ops_from(results: Path) -> dict[str, list[str]]:
+    """Each model's graph ops, from the records whose export and decomposition succeeded."""
+    return {record["op"]: sorted(record["aten_ops"]) for record in read_results(results)
+            if record["kind"] == "model" and record.get("aten_ops")}
+
+
+def render_graph_ops(graph_ops: dict[str, list[str]]) -> str:
+    head = GRAPH_OPS_OUT.read_text().split("GRAPH_OPS")[0]
+    body = pprint.pformat(dict(sorted(graph_ops.items())), width=100, compact=True)
+    return f"{head}GRAPH_OPS: dict[str, list[str]] = {body}\n"
+
+
 def render(measured: dict[str, dict[str, float]]) -> str:
     head = OUT.read_text().split("MEASURED")[0]
     body = pprint.pformat(dict(sorted(measured.items())), width=100, sort_dicts=True)
@@ -98,6 +116,10 @@ def main(argv: list[str] | None = None) -> int:
         for name, seconds in seconds_from(args.results).items():
             if name in ROWS:
                 measured.setdefault(name, {})["seconds"] = seconds
+        graph_ops = dict(GRAPH_OPS)
+        graph_ops.update((name, ops) for name, ops in graph_ops_from(args.results).items() if name in ROWS)
+        GRAPH_OPS_OUT.write_text(render_graph_ops(graph_ops))
+        print(f"wrote {GRAPH_OPS_OUT}", file=sys.stderr)
     OUT.write_text(render(measured))
     print(f"wrote {OUT}", file=sys.stderr)
     return 0

@@ -15,7 +15,7 @@ from reports.summary import device_compile_line
 from reports.triage import Bug, bug_of
 
 DENOMINATOR_LABELS = {"convert_map": "importer convert-map keys", "core": "core ATen overloads",
-                      "reached": "aten overloads OpInfo graphs reach",
+                      "reached": "aten overloads OpInfo samples' or zoo models' graphs reach",
                       "opinfo": "OpInfo entries", "model": "TorchVision models"}
 GRADE_RULES = (
     "**full**: some case passed on a non-degenerate reference and none failed (a pass on a "

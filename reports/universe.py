@@ -6,7 +6,8 @@ name them (a record's `family`):
     op      canonical op names (`aten.add.Tensor`, `operator.add`, `higher_order.cond`) from the
             importer's convert map and the core ATen overloads (opsuite.coverage.denominators),
             and `reached`: every aten overload an OpInfo sample's exported, decomposed graph
-            reaches (opsuite.opinfo.cases.reached): what users' programs meet
+            reaches (opsuite.opinfo.cases.reached) or a zoo model's does (models.graph_ops):
+            what users' programs meet
     opinfo  PyTorch OpInfo entries, as `opinfo.<name>[.<variant>]` (the `op` of an OpInfo case)
     model   torchvision.models.list_models()
 
@@ -66,11 +67,21 @@ def _opinfo() -> tuple[tuple[str, ...], dict[str, str], bool]:
 
 @functools.cache
 def _reached() -> tuple[str, ...]:
+    """Overloads that OpInfo samples' graphs or zoo models' graphs reach."""
+    found: set[str] = set()
     try:
         from opsuite.opinfo import cases as opinfo
     except ImportError:
-        return ()
-    return tuple(sorted(opinfo.reached())) if hasattr(opinfo, "reached") else ()
+        pass
+    else:
+        found.update(opinfo.reached() if hasattr(opinfo, "reached") else ())
+    try:
+        from models.graph_ops import GRAPH_OPS
+    except ImportError:
+        pass
+    else:
+        found.update(op for ops in GRAPH_OPS.values() for op in ops if op.startswith("aten."))
+    return tuple(sorted(found))
 
 
 @functools.cache

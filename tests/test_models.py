@@ -207,3 +207,33 @@ def test_table_reads_verdicts_per_stage_and_the_cuda_compile_verdict(tmp_path):
     assert "| ok | ok | import_error | · | · | · | xfail |" in raft_row and raft_row.endswith("| not run |")
     assert "- xfail (import_error at import), 1 cases: raft_small[float32-128x128] (CPU)" in text
     assert "| ResNet | resnet18 | pass 1 | compiles 1 |" in text
+
+
+def test_graph_ops_come_from_model_records_and_reach_the_coverage_denominator(tmp_path, monkeypatch):
+    """`python -m models.measure --results DIR` keeps each model's graph ops; the matrix's
+    `reached` denominator counts every aten overload in them."""
+    from harness.records import dumps
+    from models import graph_ops, measure
+    from reports import universe
+
+    base = {"dtype": "float32", "target": "llvm", "stage": "compare", "status": "pass"}
+    records = [{**base, "case_id": "m1", "kind": "model", "op": "resnet18",
+                "aten_ops": ["aten.relu.default", "aten.convolution.default"]},
+               {**base, "case_id": "m2", "kind": "model", "op": "vgg11", "stage": "export",
+                "status": "export_error", "aten_ops": None},
+               {**base, "case_id": "o1", "kind": "op", "op": "aten.sin.default", "aten_ops": ["aten.sin.default"]}]
+    (tmp_path / "results.jsonl").write_text("".join(dumps(r) + "\n" for r in records))
+    found = measure.graph_ops_from(tmp_path / "results.jsonl")
+    assert found == {"resnet18": ["aten.convolution.default", "aten.relu.default"]}
+    namespace: dict = {}
+    exec(measure.render_graph_ops(found), namespace)  # the written module holds what was found
+    assert namespace["GRAPH_OPS"] == found
+
+    monkeypatch.setattr(graph_ops, "GRAPH_OPS", {"m": ["aten.only_in_a_model.default", "operator.getitem"]})
+    universe._reached.cache_clear()
+    try:
+        reached = universe._reached()
+    finally:
+        universe._reached.cache_clear()
+    assert "aten.only_in_a_model.default" in reached and "operator.getitem" not in reached
+    assert "aten.sort.stable" in reached  # OpInfo samples' ops are still counted
