@@ -64,7 +64,7 @@ def build(directory: Path, baseline: Path | None = None) -> Rendered:
 
     paths = [
         _write(directory / "coverage.md", render_md.coverage(figures, table, bugs, diff, label, found)),
-        _write(directory / "triage.md", render_md.triage(bugs, stale, found)),
+        _write(directory / "triage.md", render_md.triage(bugs, stale, found, figures)),
         _write(directory / "coverage.html",
                render_html.page(figures, table, run, bugs, stale, runs, diff, label)),
         render_csv.write(table, directory / "coverage.csv"),

@@ -79,7 +79,8 @@ def test_a_new_case_is_a_finding_for_the_exploration_and_red_for_the_gate(tmp_pa
     for page in ("coverage.md", "triage.md"):
         found = (merged / page).read_text()
         section = found[found.index("## New findings (1)"):]
-        assert f"`{C}` on llvm, seed 0" in section and "run: RuntimeError: aten.c.default broke at run" in section
+        assert f"`{C}` on llvm, inputs [[2, 3]]" in section and "run: RuntimeError: aten.c.default broke at run" in section
+        assert "exploration: seed 4242" in section and "harness run --seed 4242 --profile quick" in section
         assert "- repro: `python repro/llvm/aten.c.default_float32-0.py`" in section
     assert json.loads((merged / "environment.json").read_text())["nightly_mode"] == "explore"
 
@@ -176,5 +177,5 @@ def test_the_findings_show_the_shrunk_example_merged_from_the_shards(tmp_path):
     (copied,) = read_results(merged / "minimal.jsonl")
     assert copied["repro"] == str(merged / "repro" / "llvm" / "aten.a.default_float32-min.py")
     section = (merged / "triage.md").read_text().split("## New findings (1)")[1]
-    assert f"shrunk example: `aten.a.default[float32-min]` on llvm, seed 0, inputs [[1]] (shrunk from `{A}`)" in section
+    assert f"shrunk example: `aten.a.default[float32-min]` on llvm, inputs [[1]] (shrunk from `{A}`)" in section
     assert "- repro: `python repro/llvm/aten.a.default_float32-min.py`" in section
