@@ -4,7 +4,8 @@ Shards of one run (`--shard I/N`) and runs of one suite on different targets (a 
 machine) merge alike: a record is known by its case id and target, so the same case on two
 targets is two records, and the same case on one target in two directories is an error. The
 shards must agree on profile, seed and convert map (the same cases only then). Repro scripts are
-copied and the records point to the copies, so the merged directory stands on its own.
+copied and the records point to the copies, so the merged directory stands on its own; the
+shards' shrunk examples (minimal.jsonl) are joined alike.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import json
 import shutil
 from pathlib import Path
 
-from harness.records import RESULTS_FILE, ResultsWriter, read_results
+from harness.records import MINIMAL_FILE, RESULTS_FILE, ResultsWriter, read_results
 
 
 class MergeError(Exception):
@@ -42,7 +43,7 @@ def _relocate(record: dict, out: Path) -> dict:
 
 def merge(dirs: list[Path], out: Path) -> int:
     """Concatenate the shards' records (sorted by case id and target), refusing overlaps; returns the count."""
-    records, owner = [], {}
+    records, owner, minimal = [], {}, []
     runs, environments = [], []
     for directory in dirs:
         for record in read_results(directory):
@@ -51,6 +52,8 @@ def merge(dirs: list[Path], out: Path) -> int:
                 raise MergeError(f"case {key[0]} on {key[1]} is in both {owner[key]} and {directory}")
             owner[key] = directory
             records.append(record)
+        if (Path(directory) / MINIMAL_FILE).is_file():
+            minimal += read_results(Path(directory) / MINIMAL_FILE)
         if (run := _json(Path(directory) / "run.json")) is not None:
             runs.append(run)
         if (environment := _json(Path(directory) / "environment.json")) is not None:
@@ -70,6 +73,9 @@ def merge(dirs: list[Path], out: Path) -> int:
     records.sort(key=lambda r: (r["case_id"], r["target"]))
     with ResultsWriter(target) as writer:
         writer.write(_relocate(r, out) for r in records)
+    if minimal:
+        with ResultsWriter(out / MINIMAL_FILE) as writer:
+            writer.write(_relocate(r, out) for r in minimal)
     targets = sorted({r.get("target") for r in runs} | {r["target"] for r in records}, key=str)
     if runs:
         # `target` names every target merged (`cuda+llvm`), so --resume refuses a merged directory.

@@ -70,6 +70,7 @@ from pathlib import Path
 from harness.case import STATUSES, Case
 
 RESULTS_FILE = "results.jsonl"
+MINIMAL_FILE = "minimal.jsonl"  # a nightly run's shrunk examples, apart from its own records
 REQUIRED = ("case_id", "kind", "op", "status", "stage", "target", "dtype")
 
 

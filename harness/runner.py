@@ -17,6 +17,7 @@ from harness.literals import Unwritable
 from harness.pool import DEFAULT_BATCH, DEFAULT_TIMEOUT, Pool, PoolOptions
 from harness.progress import Progress  # noqa: F401 - the command line takes it from here
 from harness.records import (
+    MINIMAL_FILE,
     RESULTS_FILE,
     ResultsError,
     ResultsWriter,
@@ -150,9 +151,6 @@ def write_repros(case: Case, record: dict, out: Path, tvm_target: dict, convert_
         record["repro"] = repro.write(case, record, out, tvm_target, convert_map, only_because)
     except Exception as err:  # noqa: BLE001 - a case's unpicklable argument must not end the run
         record["repro_error"] = one_line_error(err)
-
-
-MINIMAL_FILE = "minimal.jsonl"
 
 
 def minimise(cases: list[Case], records: list[dict], options: RunOptions, shrinker,

@@ -9,6 +9,7 @@ families' declarations (read-only imports).
                     entries, models
     matrix.py       cells per target x dtype (and dynamic), grades full/partial/compiles/unproven/none, uses
     triage.py       failures grouped by error signature, smallest example and its repro
+    findings.py     a nightly exploration's new findings: unexpected outcomes with their shrunk example
     summary.py      the summary figures (summary.json)
     diff.py         the nightly diff against a baseline: regressions, fixes, new, vanished, signatures
     history.py      one line per run in DIR/history.jsonl, carried forward through the baseline

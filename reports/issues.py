@@ -21,11 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness import converters
-from harness.records import ResultsError, read_results
+from harness.records import MINIMAL_FILE, ResultsError, read_results
 from reports import triage
 from reports.load import Run, input_elements, load
 
-MINIMAL_FILE = "minimal.jsonl"
 NOT_TVM = ("export_error",)
 # Where the command line puts what the confirmation run printed.
 CONFIRMATION = "<!-- confirmation -->"

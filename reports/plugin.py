@@ -6,7 +6,8 @@
 
 Both write every output into DIR, computed from DIR/results.jsonl (and OLD/results.jsonl):
 
-    coverage.md    summary, diff, ops and models not fully passing, largest bugs (CI job summary)
+    coverage.md    summary, diff, ops and models not fully passing, largest bugs (CI job summary);
+                   for a nightly exploration, its new findings first (reports.findings)
     coverage.html  the whole matrix, self-contained: filters, sorting, links to cases and repros
     coverage.csv   the whole matrix, a line per row
     summary.json   the summary figures (the same for the same records, wherever rendered)
@@ -27,6 +28,8 @@ from pathlib import Path
 
 from reports import diff as diffing
 from reports import history, junit, matrix, render_csv, render_html, render_md, summary, triage
+from reports.findings import findings as new_findings
+from reports.findings import is_exploration
 from reports.load import load
 
 
@@ -57,10 +60,11 @@ def build(directory: Path, baseline: Path | None = None) -> Rendered:
     runs = history.update(directory, figures, baseline, old_figures)
     label = str(baseline) if baseline is not None else None
     stale = triage.stale(run)
+    found = new_findings(run, bugs) if is_exploration(run) else None
 
     paths = [
-        _write(directory / "coverage.md", render_md.coverage(figures, table, bugs, diff, label)),
-        _write(directory / "triage.md", render_md.triage(bugs, stale)),
+        _write(directory / "coverage.md", render_md.coverage(figures, table, bugs, diff, label, found)),
+        _write(directory / "triage.md", render_md.triage(bugs, stale, found, figures)),
         _write(directory / "coverage.html",
                render_html.page(figures, table, run, bugs, stale, runs, diff, label)),
         render_csv.write(table, directory / "coverage.csv"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from harness.records import expectation_of
 from reports.diff import Change, Diff, OpChange
+from reports.findings import Finding
 from reports.matrix import GRADES, Matrix, MatrixRow
 from reports.summary import device_compile_line
 from reports.triage import Bug, bug_of
@@ -173,12 +174,43 @@ def diff_section(diff: Diff, baseline: str, limit: int | None = MAX_CHANGES) -> 
     return lines
 
 
-def coverage(summary: dict, matrix: Matrix, bugs: list[Bug], diff: Diff | None, baseline: str | None) -> str:
+def findings_section(found: list[Finding], summary: dict) -> list[str]:
+    """An exploration's unexpected outcomes: each with its smallest (shrunk) example and repro."""
+    env = summary.get("environment") or {}
+    seed, profile = env.get("seed", "?"), env.get("profile", "?")
+    lines = [f"## New findings ({len(found)})", "",
+             f"This run is a nightly exploration: seed {seed}, so draws the gate (seed 0) never sees. What no "
+             "expectation explains is listed here and fails nothing; each stays a finding until a person "
+             f"declares it or the gate's draws reach it. `harness run --seed {seed} --profile {profile} --ops "
+             "CASE_ID` draws a case again.", ""]
+    if not found:
+        return lines + ["None: every outcome is one an expectation explains.", ""]
+    for item in found:
+        example = item.example
+        lines += [f"### {item.bug + ': ' if item.bug else ''}{esc(clip(item.what, 200))}", "",
+                  f"- cases ({len(item.cases)}, {', '.join(item.statuses)}): "
+                  + ", ".join(f"`{c}`" for c in item.cases[:10]) + (" …" if len(item.cases) > 10 else ""),
+                  f"- {'shrunk' if item.shrunk else 'smallest'} example: `{example['case_id']}` on "
+                  f"{example['target']}, inputs {example.get('input_shapes')}"
+                  + (f" (shrunk from `{example['shrunk_from']}`)" if item.shrunk else "")
+                  + (f"; error: `{esc(clip(example.get('error'), 200))}`" if example.get("error") else ""),
+                  f"- repro: {f'`python {item.repro}`' if item.repro else 'none recorded'}"]
+        if item.full_repro and item.full_repro != item.repro:
+            lines.append(f"- full repro: `python {item.full_repro}`")
+        lines.append("")
+    return lines
+
+
+def coverage(summary: dict, matrix: Matrix, bugs: list[Bug], diff: Diff | None, baseline: str | None,
+             found: list[Finding] | None = None) -> str:
     lines = ["# Coverage of TVM's torch.export importer", "", environment_line(summary), "",
              f"**{summary['cases']} cases**, {summary['unexpected']} unexpected outcomes, "
              f"{summary['bugs']} distinct failures ({summary['bugs_unexpected']} not declared). "
              "Full matrix: `coverage.html` (filterable) and `coverage.csv`; every bug: `triage.md`.", "",
-             "## Summary", ""]
+             ]
+    if found is not None:
+        lines += findings_section(found, summary)
+    lines += ["## Summary", ""]
     lines += summary_tables(summary)
     if device_compile_line(summary):
         lines += ["", device_compile_line(summary)]
@@ -191,7 +223,8 @@ def coverage(summary: dict, matrix: Matrix, bugs: list[Bug], diff: Diff | None, 
     return "\n".join(lines) + "\n"
 
 
-def triage(bugs: list[Bug], stale: list[dict]) -> str:
+def triage(bugs: list[Bug], stale: list[dict], found: list[Finding] | None = None,
+           summary: dict | None = None) -> str:
     lines = ["# Triage: failures grouped by error signature", "",
              "One row per distinct bug: those no expectation declares first, then by cases hit. `in` says whose "
              "bug it is: PyTorch where the case fails before TVM sees it (eager, export, decompose), else TVM. `known` counts the cases a declared expectation "
@@ -199,6 +232,8 @@ def triage(bugs: list[Bug], stale: list[dict]) -> str:
              "its repro script rebuilds the case with only torch and TVM and prints `status: WORD`: the short "
              "one (inputs as literals, the call spelled out, one screen; shown below each bug) where the "
              "case allows it, else the full one.", ""]
+    if found is not None:
+        lines += findings_section(found, summary or {})
     lines += bug_table(bugs, None)
     for bug in bugs:
         lines += ["", f"## {bug.id}: {esc(clip(bug.signature, 200))}", "",

@@ -44,6 +44,7 @@ RUN_OUTCOMES = "tests/test_run_outcomes.py"
 EXPECT = "tests/test_records_and_expectations.py"
 EXPECTATIONS_COMMAND = "tests/test_expectations_command.py"
 BATCH = "tests/test_batch.py"
+GATE = "tests/test_nightly_gate.py"
 BREAKAGES = (
     B("resume reruns every case", "harness/runner.py",
       "    todo = [c for c in cases if c.case_id not in done]",
@@ -205,6 +206,18 @@ BREAKAGES = (
       '    return all(e.stage == "compare" and e.status == "mismatch" and not e.flaky',
       '    return all(e.stage != "export" and not e.flaky',
       (f"{BATCH}::test_only_cases_that_can_share_a_program_are_batched",)),
+    B("the exploration fails on its findings", "harness/nightly_verdict.py",
+      '        return 1 if self.mode == "gate" and self.unexpected else 0',
+      "        return 1 if self.unexpected else 0",
+      (f"{GATE}::test_a_new_case_is_a_finding_for_the_exploration_and_red_for_the_gate",)),
+    B("a flaky case flips the gate", "harness/nightly_verdict.py",
+      '    return bool(record and expectation_of(record).get("flaky"))',
+      "    return False",
+      (f"{GATE}::test_flaky_cases_are_listed_apart_and_never_flip_the_gate",)),
+    B("merge drops the shards' shrunk examples", "harness/merge.py",
+      "    if minimal:",
+      "    if False:",
+      (f"{GATE}::test_the_findings_show_the_shrunk_example_merged_from_the_shards",)),
 )
 
 

@@ -70,17 +70,34 @@ def _check_runs(steps: list[dict], where: str) -> int:
 def test_workflow_calls_only_tested_commands():
     workflow = _load(WORKFLOW)
     jobs = workflow["jobs"]
-    assert set(jobs) == {"shard", "merge", "batches", "gpu"}
+    assert set(jobs) == {"shard", "merge", "explore-shard", "explore-merge", "batches", "gpu"}
     runs = sum(_check_runs(job["steps"], f"job {name}") for name, job in jobs.items())
-    assert runs >= 6
-    # The matrix is every shard of SHARDS, and each shard uploads its run directory.
+    assert runs >= 12
+    # The gate and the exploration: each matrix is every shard of SHARDS, each shard runs in its
+    # job's mode and uploads its run directory, and each merge downloads its own shards only.
     shards = int(workflow["env"]["SHARDS"])
-    assert jobs["shard"]["strategy"]["matrix"]["shard"] == list(range(1, shards + 1))
-    uploads = [s for s in jobs["shard"]["steps"] if str(s.get("uses", "")).startswith("actions/upload-artifact")]
-    assert uploads and uploads[0]["with"]["path"] == "shard-${{ matrix.shard }}"
-    # The merge step reads the baseline and writes the job summary; the GPU job is self-hosted.
+    for shard, merge, mode, prefix in (("shard", "merge", "gate", "shard"),
+                                       ("explore-shard", "explore-merge", "explore", "explore-shard")):
+        assert jobs[shard]["strategy"]["matrix"]["shard"] == list(range(1, shards + 1))
+        shard_runs = " ".join(s.get("run", "") for s in jobs[shard]["steps"])
+        assert f"harness.nightly shard \"${{{{ matrix.shard }}}}/$SHARDS\" --mode {mode} " in shard_runs
+        uploads = [s for s in jobs[shard]["steps"] if str(s.get("uses", "")).startswith("actions/upload-artifact")]
+        assert uploads and uploads[0]["with"]["name"] == f"{prefix}-${{{{ matrix.shard }}}}"
+        assert jobs[merge]["needs"] == shard
+        downloads = [s for s in jobs[merge]["steps"] if str(s.get("uses", "")).startswith("actions/download-artifact")]
+        (where,) = [s["with"]["path"] for s in downloads if s["with"].get("pattern") == f"{prefix}-*"]
+        merge_runs = " ".join(s.get("run", "") for s in jobs[merge]["steps"])
+        assert f"merge {where}/{prefix}-* --mode {mode} " in merge_runs
+        assert "$GITHUB_STEP_SUMMARY" in merge_runs
+    assert jobs["shard"]["steps"][-1]["with"]["path"] == "shard-${{ matrix.shard }}"
+    # Only the gate reads the baseline, and it is the gate's own merged run (the exploration's is
+    # named apart); the GPU job is self-hosted.
     merge_runs = " ".join(s.get("run", "") for s in jobs["merge"]["steps"])
-    assert "--baseline baseline" in merge_runs and "$GITHUB_STEP_SUMMARY" in merge_runs
+    assert "--baseline baseline" in merge_runs
+    assert "--baseline" not in " ".join(s.get("run", "") for s in jobs["explore-merge"]["steps"])
+    names = {s["with"]["name"] for job in ("merge", "explore-merge") for s in jobs[job]["steps"]
+             if str(s.get("uses", "")).startswith("actions/upload-artifact")}
+    assert nightly.MERGED_ARTIFACT in names and "explore-merged" in names
     assert "self-hosted" in jobs["gpu"]["runs-on"]
     # A manual run takes a TVM version or wheel URL (yaml reads the `on:` key as True).
     trigger = workflow.get("on", workflow.get(True))

@@ -2,8 +2,10 @@
 
 Two nights of three cases in two shards: the first has no baseline and says so; the second runs a
 deliberately wrong sin converter (tests/converters.py) against the first, and must fail with a
-regression and an unexpected outcome in the job summary. The baseline download is tested with a
-stand-in for GitHub's `gh` command (it only answers `run list` and `run download`).
+regression and an unexpected outcome in the job summary. The same wrong converter on two cases
+fails the gate (seed 0) and is a new finding for the exploration (its own seed), which passes.
+The baseline download is tested with a stand-in for GitHub's `gh` command (it only answers
+`run list` and `run download`).
 """
 
 from __future__ import annotations
@@ -52,12 +54,45 @@ def test_two_nights_in_two_shards(tmp_path):
                     "--", "--jobs", "1", "--convert-map", "tests.converters:WRONG")
     assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
     text = summary2.read_text()
-    assert "FAILED" in text and "regressions" in text and "unexpected outcomes**: mismatch 1" in text
+    assert "gate (seed 0): FAILED" in text
+    assert "**regressions** (passed or failed as declared last night): `aten.sin.default[float32-0]` (mismatch)" in text
     assert "Compared against the previous night's merged run" in text
     diff = json.loads((second / "merged" / "diff.json").read_text())
     assert [c["case_id"] for c in diff["regressions"]] == ["aten.sin.default[float32-0]"]
     history = (second / "merged" / "history.jsonl").read_text().splitlines()
     assert len(history) == 2, "the baseline's history is carried forward"
+
+
+@pytest.mark.slow
+def test_the_same_wrong_output_fails_the_gate_and_is_a_finding_for_the_exploration(tmp_path):
+    cases = "aten.sin.default[float32-0] aten.cos.default[float32-0]"
+    verdicts, draws = {}, {}
+    for mode in ("gate", "explore"):
+        done = _nightly("local", "--mode", mode, "--shards", "1", "--out", str(tmp_path / mode),
+                        "--ops-list", cases, "--summary", str(tmp_path / f"{mode}.md"),
+                        "--", "--jobs", "1", "--convert-map", "tests.converters:WRONG",
+                        env={"GITHUB_RUN_ID": "4242"})
+        assert done.returncode in (0, 1), done.stdout[-3000:] + done.stderr[-3000:]
+        merged = tmp_path / mode / "merged"
+        records = {r["case_id"]: r for r in read_results(merged)}
+        verdicts[mode] = (done.returncode, json.loads((merged / "environment.json").read_text())["seed"],
+                          {c: r["status"] for c, r in records.items()})
+        draws[mode] = records["aten.sin.default[float32-0]"]["seed"]  # the case's own, from the run's
+    assert verdicts["gate"] == (1, 0, {"aten.sin.default[float32-0]": "mismatch",
+                                       "aten.cos.default[float32-0]": "pass"})
+    assert verdicts["explore"] == (0, 4242, {"aten.sin.default[float32-0]": "mismatch",
+                                             "aten.cos.default[float32-0]": "pass"})
+    assert draws["gate"] != draws["explore"]
+    assert "exploration seed 4242 (from GITHUB_RUN_ID 4242)" in done.stdout
+    assert "gate (seed 0): FAILED" in (tmp_path / "gate.md").read_text()
+    summary = (tmp_path / "explore.md").read_text()
+    assert "exploration (seed 4242): 1 new finding" in summary
+    merged = tmp_path / "explore" / "merged"
+    section = (merged / "triage.md").read_text().split("## New findings (1)")[1].split("\n## ")[0]
+    assert "example: `aten.sin.default[float32-0]` on llvm" in section and "seed 4242" in section
+    repro = section.split("- repro: `python ")[1].split("`")[0]
+    assert (merged / repro).is_file()
+    assert "New findings" not in (tmp_path / "gate" / "merged" / "triage.md").read_text()
 
 
 def test_bad_input_is_one_line_and_exit_2(tmp_path):
