@@ -5,14 +5,17 @@ Both jobs run the nightly profile; only the seed and the meaning of an unexpecte
     gate     seed 0, the same draws every night. Red (exit 1) on an unexpected outcome (a failure
              no expectation explains, an unexpected pass) of any case it judges. With a baseline
              (the last night's merged gate run) each one is named for what it is:
-               regression   the case passed, or failed as declared, last night
+               regression   the case passed, or failed as declared, last night; or it passed
+                          last night and fails tonight even as declared (a declared bug that
+                          newly reaches a case that worked is still a change: the TVM or the
+                          tables moved)
                ran before   the case was in the baseline with another outcome (failing then too,
                             or skipped)
                new case     the case is not in the baseline. As the seed is fixed, only a change
                             of the code or the tables adds a case, so it is judged as any other:
                             unexpected is red, exactly as on the first night (no baseline).
-             Nothing else turns it red: a case that newly fails as declared, an op whose grade
-             falls through declared failures, a vanished case are in the report, not the bit.
+             Nothing else turns it red: an op whose grade falls, a vanished case, a case that
+             failed as declared and still does (or is now skipped) are in the report, not the bit.
     explore  a new seed every night (`explore_seed`). Every unexpected outcome is a new finding:
              reported with its smallest (shrunk, where shrinking ran) example and its repro, and
              the job passes. A finding stays one until a person declares it or the gate's draws
@@ -87,7 +90,8 @@ class Verdict:
                          else "- no new finding: every outcome is one an expectation explains")
         else:
             if self.regressions:
-                lines.append(f"- **regressions** (passed or failed as declared last night): {names(self.regressions)}")
+                lines.append(f"- **regressions** (passed or failed as declared last night; a pass now failing as "
+                             f"declared counts): {names(self.regressions)}")
             if self.ran_before:
                 lines.append(f"- **unexpected on cases that ran last night**: {names(self.ran_before)}")
             if self.new_cases:
@@ -114,6 +118,8 @@ def judge(records: list[dict], baseline: list[dict] | None, mode: str) -> Verdic
                 verdict.flipped.append(record["case_id"])
             continue
         if record["status"] not in UNEXPECTED:
+            if old is not None and old["status"] == "pass" and record["status"] == "xfail":
+                verdict.regressions.append(record)
             continue
         if old is None:
             verdict.new_cases.append(record)

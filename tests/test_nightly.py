@@ -55,7 +55,7 @@ def test_two_nights_in_two_shards(tmp_path):
     assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
     text = summary2.read_text()
     assert "gate (seed 0): FAILED" in text
-    assert "**regressions** (passed or failed as declared last night): `aten.sin.default[float32-0]` (mismatch)" in text
+    assert "**regressions** (passed or failed as declared last night; a pass now failing as declared counts): `aten.sin.default[float32-0]` (mismatch)" in text
     assert "Compared against the previous night's merged run" in text
     diff = json.loads((second / "merged" / "diff.json").read_text())
     assert [c["case_id"] for c in diff["regressions"]] == ["aten.sin.default[float32-0]"]

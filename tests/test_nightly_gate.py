@@ -59,7 +59,16 @@ def test_a_regression_fails_the_gate_and_nothing_changed_passes(tmp_path):
     status, text, _ = _merge(tmp_path, tonight, "gate", baseline)
     assert status == 1, text
     assert "gate (seed 0): FAILED" in text
-    assert f"**regressions** (passed or failed as declared last night): `{A}` (mismatch)" in text
+    assert f"**regressions** (passed or failed as declared last night; a pass now failing as declared counts): `{A}` (mismatch)" in text
+
+
+def test_a_pass_that_now_fails_as_declared_is_a_regression(tmp_path):
+    """A declared bug that newly reaches a case that passed last night is a change, not noise."""
+    baseline = _shard(tmp_path / "baseline", [_r(A), _r(B, "xfail", raw="mismatch")])
+    tonight = _shard(tmp_path / "tonight", [_r(A, "xfail", raw="mismatch"), _r(B, "xfail", raw="mismatch")])
+    status, text, _ = _merge(tmp_path, tonight, "gate", baseline)
+    assert status == 1, text
+    assert f"a pass now failing as declared counts): `{A}` (xfail)\n" in text
 
 
 def test_a_case_still_failing_since_last_night_keeps_the_gate_red(tmp_path):
@@ -120,6 +129,7 @@ def test_judge_sorts_by_what_the_baseline_said():
     assert [r["case_id"] for r in verdict.new_cases] == ["aten.d.default[float32-0]"]
     assert verdict.exit_status == 1 and judge(tonight, baseline, "explore").exit_status == 0
     assert judge([_r(A), _r(B, "xfail", raw="mismatch")], baseline, "gate").exit_status == 0
+    assert [r["case_id"] for r in judge([_r(A, "xfail", raw="mismatch")], baseline, "gate").regressions] == [A]
     with pytest.raises(ValueError, match="not one of"):
         judge(tonight, None, "both")
 
