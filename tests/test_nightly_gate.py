@@ -120,6 +120,13 @@ def test_flaky_cases_are_listed_apart_and_never_flip_the_gate(tmp_path):
     assert "the gate does not judge them" in text
 
 
+def test_a_flaky_case_failing_in_an_undeclared_way_is_still_judged():
+    baseline = [_r(A, "xfail", raw="mismatch", expectation=FLAKY["id"], expected=FLAKY)]
+    verdict = judge([_r(A, "crash")], baseline, "gate")
+    assert [r["case_id"] for r in verdict.regressions] == [A] and not verdict.flaky
+    assert verdict.exit_status == 1
+
+
 def test_judge_sorts_by_what_the_baseline_said():
     baseline = [_r(A), _r(B, "xfail", raw="mismatch"), _r(C, "skip")]
     tonight = [_r(A, "xpass"), _r(B, "import_error"), _r(C, "crash"), _r("aten.d.default[float32-0]", "timeout")]
