@@ -23,7 +23,7 @@ from harness.records import ResultsError, read_results
 from harness.repro import safe_name
 from harness.runner import Progress, RunOptions, execute, format_line, minimise, repro_lines
 from harness.targets import TARGETS, available_cores
-from harness.tuning import DEFAULT_TRIALS, PIPELINES
+from harness.tuning import DEFAULT_TRIALS, PIPELINES, TuningUnavailable, check_dependencies
 
 BAD_INPUT = 2
 
@@ -161,6 +161,11 @@ def _options(args, out: Path, replace: bool = False) -> RunOptions:
         raise UsageError("--trials must be at least 0")
     if not 0.0 <= args.deploy_sample <= 1.0:
         raise UsageError("--deploy-sample must be between 0 and 1")
+    if args.pipeline == "tuned":
+        try:
+            check_dependencies()  # before the output directory is touched; workers check the rest
+        except TuningUnavailable as err:
+            raise UsageError(str(err)) from None
     return RunOptions(out=out, target=args.target, profile=args.profile, seed=args.seed,
                       jobs=args.jobs, timeout=args.timeout, convert_map=args.convert_map,
                       resume=args.resume, replace=replace, batch=args.batch, pipeline=args.pipeline,

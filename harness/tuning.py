@@ -43,12 +43,17 @@ def case_limit(limit: float, trials: int) -> float:
     return limit + TUNING_OVERHEAD_SECONDS + SECONDS_PER_TRIAL * trials
 
 
-def preflight() -> None:
-    """Raise TuningUnavailable when MetaSchedule cannot tune in this environment."""
+def check_dependencies() -> None:
+    """Raise TuningUnavailable when a Python package MetaSchedule needs is not installed."""
     missing = [name for name in _REQUIRED if importlib.util.find_spec(name) is None]
     if missing:
         raise TuningUnavailable(
             f"--pipeline tuned needs {', '.join(missing)} (pip install psutil cloudpickle xgboost)")
+
+
+def preflight() -> None:
+    """Raise TuningUnavailable when MetaSchedule cannot tune in this environment."""
+    check_dependencies()
     import subprocess
     import sys
 

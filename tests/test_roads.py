@@ -130,3 +130,15 @@ def test_a_dynamic_program_under_tuned_is_built_with_the_default_pipeline_and_sa
         assert (record["pipeline"], record["pipeline_note"]) == ("default", DYNAMIC_NOTE)
         assert record.get("tuning") is None
 
+
+
+def test_tuned_without_metaschedules_dependencies_is_bad_input_in_one_line(tmp_path, monkeypatch, capsys):
+    from harness import cli, tuning
+
+    monkeypatch.setattr(tuning, "_REQUIRED", ("no_such_module_for_tuning",))
+    out = tmp_path / "out"
+    assert cli.main(["check", "aten.neg.default", "--pipeline", "tuned", "--out", str(out), "--jobs", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["harness: error: --pipeline tuned needs no_such_module_for_tuning "
+                   "(pip install psutil cloudpickle xgboost)"]
+    assert not out.exists()
