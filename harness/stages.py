@@ -23,7 +23,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from harness import expect, memory
+from harness import deploy, expect, memory
 from harness.case import Case
 from harness.compare import (
     compare_outputs,
@@ -33,6 +33,7 @@ from harness.compare import (
     facet_signature,
 )
 from harness.records import per_size, size_case_id
+from harness.repro import safe_name
 from harness.session import Session  # noqa: F401 - part of this module's API
 from harness.signature import error_signature, one_line_error, unsupported_ops
 from harness.transfer import device_inputs, to_numpy, tvm_outputs  # noqa: F401 - part of this module's API
@@ -291,14 +292,10 @@ def _vm_call(session, vm, inputs) -> list:
 
 def _deployed(case, session, record, clock, executable, module, inputs, expected) -> None:
     """The deploy stage of a case that passed here (harness.deploy): ship, run elsewhere, judge."""
-    from harness import deploy  # it judges with this module's judge: imported when used
-
     plan = session.deploy
     if plan is None or not deploy.selected(case, plan.fraction, session.spec.name):
         record["deploy"] = deploy.skipped(case, plan.fraction if plan else 0.0)
         return
-    from harness.repro import safe_name
-
     name = safe_name(case.case_id)
     try:
         with clock.stage("deploy", "deploy_error"):
