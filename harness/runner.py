@@ -147,7 +147,8 @@ def finish(case: Case, records: list[dict], target: str, out: Path, tvm_target: 
         if record["raw_status"] == "deploy_error":
             # The scripts rebuild the case in one process, where it passed: what reproduces this
             # failure is the shipped library, kept with its inputs, and the fresh process's command.
-            record["repro_error"] = "a deploy failure: rerun `deploy.command` on the kept library"
+            record["repro_error"] = record["short_repro_error"] = (
+                "a deploy failure: rerun `deploy.command` on the kept library")
         elif repro.wants_repro(record):
             write_repros(case, record, out, tvm_target, convert_map)
     if case.dynamic is not None:
