@@ -142,3 +142,19 @@ def test_tuned_without_metaschedules_dependencies_is_bad_input_in_one_line(tmp_p
     assert err == ["harness: error: --pipeline tuned needs no_such_module_for_tuning "
                    "(pip install psutil cloudpickle xgboost)"]
     assert not out.exists()
+
+
+def _units(cases, **options):
+    from harness.pool import Pool, PoolOptions
+
+    return [len(unit) for unit in Pool(PoolOptions(target="llvm", batch=16, **options))._units((c, {}) for c in cases)]
+
+
+def test_a_case_drawn_for_deploy_and_every_tuned_case_run_alone():
+    cases = [sin_case(variant=str(i)) for i in range(6)]
+    assert _units(cases) == [6]
+    assert _units(cases, deploy_sample=1.0) == [1] * 6
+    assert _units(cases, pipeline="tuned", trials=2) == [1] * 6
+    drawn_here = [drawn(c.case_id, 0.5) for c in cases]
+    assert 0 < sum(drawn_here) < 6  # a mix: the drawn ones leave, the rest still share a batch
+    assert sorted(_units(cases, deploy_sample=0.5)) == sorted([1] * sum(drawn_here) + [6 - sum(drawn_here)])
