@@ -27,6 +27,7 @@ STATUSES = (
     "import_error",
     "compile_error",
     "run_error",
+    "deploy_error",  # the exported library failed to save, load or run in a fresh process
     "crash",
     "timeout",
     "xfail",
@@ -42,8 +43,9 @@ UNEXPECTED = FAILURES | {"xpass"}
 OUTPUT_FACETS = ("count", "shape", "dtype", "values", "nan", "inf", "property")
 MODELLED_FACETS = ("shape", "values", "nan", "inf", "property")
 
-# Stages in the order a case goes through them. `symbolic` only runs for dynamic cases.
-STAGES = ("eager", "export", "decompose", "import", "symbolic", "compile", "run", "compare")
+# Stages in the order a case goes through them. `symbolic` only runs for dynamic cases; `deploy`
+# (harness.deploy) only for a static case that passed in the worker and was chosen to ship.
+STAGES = ("eager", "export", "decompose", "import", "symbolic", "compile", "run", "compare", "deploy")
 
 _CASE_ID = re.compile(r"^[A-Za-z0-9_.:+\-]+(\[[A-Za-z0-9_.,=+\-]+\])?$")
 

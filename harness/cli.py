@@ -16,12 +16,14 @@ from pathlib import Path
 from harness import merge as merging
 from harness import sources
 from harness.case import UNEXPECTED
+from harness.deploy import DEFAULT_SAMPLE
 from harness.family import OPTIONS
 from harness.pool import DEFAULT_BATCH, DEFAULT_TIMEOUT, PoolError
 from harness.records import ResultsError, read_results
 from harness.repro import safe_name
 from harness.runner import Progress, RunOptions, execute, format_line, minimise, repro_lines
 from harness.targets import TARGETS, available_cores
+from harness.tuning import DEFAULT_TRIALS, PIPELINES, TuningUnavailable, check_dependencies
 
 BAD_INPUT = 2
 
@@ -50,6 +52,13 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resume", action="store_true", help="continue the run recorded in --out")
     parser.add_argument("--batch", type=int, default=DEFAULT_BATCH, metavar="N",
                         help="the most op cases compiled as one program, each judged alone (1: no batching)")
+    parser.add_argument("--pipeline", default="default", choices=PIPELINES,
+                        help="tuned: MetaSchedule (static_shape_tuning) before tvm.compile, each case alone")
+    parser.add_argument("--trials", type=int, default=DEFAULT_TRIALS, metavar="N",
+                        help="the tuned pipeline's trial budget per case (each case's time limit grows with it)")
+    parser.add_argument("--deploy-sample", type=float, default=DEFAULT_SAMPLE, metavar="F",
+                        help="fraction of op cases whose library is exported and run in a fresh process "
+                             "after they pass (models: always unless 0; 1: every case)")
     parser.add_argument("--verbose", action="store_true", help="a line per case, passes included")
 
 
@@ -148,9 +157,19 @@ def _options(args, out: Path, replace: bool = False) -> RunOptions:
         raise UsageError("--timeout must be positive")
     if args.batch < 1:
         raise UsageError("--batch must be at least 1")
+    if args.trials < 0:
+        raise UsageError("--trials must be at least 0")
+    if not 0.0 <= args.deploy_sample <= 1.0:
+        raise UsageError("--deploy-sample must be between 0 and 1")
+    if args.pipeline == "tuned":
+        try:
+            check_dependencies()  # before the output directory is touched; workers check the rest
+        except TuningUnavailable as err:
+            raise UsageError(str(err)) from None
     return RunOptions(out=out, target=args.target, profile=args.profile, seed=args.seed,
                       jobs=args.jobs, timeout=args.timeout, convert_map=args.convert_map,
-                      resume=args.resume, replace=replace, batch=args.batch)
+                      resume=args.resume, replace=replace, batch=args.batch, pipeline=args.pipeline,
+                      trials=args.trials, deploy_sample=args.deploy_sample)
 
 
 def _render(out: Path) -> None:
@@ -180,7 +199,8 @@ def _finish(records: list[dict], families: list, out: Path) -> int:
 def cmd_run(args) -> int:
     cases = _shard(_plan(args), args)
     out = args.out or Path("results") / "run"
-    print(f"{len(cases)} cases, target {args.target}, profile {args.profile}, {args.jobs} jobs -> {out}")
+    print(f"{len(cases)} cases, target {args.target}, profile {args.profile}, pipeline {args.pipeline}, "
+          f"{args.jobs} jobs -> {out}")
     options = _options(args, out)
     records = execute(cases, options, Progress(len(cases), args.verbose))
     if args.profile == "nightly":

@@ -60,6 +60,21 @@ class PoolOptions:
     max_rss_mb: float = 8000.0
     startup_seconds: float = STARTUP_SECONDS
     batch: int = 1  # the most op cases one program holds (1: every case alone)
+    pipeline: str = "default"  # or "tuned" (harness.tuning): every case alone, with more time
+    trials: int = 0  # the tuned pipeline's trial budget per case
+    out: Path | None = None  # the run directory: tuning logs and shipped libraries go under it
+    deploy_sample: float = 0.0  # which cases ship after they pass (harness.deploy); 0: none
+
+    def limit(self, case: Case) -> float:
+        """A case's time limit: its own or the run's, plus tuning and the deploy stage's process."""
+        from harness import deploy, tuning
+
+        limit = case.timeout or self.timeout
+        if self.pipeline == "tuned" and case.dynamic is None:
+            limit = tuning.case_limit(limit, self.trials)
+        if deploy.selected(case, self.deploy_sample, self.target):
+            limit += deploy.DEPLOY_SECONDS
+        return limit
 
 
 class _Worker:
@@ -90,6 +105,10 @@ class _Worker:
         argv = [sys.executable, "-m", "harness.worker", options.target]
         if options.convert_map:
             argv.append(options.convert_map)
+        argv += ["--pipeline", options.pipeline, "--trials", str(options.trials),
+                 "--deploy-sample", repr(options.deploy_sample)]
+        if options.out is not None:
+            argv += ["--out", str(options.out)]
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=log, env=env, start_new_session=True)
         if log is not subprocess.DEVNULL:
@@ -122,12 +141,12 @@ class _Worker:
         self.limit = limit  # seconds for the case; for a batch, for each member reported in turn
         self.deadline = self.assigned_at + limit
 
-    def assign(self, case: Case, base: dict, timeout: float) -> None:
-        self._start(case, base, case.timeout or timeout)
+    def assign(self, case: Case, base: dict, limit: float) -> None:
+        self._start(case, base, limit)
         send(self.proc.stdin, {"op": "run", "case": case, "base": base})
 
-    def assign_batch(self, members: list[tuple[Case, dict]], batch_id: str, timeout: float) -> None:
-        self._start(*members[0], max(case.timeout or timeout for case, _ in members))
+    def assign_batch(self, members: list[tuple[Case, dict]], batch_id: str, limit: float) -> None:
+        self._start(*members[0], limit)
         self.members, self.reported = members, set()
         send(self.proc.stdin, {"op": "batch", "id": batch_id, "members": members})
 
@@ -233,10 +252,11 @@ class Pool:
                     if worker.ready and worker.case is None and pending:
                         unit = pending.popleft()
                         if len(unit) == 1:
-                            worker.assign(*unit[0], self.options.timeout)
+                            worker.assign(*unit[0], self.options.limit(unit[0][0]))
                         else:
                             self._batches += 1
-                            worker.assign_batch(unit, f"b{self._batches}", self.options.timeout)
+                            worker.assign_batch(unit, f"b{self._batches}",
+                                                max(self.options.limit(case) for case, _ in unit))
                 yield from self._wait()
         except GeneratorExit:
             raise  # the caller stopped listening between cases: workers stay for the next call
@@ -254,14 +274,18 @@ class Pool:
 
         Batches fill up in the cases' order, one per kind of program (decomposed or not), no
         larger than `batch`, nor than an even share per worker, so a short run keeps every
-        worker busy.
+        worker busy. A case drawn for the deploy stage ships its own library, so it runs alone;
+        under the tuned pipeline every case does (each is tuned with its own budget and logs).
         """
+        from harness import deploy
         from harness.batch import batchable
 
         items = list(items)
-        if self.options.batch <= 1:
+        if self.options.batch <= 1 or self.options.pipeline == "tuned":
             return deque([item] for item in items)
-        together = [batchable(case, self.options.target) for case, _ in items]
+        together = [batchable(case, self.options.target)
+                    and not deploy.selected(case, self.options.deploy_sample, self.options.target)
+                    for case, _ in items]
         share = math.ceil(sum(together) / max(1, self.options.jobs))
         size = max(1, min(self.options.batch, share))
         units: deque[list[tuple[Case, dict]]] = deque()

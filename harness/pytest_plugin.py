@@ -76,8 +76,10 @@ class _ItemRunner:
         log_dir = Path(options.out) / "logs"
         if os.environ.get("PYTEST_XDIST_WORKER"):
             log_dir = log_dir / os.environ["PYTEST_XDIST_WORKER"]
+        # The run's deploy stage too, so an item's record is the one `harness run` writes.
         self.pool = Pool(PoolOptions(target=options.target, jobs=1, timeout=options.timeout,
-                                     convert_map=options.convert_map, log_dir=log_dir))
+                                     convert_map=options.convert_map, log_dir=log_dir,
+                                     out=Path(options.out), deploy_sample=options.deploy_sample))
         self.writer = ResultsWriter(Path(options.out) / RESULTS_FILE)
 
     def __call__(self, case) -> None:

@@ -53,6 +53,14 @@ Field by field (scripts outside the repo read these; do not rename):
                      archs (arch -> compiled | rejected | build failed | not tried), seconds per
                      arch, remembered (archs whose verdict an identical source already had); when
                      rejected: failed_arch, first_error, errors, source_line, kernel
+    pipeline         "default" (tvm.compile's own) or "tuned" (MetaSchedule first: harness.tuning); a
+                     dynamic-shape program under --pipeline tuned is built with the default one and
+                     says so in `pipeline_note`
+    tuning           under the tuned pipeline: trials, work_dir (its logs and database), seconds
+    deploy           the deploy stage (harness.deploy), for a static case that passed: {"ran": false,
+                     "reason"} when it was not drawn, else {"ran": true, "seconds", "command" (reruns the
+                     fresh process), "library" (kept only when it failed)}; null when the case did not
+                     pass in its worker (or a dynamic program, or a record from before the field)
     meta             the case's free-form description (generator variant, arguments)
     torch_version, tvm_version
 """
@@ -78,7 +86,7 @@ class ResultsError(Exception):
     """A results file that cannot be read; the message is one line naming file and line."""
 
 
-def new_record(case: Case, target: str, versions: dict) -> dict:
+def new_record(case: Case, target: str, versions: dict, pipeline: str = "default") -> dict:
     return {
         "case_id": case.case_id,
         "kind": case.kind,
@@ -119,6 +127,8 @@ def new_record(case: Case, target: str, versions: dict) -> dict:
         "symbolic": None,
         "expectation": None,
         "device_compile": None,
+        "pipeline": pipeline,
+        "deploy": None,
         "meta": dict(case.meta),
         "torch_version": versions.get("torch_version"),
         "tvm_version": versions.get("tvm_version"),
@@ -244,7 +254,7 @@ def per_size(case: Case, record: dict) -> list[dict]:
 
 # Most severe first: an unexpected failure outranks an expected one, a silent wrong answer
 # outranks a loud error, and a pass outranks a size that eager could not run (skip).
-SEVERITY = ("crash", "timeout", "mismatch", "run_error", "compile_error", "import_error",
+SEVERITY = ("crash", "timeout", "mismatch", "deploy_error", "run_error", "compile_error", "import_error",
             "import_unsupported", "export_error", "xpass", "xfail", "pass", "skip")
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from harness import env, expect, repro, short_repro
 from harness.case import FAILURES, Case
+from harness.deploy import DEFAULT_SAMPLE
 from harness.literals import Unwritable
 from harness.pool import DEFAULT_BATCH, DEFAULT_TIMEOUT, Pool, PoolOptions
 from harness.progress import Progress  # noqa: F401 - the command line takes it from here
@@ -30,10 +31,13 @@ from harness.records import (
 )
 from harness.signature import one_line_error
 from harness.targets import available_cores, resolve, worker_threads
+from harness.tuning import DEFAULT_TRIALS
 
 RUN_FILE = "run.json"
 # What must be equal for --resume to continue a run rather than mix two.
-_RESUME_KEYS = ("target", "profile", "seed", "convert_map")
+_RESUME_KEYS = ("target", "profile", "seed", "convert_map", "pipeline", "trials")
+# What a run.json written before a key existed meant by leaving it out.
+_RESUME_DEFAULTS = {"pipeline": "default", "trials": DEFAULT_TRIALS}
 
 
 @dataclass
@@ -48,6 +52,15 @@ class RunOptions:
     resume: bool = False
     replace: bool = False  # move an earlier results file aside instead of refusing (check)
     batch: int = DEFAULT_BATCH  # the most op cases one program holds (1: every case alone)
+    pipeline: str = "default"  # or "tuned": MetaSchedule before tvm.compile (harness.tuning)
+    trials: int = DEFAULT_TRIALS  # the tuned pipeline's trial budget per case
+    deploy_sample: float = DEFAULT_SAMPLE  # op cases drawn for the deploy stage (harness.deploy)
+
+
+def _build_settings(options: RunOptions) -> dict:
+    """The pool's share of the options: how each case is built and shipped."""
+    return {"pipeline": options.pipeline, "trials": options.trials, "out": Path(options.out),
+            "deploy_sample": options.deploy_sample}
 
 
 def _config(options: RunOptions) -> dict:
@@ -70,7 +83,7 @@ def prepare(options: RunOptions) -> list[dict]:
         if run_file.exists():
             before = json.loads(run_file.read_text())
             now = _config(options)
-            changed = [k for k in _RESUME_KEYS if before.get(k) != now.get(k)]
+            changed = [k for k in _RESUME_KEYS if before.get(k, _RESUME_DEFAULTS.get(k)) != now.get(k)]
             if changed:
                 raise ResultsError(f"{out}: cannot resume a run with different {', '.join(changed)} "
                                    f"(was {', '.join(f'{k}={before.get(k)!r}' for k in changed)})")
@@ -97,7 +110,8 @@ def execute(cases: list[Case] | Callable[[], list[Case]], options: RunOptions,
     def pool_for(jobs: int) -> Pool:
         return Pool(PoolOptions(
             target=options.target, jobs=jobs, timeout=options.timeout, convert_map=options.convert_map,
-            log_dir=Path(options.out) / "logs", threads=worker_threads(options.jobs), batch=options.batch))
+            log_dir=Path(options.out) / "logs", threads=worker_threads(options.jobs), batch=options.batch,
+            **_build_settings(options)))
 
     pool = pool_for(options.jobs) if callable(cases) else None
     if pool is not None:
@@ -116,7 +130,7 @@ def execute(cases: list[Case] | Callable[[], list[Case]], options: RunOptions,
     pool = pool or pool_for(max(1, min(options.jobs, len(todo) or 1)))
     records = list(existing)
     with pool, ResultsWriter(Path(options.out) / RESULTS_FILE) as writer:
-        items = ((case, new_record(case, options.target, versions)) for case in todo)
+        items = ((case, new_record(case, options.target, versions, options.pipeline)) for case in todo)
         for case, case_records in pool.run(items):
             finish(case, case_records, options.target, Path(options.out), spec.tvm_target, options.convert_map)
             writer.write(case_records)
@@ -131,7 +145,12 @@ def finish(case: Case, records: list[dict], target: str, out: Path, tvm_target: 
     """Apply the case's expectations and write a repro (full and short) for each failure."""
     for record in records:
         expect.apply(case, target, record)
-        if repro.wants_repro(record):
+        if record["raw_status"] == "deploy_error":
+            # The scripts rebuild the case in one process, where it passed: what reproduces this
+            # failure is the shipped library, kept with its inputs, and the fresh process's command.
+            record["repro_error"] = record["short_repro_error"] = (
+                "a deploy failure: rerun `deploy.command` on the kept library")
+        elif repro.wants_repro(record):
             write_repros(case, record, out, tvm_target, convert_map)
     if case.dynamic is not None:
         set_dynamic_status(records)
@@ -171,9 +190,10 @@ def minimise(cases: list[Case], records: list[dict], options: RunOptions, shrink
     out = Path(options.out)
     pool = Pool(PoolOptions(target=options.target, jobs=1, timeout=options.timeout,
                             convert_map=options.convert_map, log_dir=out / "logs",
-                            threads=worker_threads(1)))
+                            threads=worker_threads(1), **_build_settings(options)))
     with pool:
-        minimal = shrinker(failures, lambda case: pool.run_one(case, new_record(case, options.target, versions)),
+        minimal = shrinker(failures, lambda case: pool.run_one(
+            case, new_record(case, options.target, versions, options.pipeline)),
                            options.seed)
     written = []
     with ResultsWriter(out / MINIMAL_FILE) as writer:

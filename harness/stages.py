@@ -23,7 +23,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from harness import expect, memory
+from harness import deploy, expect, memory
 from harness.case import Case
 from harness.compare import (
     compare_outputs,
@@ -33,8 +33,9 @@ from harness.compare import (
     facet_signature,
 )
 from harness.records import per_size, size_case_id
+from harness.repro import safe_name
+from harness.session import Session  # noqa: F401 - part of this module's API
 from harness.signature import error_signature, one_line_error, unsupported_ops
-from harness.targets import TargetSpec
 from harness.transfer import device_inputs, to_numpy, tvm_outputs  # noqa: F401 - part of this module's API
 
 
@@ -167,37 +168,6 @@ def symbolic_report(case: Case, ep, mod) -> dict:
     return symbolic.symbolic_check(dict(case.dynamic.dims), list(case.dynamic.shapes), ep, mod)
 
 
-class Session:
-    """The imported TVM pieces a process needs, loaded once."""
-
-    def __init__(self, spec: TargetSpec, convert_map: dict | None = None):
-        import tvm
-        from tvm import relax
-
-        self.tvm, self.relax, self.spec, self.convert_map = tvm, relax, spec, convert_map
-        self.target = tvm.target.Target(spec.tvm_target)
-        self.device = tvm.cuda(0) if spec.name == "cuda" else tvm.cpu(0)
-        self.device_compiler = None
-        if spec.name == "cuda":  # kernels compiled for real, with or without a GPU (harness.device_compile)
-            from harness.device_compile import DeviceCompiler
-
-            self.device_compiler = DeviceCompiler()
-            self.device_compiler.check()
-
-    def build(self, mod, record: dict):
-        """tvm.compile; on CUDA also the device compile, whose report goes to `device_compile`."""
-        if self.device_compiler is None:
-            return self.tvm.compile(mod, target=self.target)
-        from harness.device_compile import DeviceCompileError
-
-        try:
-            executable, record["device_compile"] = self.device_compiler.build(mod, self.target)
-        except DeviceCompileError as exc:
-            record["device_compile"] = exc.details
-            raise
-        return executable
-
-
 def _eager(module, inputs):
     with torch.no_grad():
         return flatten_outputs(module(*copy.deepcopy(inputs)))
@@ -254,13 +224,16 @@ def run_case(case: Case, session: Session, base: dict,
                 if record["symbolic"]["problems"]:
                     raise StageFailure("import_error", "symbolic", "; ".join(record["symbolic"]["problems"]))
         with clock.stage("compile", "compile_error"):
-            executable = session.build(mod, record)
+            executable = session.build(mod, record, case)
         if not session.spec.can_run:
             raise StageFailure("skip", "run", None, skip_reason="no-gpu")
         with clock.stage("run", "run_error"):
             vm = session.relax.VirtualMachine(executable, session.device)
         if case.dynamic is None:
-            outcome.append(_run_and_compare(case, session, vm, record, clock, module, inputs, expected))
+            one = _run_and_compare(case, session, vm, record, clock, module, inputs, expected)
+            if one["status"] == "pass":
+                _deployed(case, session, one, _Clock(one, progress), executable, module, inputs, expected)
+            outcome.append(one)
         else:
             outcome.extend(_run_sizes(case, session, vm, record, clock))
     except StageFailure as failure:
@@ -315,6 +288,28 @@ def _fail(record: dict, failure: StageFailure) -> None:
 
 def _vm_call(session, vm, inputs) -> list:
     return tvm_outputs(vm["main"](*device_inputs(tensor_leaves(inputs), session.device)))
+
+
+def _deployed(case, session, record, clock, executable, module, inputs, expected) -> None:
+    """The deploy stage of a case that passed here (harness.deploy): ship, run elsewhere, judge."""
+    plan = session.deploy
+    if plan is None or not deploy.selected(case, plan.fraction, session.spec.name):
+        record["deploy"] = deploy.skipped(case, plan.fraction if plan else 0.0)
+        return
+    name = safe_name(case.case_id)
+    try:
+        with clock.stage("deploy", "deploy_error"):
+            actual = deploy.ship(executable, tensor_leaves(inputs), name, plan, session.spec.name, record)
+            result = judge(case, expected, actual, module, inputs)
+            if not result["ok"]:
+                for key in ("max_abs_err", "max_rel_err", "rel_l2_err", "cosine", "judged_by", "facets"):
+                    record[key] = result.get(key)
+                raise StageFailure("deploy_error", "deploy", f"the deployed library's outputs differ: {result['message']}")
+    except StageFailure as failure:
+        _fail(record, failure)
+        return
+    deploy.clean(plan, name, record)
+    record["status"] = "pass"
 
 
 def _run_and_compare(case, session, vm, record, clock, module, inputs, expected) -> dict:

@@ -1,6 +1,7 @@
 """A worker process: imports torch and TVM once, then runs cases one at a time.
 
-Run as `python -m harness.worker TARGET [CONVERT_MAP]`. Messages are length-prefixed
+Run as `python -m harness.worker TARGET [CONVERT_MAP] [--pipeline P --trials N --out DIR
+--deploy-sample F]` (harness.pool builds the line). Messages are length-prefixed
 pickles: cases arrive on stdin; progress (the stage about to start, with the record so
 far) and results leave on the original stdout, which is moved off fd 1 first so that
 whatever torch or TVM print cannot corrupt the channel. If the process dies or hangs,
@@ -61,13 +62,26 @@ def _die_with_parent() -> None:
         pass
 
 
+def _settings(argv: list[str]):
+    import argparse
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(prog="python -m harness.worker")
+    parser.add_argument("target")
+    parser.add_argument("convert_map", nargs="?")
+    parser.add_argument("--pipeline", default="default")
+    parser.add_argument("--trials", type=int, default=0)
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--deploy-sample", type=float, default=0.0)
+    return parser.parse_args(argv)
+
+
 def main(argv: list[str]) -> int:
     _die_with_parent()
     channel = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
-    target_name = argv[0]
-    convert_spec = argv[1] if len(argv) > 1 else None
+    settings = _settings(argv)
     try:
         import torch
 
@@ -77,7 +91,9 @@ def main(argv: list[str]) -> int:
         from harness.stages import Session, run_case
         from harness.targets import resolve
 
-        session = Session(resolve(target_name), load_convert_map(convert_spec))
+        session = Session(resolve(settings.target), load_convert_map(settings.convert_map),
+                          pipeline=settings.pipeline, trials=settings.trials, out=settings.out,
+                          deploy_sample=settings.deploy_sample)
     except Exception as err:  # noqa: BLE001 - reported to the parent as a fatal start-up error
         send(channel, {"type": "fatal", "error": f"{type(err).__name__}: {err}"})
         return 2

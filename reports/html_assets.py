@@ -20,7 +20,7 @@ table.figures td.n { text-align: right; font-variant-numeric: tabular-nums; }
 .k-pass { background: #dafbe1; } .k-degenerate { background: #fff8c5; } .k-xfail { background: #eaeef2; }
 .k-compiles { background: #ddf4ff; } .k-skip { color: #8c959f; }
 .k-mismatch, .k-xpass, .k-export_error, .k-import_unsupported, .k-import_error, .k-compile_error,
-.k-run_error, .k-crash, .k-timeout { background: #ffebe9; }
+.k-run_error, .k-deploy_error, .k-crash, .k-timeout { background: #ffebe9; }
 .g-full { color: #1a7f37; font-weight: 600; } .g-partial { color: #9a6700; font-weight: 600; }
 .g-compiles { color: #0969da; font-weight: 600; }
 .g-none { color: #cf222e; font-weight: 600; } .g-unproven { color: #9a6700; font-weight: 600; } .g-skipped, .g-not-run, .g-no-case { color: #8c959f; }

@@ -34,6 +34,7 @@ _SYMPTOM = {
     "import_error": "from_exported_program fails",
     "compile_error": "tvm.compile fails",
     "run_error": "the compiled module fails at run time",
+    "deploy_error": "the exported library fails when loaded and run in a fresh process",
     "crash": "the process crashes",
     "timeout": "hangs",
     "mismatch": "wrong result",
@@ -94,7 +95,7 @@ def symptom(record: dict) -> str:
     base = _SYMPTOM.get(raw, raw)
     if raw == "crash" and record.get("signal"):
         base += f" ({record['signal']})"
-    if raw in ("import_error", "compile_error", "run_error") and record.get("error"):
+    if raw in ("import_error", "compile_error", "run_error", "deploy_error") and record.get("error"):
         error = record["error"].split(": ", 1)[-1]
         base += ": " + (error if len(error) <= 70 else error[:67] + "...")
     return base

@@ -19,7 +19,7 @@ from harness.records import ResultsError, read_results
 # ("degenerate") and a CUDA case that compiled on a machine without a GPU "compiles".
 GOOD = ("pass", "compiles")
 # Worst first: the order cells are coloured and counts are listed in.
-SEVERITY = ("crash", "timeout", "run_error", "compile_error", "import_error", "import_unsupported",
+SEVERITY = ("crash", "timeout", "deploy_error", "run_error", "compile_error", "import_error", "import_unsupported",
             "export_error", "mismatch", "xpass", "xfail", "degenerate", "compiles", "pass", "skip")
 FAILING = frozenset(FAILURES) | {"xpass"}  # what makes a run fail: unexpected outcomes
 

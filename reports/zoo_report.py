@@ -23,7 +23,7 @@ from pathlib import Path
 from harness.records import expectation_of, read_results
 from models.zoo import ADVERTISED
 
-STAGES = ("export", "decompose", "import", "compile", "run", "compare")
+STAGES = ("export", "decompose", "import", "compile", "run", "compare", "deploy")
 
 
 def load(dirs: list[Path]) -> dict[str, dict[str, dict]]:
