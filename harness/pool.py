@@ -1,7 +1,8 @@
 """Isolation: a pool of worker processes, each running one case at a time.
 
 A case that kills its worker (segfault, abort) becomes a `crash` record naming the signal
-and the stage the worker had announced; a case that outlives its time limit has its worker
+and the stage the worker had announced (a `skip` when it died in eager, before TVM had a part:
+no reference exists, as when eager raises); a case that outlives its time limit has its worker
 killed and becomes a `timeout` record. Either way a fresh worker takes the next case and
 the run goes on. Workers are also replaced after many cases or when they grow too large,
 so one leaky case cannot starve the rest of the run.
@@ -337,7 +338,13 @@ class Pool:
                 elif worker.case is not None:
                     sig = _signal_name(worker.proc.returncode)
                     case = worker.case
-                    records = _died(worker, "crash", f"worker died ({sig})", signal=sig)
+                    if (worker.record or worker.base).get("stage") in (None, "eager"):
+                        # PyTorch died computing the reference: there is nothing to judge TVM
+                        # against, as when eager raises (a skip, not TVM's crash).
+                        records = _died(worker, "skip", f"worker died ({sig})", signal=sig,
+                                        skip_reason=f"eager: worker died ({sig})")
+                    else:
+                        records = _died(worker, "crash", f"worker died ({sig})", signal=sig)
                     self._retire(worker)
                     yield case, records
                 else:

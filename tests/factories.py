@@ -35,6 +35,16 @@ class Refuses(torch.nn.Module):
         raise RuntimeError("eager refuses this input on purpose")
 
 
+class Segfaults(torch.nn.Module):
+    """Eager itself dies (as PyTorch's float16 conv1d did on a nightly draw): no reference exists."""
+
+    def forward(self, x):
+        import ctypes
+
+        ctypes.string_at(0)  # reads address 0: SIGSEGV
+        return x
+
+
 def _input(rows=3):
     return torch.linspace(-2.0, 2.0, rows * 4).reshape(rows, 4)
 
@@ -72,6 +82,10 @@ def noisy_program():
 
 def refused_program():
     return Refuses(), (_input(),)
+
+
+def eager_segfault_program():
+    return Segfaults(), (_input(),)
 
 
 def sorted_values(expected, actual, inputs):

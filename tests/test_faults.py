@@ -61,6 +61,19 @@ def test_segfault_is_a_crash_and_the_next_case_still_runs(tmp_path):
     assert len(lines) == 3
 
 
+def test_eager_dying_is_a_skip_with_its_signal_not_tvms_crash(tmp_path):
+    from harness.case import Case, Program
+    from tests import factories
+
+    dies = Case("test.eager_dies[float32-0]", "op", "aten.sin.default", Program(factories.eager_segfault_program, {}),
+                "float32")
+    records = run([dies, add_case()], tmp_path)
+    record = records["test.eager_dies[float32-0]"]
+    assert (record["status"], record["stage"], record["signal"]) == ("skip", "eager", "SIGSEGV")
+    assert record["skip_reason"] == "eager: worker died (SIGSEGV)"
+    assert records["aten.add.Tensor[float32-0]"]["status"] == "pass"
+
+
 def test_abort_is_a_crash_with_its_signal(tmp_path):
     records = run([sin_case(), add_case()], tmp_path, "tests.converters:ABORTS")
     assert records["aten.sin.default[float32-0]"]["status"] == "crash"
