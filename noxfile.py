@@ -1,4 +1,4 @@
-"""Sessions: tests, slow, cpu, lint (default); gpu, models, report, bench, mutations, batch_identity on demand.
+"""Sessions: tests, slow, cpu, lint (default); gpu, models, report, bench, mutations, batch_identity, compat on demand.
 
 All sessions share one environment, `.venv`, created and kept in step with pyproject.toml
 here: torch with CUDA is ~5.5 GB, so one copy per session would cost minutes and gigabytes
@@ -131,6 +131,14 @@ def report(session: nox.Session) -> None:
     if not args or args[0].startswith("-"):
         args.insert(0, str(RESULTS / "cpu"))
     _harness(session, "report", *args)
+
+
+@nox.session(venv_backend="none", default=False)
+def compat(session: nox.Session) -> None:
+    """An older TVM release against the pinned one: `-- 0.26.0` (harness/compat.py; ~20 min on 2 cores)."""
+    if not session.posargs or session.posargs[0].startswith("-"):
+        session.error("name the release to compare: nox -s compat -- 0.26.0")
+    session.run(_env(session), "-m", "harness.compat", *session.posargs, external=True)
 
 
 @nox.session(venv_backend="none", default=False)

@@ -1,4 +1,9 @@
-"""`harness doctor`: what a CUDA run will and will not do on this machine, before it starts.
+"""`harness doctor`: what this environment lacks, and what a CUDA run will and will not do here.
+
+Its first lines are the TVM `import tvm` gives (version, the directory it comes from, and whether
+it is the pinned one) and the project's requirements that are missing or out of range, with the
+pip command that adds them (harness.requirements): what to check after installing the harness
+beside your own TVM with `pip install --no-deps -e .`.
 
 It reports TVM's CUDA runtime (loaded or not, and why), the NVIDIA driver and the device with
 its arch, the device compiler TVM will use (TVM_CUDA_COMPILE_MODE: NVRTC through cuda-bindings,
@@ -7,7 +12,8 @@ through TVM's own callback. The last line is the verdict and what to install or 
 
 Exit status: 0 a CUDA run compiles and runs kernels here; 3 it compiles them (TVM's code
 generation and the device compiler, for several archs) but cannot run them (no usable GPU);
-1 it cannot compile CUDA kernels at all, so every case would fail for a reason of the setup.
+1 it cannot compile CUDA kernels at all, so every case would fail for a reason of the setup, or
+a requirement is missing (no run would start).
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from importlib import metadata
 from pathlib import Path
 
 from harness import device_compile as dc
+from harness import env
+from harness import requirements as reqs
 from harness.signature import one_line_error
 
 RUNS, BROKEN, COMPILE_ONLY = 0, 1, 3
@@ -153,7 +161,8 @@ def probe(facts: dict) -> dict:
 def gather() -> dict:
     import tvm
 
-    facts: dict = {"tvm": {"version": _version("apache-tvm"), "path": str(Path(tvm.__file__).parent)}}
+    facts: dict = {"tvm": {"version": env.tvm_version(), "path": str(Path(tvm.__file__).parent)},
+                   "requirements": [vars(c) for c in reqs.check()]}
     facts["runtime"] = runtime()
     facts["driver"] = driver()
     facts["device"] = device(facts["runtime"]["loaded"])
@@ -240,7 +249,10 @@ def _major(version: str) -> int:
 
 def lines(facts: dict) -> list[str]:
     rt, drv, dev, rtc, head, nvcc = (facts[k] for k in ("runtime", "driver", "device", "nvrtc", "headers", "nvcc"))
-    out = [f"TVM               {facts['tvm']['version']} ({facts['tvm']['path']})",
+    # Facts gathered without the requirement check (older JSON, tests of the CUDA part) still name TVM.
+    first = (reqs.lines([reqs.Check(**c) for c in facts["requirements"]]) if "requirements" in facts
+            else [f"TVM               {facts['tvm']['version']} ({facts['tvm']['path']})"])
+    out = [*first,
            "CUDA runtime      " + ("loaded" if rt["loaded"] else f"not loaded: {rt['why']}"),
            "driver            " + (f"CUDA {drv.get('cuda_version')}" if drv["loaded"] else f"none: {drv['why']}"),
            "device            " + (f"{dev['name']} ({dev['arch']}), {dev['count']} visible" if dev.get("present")
@@ -269,9 +281,29 @@ def _headers_line(head: dict, set_by_harness: str | None) -> str:
     return f"{version}; TVM's lookup gives {lookup}, without headers"
 
 
+def with_requirements(facts: dict, status: int, fixes: list[str]) -> tuple[int, list[str]]:
+    """A missing requirement comes first among the fixes and makes the setup broken: no run starts."""
+    checks = [reqs.Check(**c) for c in facts["requirements"]]
+    command = reqs.pip_command(checks)
+    if command is None:
+        return status, fixes
+    return BROKEN, [command, *fixes]
+
+
 def main(as_json: bool = False) -> int:
+    checks = reqs.check()
+    if any(c.name == "apache-tvm" and c.state == "missing" for c in checks):
+        line, fixes = "no TVM: `import tvm` finds none, so nothing can run", [reqs.pip_command(checks) or ""]
+        fixes = [f for f in fixes if f] + ["pip install apache-tvm, or put your TVM build's python/ on PYTHONPATH"]
+        if as_json:
+            print(json.dumps({"facts": {"requirements": [vars(c) for c in checks]}, "status": BROKEN,
+                              "verdict": line, "fixes": fixes}, indent=2))
+        else:
+            print("\n".join([*reqs.lines(checks), f"verdict           {line}", *(f"to do             {f}" for f in fixes)]))
+        return BROKEN
     facts = gather()
     status, line, fixes = verdict(facts)
+    status, fixes = with_requirements(facts, status, fixes)
     if as_json:
         print(json.dumps({"facts": facts, "status": status, "verdict": line, "fixes": fixes}, indent=2))
         return status

@@ -48,10 +48,31 @@ def clip(text, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def tvm_description(env: dict) -> str:
+    """`TVM 0.27.0 (git 1a2b3c4d5e6f, 2026-01-02; LLVM ON 17.0.6, CUDA ON) from PATH`: which TVM gave
+    the verdicts, as the fingerprint recorded it (older fingerprints have the version only)."""
+    text = f"TVM {env.get('tvm_version', '?')}"
+    if "tvm_path" not in env:
+        return text
+    build = env.get("tvm_build") or {}
+    commit = env.get("tvm_git_commit")
+    facts = [f"git {commit[:12]}" + (f", {env['tvm_git_commit_time']}" if env.get("tvm_git_commit_time") else "")
+             if commit else "git commit not recorded by this build"]
+    for name in ("LLVM", "CUDA"):
+        if f"USE_{name}" in build:
+            facts.append(f"{name} {build[f'USE_{name}']}" + (f" {build[f'{name}_VERSION']}"
+                                                             if build.get(f"{name}_VERSION") else ""))
+    others = [k.removeprefix("USE_") for k, v in build.items()
+              if k.startswith("USE_") and k not in ("USE_LLVM", "USE_CUDA") and v != "OFF"]
+    if others:
+        facts.append("also " + ", ".join(others))
+    return f"{text} ({'; '.join(facts)}) from {env.get('tvm_path') or 'nowhere: not importable'}"
+
+
 def environment_line(summary: dict) -> str:
     env = summary.get("environment") or {}
     parts = [f"torch {env.get('torch_version', '?')}", f"torchvision {env.get('torchvision_version', '?')}",
-             f"TVM {env.get('tvm_version', '?')}", f"Python {env.get('python', '?')}",
+             tvm_description(env), f"Python {env.get('python', '?')}",
              f"{env.get('cpu', '?')} ({env.get('cores', '?')} cores)", f"GPU: {env.get('gpu') or 'none'}",
              f"targets: {', '.join(summary['targets']) or 'none'}", f"profile {env.get('profile', '?')}",
              f"seed {env.get('seed', '?')}"]

@@ -51,6 +51,9 @@ def write_dir(directory: Path, records: list[dict], repros: bool = False) -> Pat
         writer.write(records)
     (directory / "environment.json").write_text(json.dumps(
         {"torch_version": "2.14.1", "torchvision_version": "0.29.1", "tvm_version": "0.27.0.post1",
+         "tvm_path": "/opt/tvm/python/tvm", "tvm_git_commit": "0123456789abcdef0123",
+         "tvm_git_commit_time": "2026-01-02 03:04:05 +0000",
+         "tvm_build": {"USE_LLVM": "ON", "LLVM_VERSION": "17.0.6", "USE_CUDA": "OFF", "USE_CUBLAS": "ON"},
          "python": "3.11", "cpu": "test cpu", "cores": 2, "gpu": None, "target": "llvm", "seed": 0,
          "profile": "quick", "host": "test"}))
     return directory

@@ -152,6 +152,15 @@ def test_csv_and_summary_agree_with_the_matrix(rendered):
     assert summary["environment"]["cpu"] == "test cpu"
 
 
+def test_the_header_says_which_tvm_gave_the_verdicts(rendered):
+    directory, _ = rendered
+    expected = ("TVM 0.27.0.post1 (git 0123456789ab, 2026-01-02 03:04:05 +0000; LLVM ON 17.0.6; CUDA OFF; "
+                "also CUBLAS) from /opt/tvm/python/tvm")
+    assert expected in (directory / "coverage.md").read_text()
+    assert expected.replace("+", "&#x2B;") in (directory / "coverage.html").read_text() or \
+        expected in (directory / "coverage.html").read_text()
+
+
 def test_markdown_is_a_summary_not_the_whole_matrix(rendered):
     directory, _ = rendered
     md = (directory / "coverage.md").read_text()

@@ -10,5 +10,6 @@
 How to declare a known bug: add an [[expect]] to the file of the table module (or models.toml)
 whose cases it breaks, with `op`, a `reason` that says what TVM does wrong (checked in TVM's
 source), the `status` and `stage` it fails at and a `match` on its one-line error; scope it
-with `dtypes`, `targets`, `kinds` or `when` until it names exactly the failing cases.
+with `dtypes`, `targets`, `kinds` or `when` until it names exactly the failing cases, and with
+`tvm = ">=0.27"` (a version specifier) when the bug is in some TVM releases only.
 """

@@ -4,6 +4,14 @@ An entry matches a case by `op` (an overload, a model name, or a glob over op na
 ids, or a list of them: one entry per bug, naming every op it breaks) and then scopes by kinds,
 dtypes, targets and a named predicate (predicates.py). Every case family that attaches
 expectations reads every file: `kinds` keeps an entry to the cases it is about.
+
+`tvm` scopes an entry to the TVM releases the bug is in: a version specifier (PEP 440, e.g.
+`">=0.27"`, `"<0.28"`, `">=0.26,<0.28"`) checked against the version of the TVM this process
+imports, by PEP 440 (packaging.specifiers): a development build sorts before its release and
+is counted (`0.28.dev0` is inside `">=0.27"` and `">=0.28.dev0"`, outside `">=0.28"`), but `"<0.28"`
+leaves out 0.28's own prereleases; a post release is after its release (`0.27.0.post1` is
+inside `">=0.27"`). Outside the scope the entry is not attached, so the case
+is judged as if the entry did not exist.
 """
 
 from __future__ import annotations
@@ -13,12 +21,16 @@ import fnmatch
 import tomllib
 from pathlib import Path
 
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+from harness import env
 from harness.case import Case, Expectation
 from opsuite.expectations import predicates
 
 DIRECTORY = Path(__file__).with_name("known_failures")  # one file per table module, and models.toml
 FIELDS = ("id", "op", "reason", "status", "stage", "match", "facets", "model", "unmodelled", "kinds", "dtypes",
-          "targets", "when", "sizes", "link", "flaky")
+          "targets", "when", "sizes", "link", "flaky", "tvm")
 
 
 class ExpectationsError(Exception):
@@ -58,6 +70,7 @@ def load_file(path: Path) -> list[dict]:
             raise ExpectationsError(f"{path}: entry {number} ({entry['op']}): needs an id")
         try:
             to_expectation(entry)
+            tvm_scope(entry)
         except (ValueError, AttributeError) as err:
             raise ExpectationsError(f"{path}: entry {number} ({entry['id']}): {err}") from None
     return entries
@@ -91,6 +104,33 @@ def to_expectation(entry: dict) -> Expectation:
         flaky=bool(entry.get("flaky", False)))
 
 
+def tvm_scope(entry: dict) -> SpecifierSet | None:
+    """The entry's `tvm` specifier, or None when it applies to every TVM."""
+    if "tvm" not in entry:
+        return None
+    text = entry["tvm"]
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"tvm must be a version specifier string such as \">=0.27\", not {text!r}")
+    try:
+        return SpecifierSet(text)
+    except InvalidSpecifier:
+        raise ValueError(f"tvm = {text!r} is not a version specifier (e.g. \">=0.27\", \"<0.28\")") from None
+
+
+def applies_to_tvm(entry: dict, version: str | None) -> bool:
+    """Whether the entry's `tvm` scope holds the given TVM version (every version when unscoped;
+    an unknown or unparsable version is outside every scope but none)."""
+    scope = tvm_scope(entry)
+    if scope is None:
+        return True
+    try:
+        parsed = Version(version) if version else None
+    except InvalidVersion:
+        parsed = None
+    # prereleases=True: a nightly 0.28.dev0 is inside ">=0.27" (SpecifierSet leaves it out by default).
+    return parsed is not None and scope.contains(parsed, prereleases=True)
+
+
 def names_op(entry: dict, op: str, case_id: str) -> bool:
     """Whether the entry's `op` (a pattern or a list of them) names this op or case id."""
     patterns = [entry["op"]] if isinstance(entry["op"], str) else entry["op"]
@@ -115,9 +155,13 @@ def _may_name(entry: dict, op: str) -> bool:
     return any(op.startswith(p) or p.startswith(op) for p in prefixes)
 
 
-def attach(cases: list[Case], entries: list[dict] | None = None) -> list[Case]:
-    """The cases with the expectations of every entry that names them."""
+def attach(cases: list[Case], entries: list[dict] | None = None, tvm_version: str | None = None) -> list[Case]:
+    """The cases with the expectations of every entry that names them and whose `tvm` scope
+    holds the TVM in use (tvm_version, default the one this process imports)."""
     entries = load() if entries is None else entries
+    if any("tvm" in e for e in entries):
+        running = tvm_version or env.tvm_version()
+        entries = [e for e in entries if applies_to_tvm(e, running)]
     compiled = [(e, to_expectation(e)) for e in entries]
     # Each case is matched only against the entries whose patterns could name its op: a
     # nightly profile has tens of thousands of cases and hundreds of entries.

@@ -23,7 +23,8 @@ _HEADER = """\
 # values[1]), model (MODULE.NAME in opsuite/expectations/bug_models/: what TVM computes), unmodelled (why no
 # model can say), kinds, dtypes, targets, when (a predicate from opsuite/expectations/predicates.py),
 # sizes (dynamic programs: only run sizes within these ranges, e.g. { b = [2, 16] }), link,
-# flaky (true: the bug shows on some runs only, e.g. TVM reads uninitialised memory; a pass then stays pass).
+# flaky (true: the bug shows on some runs only, e.g. TVM reads uninitialised memory; a pass then stays pass),
+# tvm (the TVM releases the bug is in, a version specifier: ">=0.27", "<0.28"; the running TVM's version decides).
 # An unexpected pass (xpass) fails the run; `python -m opsuite.expectations update DIR` rewrites
 # these files from DIR's results: entries that no longer fail anywhere are dropped, entries
 # that fail only for some dtypes are narrowed to those.
