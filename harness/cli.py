@@ -15,7 +15,7 @@ from pathlib import Path
 
 from harness import merge as merging
 from harness import sources
-from harness.case import UNEXPECTED
+from harness.case import FRONTENDS, UNEXPECTED
 from harness.family import OPTIONS
 from harness.pool import DEFAULT_BATCH, DEFAULT_TIMEOUT, PoolError
 from harness.records import ResultsError, read_results
@@ -50,6 +50,9 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resume", action="store_true", help="continue the run recorded in --out")
     parser.add_argument("--batch", type=int, default=DEFAULT_BATCH, metavar="N",
                         help="the most op cases compiled as one program, each judged alone (1: no batching)")
+    parser.add_argument("--frontend", default="export", choices=FRONTENDS,
+                        help="the road into TVM: torch.export (default), torch.compile with TVM's "
+                             "dynamo backend, or torch.fx.symbolic_trace + from_fx")
     parser.add_argument("--verbose", action="store_true", help="a line per case, passes included")
 
 
@@ -148,9 +151,13 @@ def _options(args, out: Path, replace: bool = False) -> RunOptions:
         raise UsageError("--timeout must be positive")
     if args.batch < 1:
         raise UsageError("--batch must be at least 1")
+    if args.frontend == "dynamo" and args.target != "llvm":
+        # relax_dynamo compiles for the device of the inputs, and the cases' inputs are on the CPU.
+        raise UsageError("--frontend dynamo runs on --target llvm only (TVM's dynamo backend compiles "
+                         "for the inputs' device)")
     return RunOptions(out=out, target=args.target, profile=args.profile, seed=args.seed,
                       jobs=args.jobs, timeout=args.timeout, convert_map=args.convert_map,
-                      resume=args.resume, replace=replace, batch=args.batch)
+                      resume=args.resume, replace=replace, batch=args.batch, frontend=args.frontend)
 
 
 def _render(out: Path) -> None:

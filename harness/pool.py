@@ -60,6 +60,7 @@ class PoolOptions:
     max_rss_mb: float = 8000.0
     startup_seconds: float = STARTUP_SECONDS
     batch: int = 1  # the most op cases one program holds (1: every case alone)
+    frontend: str = "export"  # the road into TVM; batches are built on the export road only
 
 
 class _Worker:
@@ -87,7 +88,7 @@ class _Worker:
             log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
         else:
             log = subprocess.DEVNULL
-        argv = [sys.executable, "-m", "harness.worker", options.target]
+        argv = [sys.executable, "-m", "harness.worker", options.target, f"--frontend={options.frontend}"]
         if options.convert_map:
             argv.append(options.convert_map)
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -259,7 +260,7 @@ class Pool:
         from harness.batch import batchable
 
         items = list(items)
-        if self.options.batch <= 1:
+        if self.options.batch <= 1 or self.options.frontend != "export":
             return deque([item] for item in items)
         together = [batchable(case, self.options.target) for case, _ in items]
         share = math.ceil(sum(together) / max(1, self.options.jobs))

@@ -11,6 +11,10 @@ Field by field (scripts outside the repo read these; do not rename):
                      `higher_order.*` and other namespaces (`torchvision.roi_align.default`)
     dtype            the case's dtype ("float32", ..., or "mixed")
     target           "llvm" | "cuda"
+    frontend         "export" | "dynamo" | "fx": the road into TVM (harness.frontends); records
+                     written before the field existed went through export
+    dynamo           dynamo only: graphs TVM's backend received and compiled, calls of the compiled
+                     graphs, graph-break reasons (the proof that TVM computed the outputs)
     status           one of harness.case.STATUSES
     raw_status       the status before expectations were applied (differs for xfail/xpass)
     stage            the stage the case failed at, or the last stage it reached
@@ -77,7 +81,7 @@ class ResultsError(Exception):
     """A results file that cannot be read; the message is one line naming file and line."""
 
 
-def new_record(case: Case, target: str, versions: dict) -> dict:
+def new_record(case: Case, target: str, versions: dict, frontend: str = "export") -> dict:
     return {
         "case_id": case.case_id,
         "kind": case.kind,
@@ -86,6 +90,7 @@ def new_record(case: Case, target: str, versions: dict) -> dict:
         "aten_ops": [],
         "dtype": case.dtype,
         "target": target,
+        "frontend": frontend,
         "status": None,
         "raw_status": None,
         "stage": None,

@@ -32,7 +32,9 @@ from harness.targets import available_cores, resolve, worker_threads
 
 RUN_FILE = "run.json"
 # What must be equal for --resume to continue a run rather than mix two.
-_RESUME_KEYS = ("target", "profile", "seed", "convert_map")
+_RESUME_KEYS = ("target", "profile", "seed", "convert_map", "frontend")
+# What a run recorded before an option existed ran as: the option's default.
+_DEFAULTS = {"frontend": "export"}
 
 
 @dataclass
@@ -47,6 +49,7 @@ class RunOptions:
     resume: bool = False
     replace: bool = False  # move an earlier results file aside instead of refusing (check)
     batch: int = DEFAULT_BATCH  # the most op cases one program holds (1: every case alone)
+    frontend: str = "export"  # the road into TVM (harness.frontends)
 
 
 def _config(options: RunOptions) -> dict:
@@ -69,7 +72,7 @@ def prepare(options: RunOptions) -> list[dict]:
         if run_file.exists():
             before = json.loads(run_file.read_text())
             now = _config(options)
-            changed = [k for k in _RESUME_KEYS if before.get(k) != now.get(k)]
+            changed = [k for k in _RESUME_KEYS if before.get(k, _DEFAULTS.get(k)) != now.get(k)]
             if changed:
                 raise ResultsError(f"{out}: cannot resume a run with different {', '.join(changed)} "
                                    f"(was {', '.join(f'{k}={before.get(k)!r}' for k in changed)})")
@@ -96,7 +99,8 @@ def execute(cases: list[Case] | Callable[[], list[Case]], options: RunOptions,
     def pool_for(jobs: int) -> Pool:
         return Pool(PoolOptions(
             target=options.target, jobs=jobs, timeout=options.timeout, convert_map=options.convert_map,
-            log_dir=Path(options.out) / "logs", threads=worker_threads(options.jobs), batch=options.batch))
+            log_dir=Path(options.out) / "logs", threads=worker_threads(options.jobs), batch=options.batch,
+            frontend=options.frontend))
 
     pool = pool_for(options.jobs) if callable(cases) else None
     if pool is not None:
@@ -115,7 +119,7 @@ def execute(cases: list[Case] | Callable[[], list[Case]], options: RunOptions,
     pool = pool or pool_for(max(1, min(options.jobs, len(todo) or 1)))
     records = list(existing)
     with pool, ResultsWriter(Path(options.out) / RESULTS_FILE) as writer:
-        items = ((case, new_record(case, options.target, versions)) for case in todo)
+        items = ((case, new_record(case, options.target, versions, options.frontend)) for case in todo)
         for case, case_records in pool.run(items):
             finish(case, case_records, options.target, Path(options.out), spec.tvm_target, options.convert_map)
             writer.write(case_records)
@@ -140,6 +144,12 @@ def write_repros(case: Case, record: dict, out: Path, tvm_target: dict, convert_
     """The short repro where it can express the case, then the full one, which says why it is the
     only one where the short cannot. Neither failing to be written ends the run: the record says why."""
     only_because = None
+    if record.get("frontend", "export") != "export":
+        # The scripts spell out the export road; a failure of another road is rerun with `check`.
+        why = (f"repro scripts follow the export road; rerun: harness check {record['op']} "
+               f"--frontend {record['frontend']}")
+        record["short_repro_error"] = record["repro_error"] = why
+        return
     try:
         record["short_repro"] = short_repro.write(case, record, out, tvm_target, convert_map)
     except Unwritable as err:
@@ -173,9 +183,10 @@ def minimise(cases: list[Case], records: list[dict], options: RunOptions, shrink
     out = Path(options.out)
     pool = Pool(PoolOptions(target=options.target, jobs=1, timeout=options.timeout,
                             convert_map=options.convert_map, log_dir=out / "logs",
-                            threads=worker_threads(1)))
+                            threads=worker_threads(1), frontend=options.frontend))
     with pool:
-        minimal = shrinker(failures, lambda case: pool.run_one(case, new_record(case, options.target, versions)),
+        minimal = shrinker(failures, lambda case: pool.run_one(
+                               case, new_record(case, options.target, versions, options.frontend)),
                            options.seed)
     written = []
     with ResultsWriter(out / MINIMAL_FILE) as writer:

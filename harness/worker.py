@@ -1,6 +1,6 @@
 """A worker process: imports torch and TVM once, then runs cases one at a time.
 
-Run as `python -m harness.worker TARGET [CONVERT_MAP]`. Messages are length-prefixed
+Run as `python -m harness.worker TARGET [--frontend=NAME] [CONVERT_MAP]`. Messages are length-prefixed
 pickles: cases arrive on stdin; progress (the stage about to start, with the record so
 far) and results leave on the original stdout, which is moved off fd 1 first so that
 whatever torch or TVM print cannot corrupt the channel. If the process dies or hangs,
@@ -66,6 +66,8 @@ def main(argv: list[str]) -> int:
     channel = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
+    frontend = next((a.partition("=")[2] for a in argv if a.startswith("--frontend=")), "export")
+    argv = [a for a in argv if not a.startswith("--frontend=")]
     target_name = argv[0]
     convert_spec = argv[1] if len(argv) > 1 else None
     try:
@@ -77,7 +79,7 @@ def main(argv: list[str]) -> int:
         from harness.stages import Session, run_case
         from harness.targets import resolve
 
-        session = Session(resolve(target_name), load_convert_map(convert_spec))
+        session = Session(resolve(target_name), load_convert_map(convert_spec), frontend)
     except Exception as err:  # noqa: BLE001 - reported to the parent as a fatal start-up error
         send(channel, {"type": "fatal", "error": f"{type(err).__name__}: {err}"})
         return 2
