@@ -31,7 +31,8 @@ def describe(expectation: Expectation) -> dict:
         "link": expectation.link,
         "flaky": expectation.flaky,
         "sizes": {k: list(v) for k, v in expectation.sizes.items()} if expectation.sizes else None,
-        "frontends": list(expectation.frontends),
+        # Only where an entry says more than the default, so export records stay as they were.
+        **({"frontends": list(expectation.frontends)} if expectation.frontends != ("export",) else {}),
     }
 
 

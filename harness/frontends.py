@@ -233,7 +233,7 @@ def _dynamo(case, session, record, clock, module, inputs, expected) -> dict:
                 raise _dynamo_failure(probe, exc) from exc
             breaks = _graph_breaks()
             if breaks:
-                raise StageFailure("import_error", "dynamo", f"GraphBreak: {breaks[0]}"
+                raise StageFailure("import_error", "dynamo", f"GraphBreak: {breaks[0].splitlines()[0]}"
                                    + (f" (and {len(breaks) - 1} more)" if len(breaks) > 1 else ""))
             if not probe.graphs:
                 raise StageFailure("import_error", "dynamo", "NoGraph: no graph reached TVM (eager ran the module)")
@@ -241,7 +241,7 @@ def _dynamo(case, session, record, clock, module, inputs, expected) -> dict:
                 raise StageFailure("import_error", "dynamo", "EagerFallback: TVM's compiled graph was never called")
     finally:
         record["dynamo"] = {"graphs": probe.graphs, "compiled": probe.compiled, "tvm_calls": probe.calls,
-                            "graph_breaks": _graph_breaks()}
+                            "graph_breaks": [b.splitlines()[0] for b in _graph_breaks()]}
         record["aten_ops"] = sorted(probe.ops)
         # Time spent inside TVM is its stages' own, not dynamo's.
         inside = {k: round(v, 6) for k, v in probe.seconds.items() if v}

@@ -1,0 +1,103 @@
+"""The three roads into TVM (`--frontend export|dynamo|fx`): a doctored converter in TVM's FX
+table is caught through fx and through dynamo, a graph break never passes through dynamo, an
+export-road expectation says nothing about another road, and the default road's records are
+what they were before the option existed."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from harness.case import Case, Expectation, Program
+from harness.records import new_record
+from tests import factories
+from tests.helpers import run, stable
+
+GOLDEN = Path(__file__).parent / "data" / "export_road_records.jsonl"
+ROADS = ("fx", "dynamo")
+
+
+def torch_sin_case(**fields) -> Case:
+    """torch.sin in a module: what the FX table keys as `sin` (an op case calls `sin.default`)."""
+    return Case("torch.sin[float32-0]", "op", "aten.sin.default", Program(factories.sin_program), "float32",
+                **fields)
+
+
+def wrong_values(frontends=("export",)) -> Expectation:
+    return Expectation(reason="known in this test", status="mismatch", stage="compare", facets=("values",),
+                       unmodelled="the test's doctored converter", frontends=frontends)
+
+
+@pytest.mark.parametrize("frontend", ROADS)
+def test_a_doctored_fx_converter_is_an_unexpected_mismatch(tmp_path, frontend):
+    # The entry explains exactly this failure, but only on the export road: here it must not.
+    cases = [torch_sin_case(expectations=(wrong_values(),)),
+             Case("torch.sin[float32-1]", "op", "aten.sin.default", Program(factories.sin_program),
+                  "float32", expectations=(wrong_values((frontend,)),))]
+    records = run(cases, tmp_path, "tests.converters:FX_WRONG", frontend=frontend)
+    unexpected, declared = records["torch.sin[float32-0]"], records["torch.sin[float32-1]"]
+    assert (unexpected["status"], unexpected["stage"], unexpected["frontend"]) == ("mismatch", "compare", frontend)
+    assert unexpected["expectation"] is None and unexpected["max_abs_err"] > 0.1
+    # Scoped to this road, the same entry explains the same failure.
+    assert (declared["status"], declared["raw_status"], declared["expectation"]) == (
+        "xfail", "mismatch", "known in this test")
+    assert declared["expected"]["frontends"] == [frontend]
+    if frontend == "dynamo":  # the wrong values came out of TVM's compiled graph
+        assert unexpected["dynamo"] == {"graphs": 1, "compiled": 1, "tvm_calls": 1, "graph_breaks": []}
+
+
+def test_the_undoctored_roads_pass(tmp_path):
+    """Without the doctored converter the same case passes both ways (so the mismatch above is the
+    converter's), and dynamo shows TVM computed it."""
+    for frontend in ROADS:
+        record = run([torch_sin_case()], tmp_path / frontend, frontend=frontend)["torch.sin[float32-0]"]
+        assert (record["status"], record["frontend"]) == ("pass", frontend), record
+        if frontend == "dynamo":
+            assert record["dynamo"]["tvm_calls"] == 1 and record["dynamo"]["graph_breaks"] == []
+            assert {"import", "compile", "run"} <= set(record["seconds"])
+
+
+def test_a_graph_break_never_passes_through_dynamo(tmp_path):
+    cases = [Case("break.forced[float32-0]", "op", "aten.sin.default", Program(factories.graph_break_program),
+                  "float32"),
+             Case("break.item[float32-0]", "op", "aten.mul.Tensor", Program(factories.item_program), "float32")]
+    records = run(cases, tmp_path, frontend="dynamo")
+    for record in records.values():
+        assert (record["status"], record["stage"]) == ("import_error", "dynamo"), record
+        assert record["error"].startswith("GraphBreak: ") and record["dynamo"]["graph_breaks"]
+    # TVM did compute the forced break's two graphs correctly: only the break keeps it from passing.
+    assert records["break.forced[float32-0]"]["dynamo"]["tvm_calls"] == 2
+
+
+def test_an_untraceable_module_is_an_import_error_at_trace(tmp_path):
+    record = run([Case("branch[float32-0]", "op", "aten.add.Tensor", Program(factories.branch_program),
+                       "float32")], tmp_path, frontend="fx")["branch[float32-0]"]
+    assert (record["status"], record["stage"], record["frontend"]) == ("import_error", "trace", "fx"), record
+    assert "TraceError" in record["error"]
+
+
+def test_new_records_say_their_frontend():
+    case = torch_sin_case()
+    assert new_record(case, "llvm", {})["frontend"] == "export"
+    assert new_record(case, "llvm", {}, "fx")["frontend"] == "fx"
+
+
+def _cli_records(out: Path, *options: str) -> dict[str, dict]:
+    from harness.cli import main
+
+    code = main(["run", "--ops", "aten.sin.default", "aten.neg.default", "--convert-map",
+                 "tests.converters:WRONG", "--jobs", "1", "--out", str(out), *options])
+    assert code == 1  # the doctored sin mismatches
+    return {r["case_id"]: stable(r) for r in map(json.loads, (out / "results.jsonl").read_text().splitlines())}
+
+
+@pytest.mark.slow
+def test_the_default_road_gives_the_records_it_gave_before_the_option(tmp_path):
+    """tests/data/export_road_records.jsonl holds these cases' records as the harness wrote them
+    before `--frontend` existed (timings and paths left out). Rewrite it only when torch, TVM or
+    the cases change, with the same `harness run` as `_cli_records`, through `stable`."""
+    golden = {r["case_id"]: r for r in map(json.loads, GOLDEN.read_text().splitlines())}
+    for options in ((), ("--frontend", "export")):
+        records = _cli_records(tmp_path / (options[-1] if options else "default"), *options)
+        assert {r["frontend"] for r in records.values()} == {"export"}
+        assert {k: {f: v for f, v in r.items() if f != "frontend"} for k, r in records.items()} == golden
