@@ -129,6 +129,11 @@ def new_record(case: Case, target: str, versions: dict, frontend: str = "export"
     }
 
 
+def frontend_of(record: dict) -> str:
+    """The road a record went through; records written before `frontend` existed took export."""
+    return record.get("frontend") or "export"
+
+
 def _clean(value):
     """JSON has no NaN or infinity: such figures are recorded as null."""
     if isinstance(value, float) and not math.isfinite(value):

@@ -26,7 +26,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reports import diff as diffing
-from reports import history, junit, matrix, render_csv, render_html, render_md, summary, triage
+from reports import (
+    differential,
+    history,
+    junit,
+    matrix,
+    render_csv,
+    render_html,
+    render_md,
+    summary,
+    triage,
+)
 from reports.load import load
 
 
@@ -57,10 +67,12 @@ def build(directory: Path, baseline: Path | None = None) -> Rendered:
     runs = history.update(directory, figures, baseline, old_figures)
     label = str(baseline) if baseline is not None else None
     stale = triage.stale(run)
+    roads = differential.frontends(run.records)
+    found = differential.splits(run.records) if len(roads) > 1 else []
 
     paths = [
-        _write(directory / "coverage.md", render_md.coverage(figures, table, bugs, diff, label)),
-        _write(directory / "triage.md", render_md.triage(bugs, stale)),
+        _write(directory / "coverage.md", render_md.coverage(figures, table, bugs, diff, label, found, roads)),
+        _write(directory / "triage.md", render_md.triage(bugs, stale, found, roads)),
         _write(directory / "coverage.html",
                render_html.page(figures, table, run, bugs, stale, runs, diff, label)),
         render_csv.write(table, directory / "coverage.csv"),

@@ -10,7 +10,11 @@ import pytest
 
 from harness.case import Case, Expectation, Program
 from harness.records import new_record
+from reports import matrix
+from reports.load import load
 from tests import factories
+from tests.crafted import record as crafted
+from tests.crafted import write_dir
 from tests.helpers import run, stable
 
 GOLDEN = Path(__file__).parent / "data" / "export_road_records.jsonl"
@@ -101,3 +105,49 @@ def test_the_default_road_gives_the_records_it_gave_before_the_option(tmp_path):
         records = _cli_records(tmp_path / (options[-1] if options else "default"), *options)
         assert {r["frontend"] for r in records.values()} == {"export"}
         assert {k: {f: v for f, v in r.items() if f != "frontend"} for k, r in records.items()} == golden
+
+
+def _two_roads(tmp_path: Path) -> tuple[Path, Path]:
+    """aten.sin.default passes through export and fails through fx; aten.neg.default the reverse."""
+    export = write_dir(tmp_path / "export", [
+        crafted("aten.sin.default[float32-0]", "aten.sin.default", frontend="export"),
+        crafted("aten.neg.default[float32-0]", "aten.neg.default", "mismatch", frontend="export")])
+    fx = write_dir(tmp_path / "fx", [
+        crafted("aten.sin.default[float32-0]", "aten.sin.default", "import_unsupported", frontend="fx",
+                error="AssertionError: Unsupported function types ['sin.default']"),
+        crafted("aten.neg.default[float32-0]", "aten.neg.default", frontend="fx")])
+    return export, fx
+
+
+def test_merged_frontends_get_column_groups_and_a_differential_view(tmp_path):
+    from harness.merge import merge
+    from reports.plugin import build
+
+    export, fx = _two_roads(tmp_path)
+    assert merge([export, fx], tmp_path / "merged") == 4
+    rendered = build(tmp_path / "merged")
+    coverage = (tmp_path / "merged" / "coverage.md").read_text()
+    triage = (tmp_path / "merged" / "triage.md").read_text()
+    assert rendered.summary["frontends"] == ["export", "fx"]
+    assert rendered.summary["differential"] == {"export>fx": 1, "fx>export": 1}
+    for page in (coverage, triage):
+        assert "- 1 ops pass through export but fail through fx" in page
+        assert "| `aten.sin.default` | export | fx | 1 | import: AssertionError: Unsupported function types" in page
+        assert "| `aten.neg.default` | fx | export | 1 |" in page
+    table = matrix.build(load(tmp_path / "merged"))
+    assert table.columns == ["export:llvm/float32", "fx:llvm/float32"]
+    # The grade is the export road's: sin is full there, whatever fx says.
+    assert table.by_name["aten.sin.default"].grade == "full"
+    # One road alone keeps the columns it always had, and no differential section.
+    build(export)
+    assert "Frontends:" not in (export / "coverage.md").read_text()
+    assert matrix.build(load(export)).columns == ["llvm/float32"]
+
+
+def test_merge_still_refuses_the_same_case_through_the_same_road_twice(tmp_path):
+    from harness.merge import MergeError, merge
+
+    export, _ = _two_roads(tmp_path)
+    again = write_dir(tmp_path / "again", [crafted("aten.sin.default[float32-0]", "aten.sin.default")])
+    with pytest.raises(MergeError, match="aten.sin.default.float32-0. on llvm is in both"):
+        merge([export, again], tmp_path / "merged")
