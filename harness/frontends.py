@@ -158,11 +158,11 @@ class DynamoProbe:
         self.ops: set[str] = set()
         self.failed: tuple[str, Exception] | None = None  # (stage, exception) inside TVM
         self.seconds = {"import": 0.0, "compile": 0.0, "run": 0.0}
-        self._stage = "import"
+        self._reached: str | None = None  # the last TVM stage a graph entered
 
     def _timed(self, stage: str, fn):
         def call(*args, **kwargs):
-            self._stage = stage
+            self._reached = stage
             start = time.perf_counter()
             try:
                 return fn(*args, **kwargs)
@@ -178,6 +178,7 @@ class DynamoProbe:
 
         self.graphs += 1
         self.ops.update(graph_ops(gm))
+        self._reached = None
         tvm_backend = torch._dynamo.lookup_backend("tvm")
         # relax_dynamo imports (from_fx) and builds (relax_build) through its module's names:
         # wrapping them tells an import failure from a compile failure, and times each.
@@ -187,8 +188,10 @@ class DynamoProbe:
         try:
             compiled = tvm_backend(gm, example_inputs)
         except Exception as exc:
-            if self.failed is None:  # after relax_build: the VM's creation
-                self.failed = (self._stage if self._stage != "import" else "compile", exc)
+            if self.failed is None:
+                # Before from_fx: the backend refused the graph's inputs, an import failure;
+                # after it: the pipeline or the VM's creation, part of compiling.
+                self.failed = ("import" if self._reached is None else "compile", exc)
             raise
         finally:
             tvm_dynamo.from_fx, tvm_dynamo.relax_build = saved
