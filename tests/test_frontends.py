@@ -151,3 +151,23 @@ def test_merge_still_refuses_the_same_case_through_the_same_road_twice(tmp_path)
     again = write_dir(tmp_path / "again", [crafted("aten.sin.default[float32-0]", "aten.sin.default")])
     with pytest.raises(MergeError, match="aten.sin.default.float32-0. on llvm is in both"):
         merge([export, again], tmp_path / "merged")
+
+
+def test_an_entry_is_scoped_by_frontends_and_suggestions_name_their_road(tmp_path):
+    import tomllib
+
+    from opsuite.expectations import rewrite
+    from opsuite.expectations.entries import ExpectationsError, load_file, to_expectation
+
+    text = rewrite.suggest([crafted("aten.sin.default[float32-0]", "aten.sin.default", "import_unsupported",
+                                    frontend="fx"),
+                            crafted("aten.neg.default[float32-0]", "aten.neg.default", "compile_error")])
+    entries = {e["op"]: e for e in tomllib.loads(text)["expect"]}
+    assert entries["aten.sin.default"]["frontends"] == ["fx"]
+    assert "frontends" not in entries["aten.neg.default"]
+    assert to_expectation(entries["aten.sin.default"]).frontends == ("fx",)
+    assert to_expectation(entries["aten.neg.default"]).frontends == ("export",)
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[expect]]\nid = "x"\nop = "aten.sin.default"\nreason = "r"\nfrontends = ["onnx"]\n')
+    with pytest.raises(ExpectationsError, match="frontends"):
+        load_file(bad)
