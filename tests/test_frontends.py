@@ -171,3 +171,13 @@ def test_an_entry_is_scoped_by_frontends_and_suggestions_name_their_road(tmp_pat
     bad.write_text('[[expect]]\nid = "x"\nop = "aten.sin.default"\nreason = "r"\nfrontends = ["onnx"]\n')
     with pytest.raises(ExpectationsError, match="frontends"):
         load_file(bad)
+
+
+def test_dynamo_on_cuda_is_a_one_line_usage_error(tmp_path, capsys):
+    from harness.cli import main
+
+    assert main(["run", "--ops", "aten.sin.default", "--frontend", "dynamo", "--target", "cuda",
+                 "--out", str(tmp_path / "out")]) == 2
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "--frontend dynamo runs on --target llvm only" in lines[0]
+    assert not (tmp_path / "out" / "results.jsonl").exists()
