@@ -65,12 +65,19 @@ def test_a_graph_break_never_passes_through_dynamo(tmp_path):
     cases = [Case("break.forced[float32-0]", "op", "aten.sin.default", Program(factories.graph_break_program),
                   "float32"),
              Case("break.item[float32-0]", "op", "aten.mul.Tensor", Program(factories.item_program), "float32")]
-    records = run(cases, tmp_path, frontend="dynamo")
-    for record in records.values():
+    nothing = Case("pass.through[float32-0]", "op", "aten.clone.default", Program(factories.passthrough_program),
+                   "float32")
+    records = run([*cases, nothing], tmp_path, frontend="dynamo")
+    for case in cases:
+        record = records[case.case_id]
         assert (record["status"], record["stage"]) == ("import_error", "dynamo"), record
         assert record["error"].startswith("GraphBreak: ") and record["dynamo"]["graph_breaks"]
     # TVM did compute the forced break's two graphs correctly: only the break keeps it from passing.
     assert records["break.forced[float32-0]"]["dynamo"]["tvm_calls"] == 2
+    # Eager's answer is right too, but TVM gave none of it.
+    empty = records["pass.through[float32-0]"]
+    assert (empty["status"], empty["stage"], empty["dynamo"]["graphs"]) == ("import_error", "dynamo", 0)
+    assert empty["error"].startswith("NoGraph: ")
 
 
 def test_an_untraceable_module_is_an_import_error_at_trace(tmp_path):
