@@ -234,6 +234,8 @@ def _dynamo(case, session, record, clock, module, inputs, expected) -> dict:
                     actual = flatten_outputs(compiled(*copy.deepcopy(inputs)))
             except Exception as exc:  # noqa: BLE001 - classified by where it happened
                 raise _dynamo_failure(probe, exc) from exc
+            if probe.failed is not None:  # dynamo swallowed TVM's error (suppress_errors) and ran eager
+                raise _dynamo_failure(probe, probe.failed[1])
             breaks = _graph_breaks()
             if breaks:
                 raise StageFailure("import_error", "dynamo", f"GraphBreak: {breaks[0].splitlines()[0]}"

@@ -188,3 +188,19 @@ def test_dynamo_on_cuda_is_a_one_line_usage_error(tmp_path, capsys):
     lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
     assert len(lines) == 1 and "--frontend dynamo runs on --target llvm only" in lines[0]
     assert not (tmp_path / "out" / "results.jsonl").exists()
+
+
+def test_a_tvm_error_dynamo_swallows_is_still_tvms_error(monkeypatch):
+    """With suppress_errors dynamo runs eager after the backend fails, and the output is right:
+    the record must still be the backend's failure (here sin.default has no FX converter)."""
+    import torch
+
+    from harness.stages import Session, run_case
+    from harness.targets import resolve
+    from tests.helpers import sin_case
+
+    monkeypatch.setattr(torch._dynamo.config, "suppress_errors", True)
+    case = sin_case()
+    (record,) = run_case(case, Session(resolve("llvm"), None, "dynamo"), new_record(case, "llvm", {}, "dynamo"))
+    assert (record["status"], record["stage"]) == ("import_unsupported", "import"), record
+    assert record["dynamo"]["tvm_calls"] == 0
