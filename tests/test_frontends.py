@@ -151,6 +151,18 @@ def test_merged_frontends_get_column_groups_and_a_differential_view(tmp_path):
     assert matrix.build(load(export)).columns == ["llvm/float32"]
 
 
+def test_a_graph_break_is_pytorchs_in_the_triage(tmp_path):
+    from reports import triage
+
+    broken = write_dir(tmp_path / "dynamo", [
+        crafted("break[float32-0]", "aten.sin.default", "import_error", stage="dynamo", frontend="dynamo",
+                error="GraphBreak: Unsupported Tensor.item() call"),
+        crafted("aten.sin.default[float32-0]", "aten.sin.default", "import_unsupported", stage="import",
+                frontend="dynamo", error="AssertionError: Unsupported function types ['sin.default']")])
+    owners = {b.stage: b.owner for b in triage.bugs(load(broken))}
+    assert owners == {"dynamo": "PyTorch", "import": "TVM"}
+
+
 def test_merge_still_refuses_the_same_case_through_the_same_road_twice(tmp_path):
     from harness.merge import MergeError, merge
 
