@@ -219,7 +219,7 @@ def triage(bugs: list[Bug], stale: list[dict], found: list[Split] | None = None,
            roads: list[str] | None = None) -> str:
     lines = ["# Triage: failures grouped by error signature", "",
              "One row per distinct bug: those no expectation declares first, then by cases hit. `in` says whose "
-             "bug it is: PyTorch where the case fails before TVM sees it (eager, export, decompose), else TVM. `known` counts the cases a declared expectation "
+             "bug it is: PyTorch where the case fails before TVM sees it (eager, export, decompose, trace, dynamo), else TVM. `known` counts the cases a declared expectation "
              "explains (xfail). The smallest example is the failing case with the fewest input elements; "
              "its repro script rebuilds the case with only torch and TVM and prints `status: WORD`: the short "
              "one (inputs as literals, the call spelled out, one screen; shown below each bug) where the "
