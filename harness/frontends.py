@@ -31,6 +31,7 @@ import torch
 
 from harness.case import FRONTENDS  # noqa: F401 - part of this module's API
 from harness.compare import dtype_name
+from harness.programs import OpModule, public_op_module
 from harness.signature import one_line_error, unsupported_ops
 from harness.stages import (
     StageFailure,
@@ -108,6 +109,21 @@ def fx_convert_map(convert_map: dict | None):
         TorchFXImporter.create_convert_map = original
 
 
+def user_call(module: torch.nn.Module, inputs) -> tuple[torch.nn.Module, str]:
+    """The module this road runs and what it calls (the record's `call`). TVM's FX table is keyed
+    by what users call (torch.sin, Tensor.add_, F.relu), so an op case calls the op's public
+    function when in eager it does exactly what the aten overload does; otherwise it stays `aten`
+    (a failure then says nothing about the FX converters). An OpInfo sample already calls its
+    public function; any other module is the user's own code."""
+    if type(module) is OpModule:
+        public = public_op_module(module, inputs)
+        return (public, public.call) if public is not None else (module, "aten")
+    op = getattr(module, "op", None)
+    if type(module).__name__ == "OpInfoModule" and callable(op):
+        return module, f"{getattr(op, '__module__', None) or 'torch'}.{getattr(op, '__name__', repr(op))}"
+    return module, "module"
+
+
 def _import_failure(exc: Exception) -> StageFailure:
     missing = unsupported_ops(str(exc)) if isinstance(exc, AssertionError) else None
     if missing is not None:
@@ -118,11 +134,13 @@ def _import_failure(exc: Exception) -> StageFailure:
 def run_case(case, session, base: dict, progress) -> list[dict]:
     """Run one case through `session.frontend` (fx or dynamo); returns its record."""
     record = copy.deepcopy(base)
+    record["call"] = None  # until the case's module is built
     clock = _Clock(record, progress)
     try:
         if case.dynamic is not None:
             raise StageFailure("skip", "eager", f"frontend-{session.frontend}: dynamic programs run through export only")
         module, inputs, expected = eager_stage(case, record, clock)
+        module, record["call"] = user_call(module, inputs)
         road = _fx if session.frontend == "fx" else _dynamo
         record = road(case, session, record, clock, module, inputs, expected)
     except StageFailure as failure:
