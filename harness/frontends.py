@@ -6,8 +6,8 @@
 
 Both judge outputs exactly as the export road does (stages.compare_stage). The convert map
 reaches TVM's FX table (TorchFXImporter.create_convert_map), whose keys are a called function's
-`__name__` (`sin` for torch.sin, `sin.default` for the aten overload an op case calls) or a
-module type; a converter is called as `fn(node, importer)`, as on the export road, and None
+`__name__` (`sin` for torch.sin, which an op case calls on these roads when it can: user_call;
+`sin.default` for the aten overload a case calls otherwise) or a module type; a converter is called as `fn(node, importer)`, as on the export road, and None
 removes the table's own. Patching the table (not passing from_fx's custom_convert_map) is what
 lets the map reach TVM's dynamo backend too, which calls from_fx itself.
 

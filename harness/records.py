@@ -13,6 +13,12 @@ Field by field (scripts outside the repo read these; do not rename):
     target           "llvm" | "cuda"
     frontend         "export" | "dynamo" | "fx": the road into TVM (harness.frontends); records
                      written before the field existed went through export
+    call             fx and dynamo only: what the case's module called. An op case calls the op's
+                     public torch function or Tensor method (`torch.sin`, `Tensor.add_`,
+                     `torch.nn.functional.elu`) where in eager it does exactly what the aten
+                     overload does, else the overload (`aten`); an OpInfo sample its function
+                     (`torch.sin`); any other module is `module`; null when the case stopped
+                     before its module was built (harness.frontends.user_call)
     dynamo           dynamo only: graphs TVM's backend received and compiled, calls of the compiled
                      graphs, graph-break reasons (the proof that TVM computed the outputs)
     status           one of harness.case.STATUSES

@@ -69,10 +69,11 @@ def build(directory: Path, baseline: Path | None = None) -> Rendered:
     stale = triage.stale(run)
     roads = differential.frontends(run.records)
     found = differential.splits(run.records) if len(roads) > 1 else []
+    left = differential.left_out_lines(run.records) if len(roads) > 1 else []
 
     paths = [
-        _write(directory / "coverage.md", render_md.coverage(figures, table, bugs, diff, label, found, roads)),
-        _write(directory / "triage.md", render_md.triage(bugs, stale, found, roads)),
+        _write(directory / "coverage.md", render_md.coverage(figures, table, bugs, diff, label, found, roads, left)),
+        _write(directory / "triage.md", render_md.triage(bugs, stale, found, roads, left)),
         _write(directory / "coverage.html",
                render_html.page(figures, table, run, bugs, stale, runs, diff, label)),
         render_csv.write(table, directory / "coverage.csv"),

@@ -176,7 +176,8 @@ def diff_section(diff: Diff, baseline: str, limit: int | None = MAX_CHANGES) -> 
 
 
 def coverage(summary: dict, matrix: Matrix, bugs: list[Bug], diff: Diff | None, baseline: str | None,
-             found: list[Split] | None = None, roads: list[str] | None = None) -> str:
+             found: list[Split] | None = None, roads: list[str] | None = None,
+             left: list[str] | None = None) -> str:
     lines = ["# Coverage of TVM's torch.export importer", "", environment_line(summary), "",
              f"**{summary['cases']} cases**, {summary['unexpected']} unexpected outcomes, "
              f"{summary['bugs']} distinct failures ({summary['bugs_unexpected']} not declared). "
@@ -189,21 +190,22 @@ def coverage(summary: dict, matrix: Matrix, bugs: list[Bug], diff: Diff | None, 
     if diff is not None:
         lines += diff_section(diff, baseline or "")
     if roads and len(roads) > 1:
-        lines += differential_section(found or [], roads)
+        lines += differential_section(found or [], roads, left=left)
     lines += ["## Ops not fully passing", ""] + problem_rows(matrix, ("op", "opinfo"), bugs)
     lines += ["", "## Models not fully passing", ""] + problem_rows(matrix, ("model",), bugs)
     lines += ["", f"## Bugs (undeclared first, then by cases hit; {len(bugs)} in all)", ""] + bug_table(bugs, MAX_BUGS)
     return "\n".join(lines) + "\n"
 
 
-def differential_section(found: list[Split], roads: list[str], limit: int | None = MAX_ROWS) -> list[str]:
+def differential_section(found: list[Split], roads: list[str], limit: int | None = MAX_ROWS,
+                         left: list[str] | None = None) -> list[str]:
     """Ops that pass through one frontend and fail through another (reports.differential)."""
     lines = ["## Frontends: ops that pass one way and fail another", "",
              f"Frontends in these records: {', '.join(roads)}. A case counts where both roads ran it, one "
              "passed and the other failed (statuses before expectations, which are claims about one road). "
              "The matrix has a column group per frontend and grades each op on "
              f"{roads[0]}'s records.", ""]
-    lines += [f"- {line}" for line in headline(found, roads)]
+    lines += [f"- {line}" for line in headline(found, roads) + (left or [])]
     if not found:
         return lines + [""]
     shown = found if limit is None else found[:limit]
@@ -216,7 +218,7 @@ def differential_section(found: list[Split], roads: list[str], limit: int | None
 
 
 def triage(bugs: list[Bug], stale: list[dict], found: list[Split] | None = None,
-           roads: list[str] | None = None) -> str:
+           roads: list[str] | None = None, left: list[str] | None = None) -> str:
     lines = ["# Triage: failures grouped by error signature", "",
              "One row per distinct bug: those no expectation declares first, then by cases hit. `in` says whose "
              "bug it is: PyTorch where the case fails before TVM sees it (eager, export, decompose, trace, dynamo), else TVM. `known` counts the cases a declared expectation "
@@ -226,7 +228,7 @@ def triage(bugs: list[Bug], stale: list[dict], found: list[Split] | None = None,
              "case allows it, else the full one.", ""]
     lines += bug_table(bugs, None)
     if roads and len(roads) > 1:
-        lines += [""] + differential_section(found or [], roads, limit=None)
+        lines += [""] + differential_section(found or [], roads, limit=None, left=left)
     for bug in bugs:
         lines += ["", f"## {bug.id}: {esc(clip(bug.signature, 200))}", "",
                   f"- in {bug.owner}, stage `{bug.stage}`, statuses {', '.join(f'{s} {n}' for s, n in bug.statuses.items())}, "

@@ -56,7 +56,8 @@ def _frontends(records: list[dict]) -> dict:
     found = differential.splits(records)
     return {"frontends": roads,
             "differential": {f"{a}>{b}": len({s.op for s in found if (s.passes, s.fails) == (a, b)})
-                             for a in roads for b in roads if a != b}}
+                             for a in roads for b in roads if a != b},
+            "differential_left_out": differential.left_out(records)}
 
 
 def device_compile(records: list[dict]) -> dict | None:

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 
 from harness.case import Case, Expectation, Program
 from harness.records import new_record
@@ -87,6 +88,58 @@ def test_an_untraceable_module_is_an_import_error_at_trace(tmp_path):
     assert "TraceError" in record["error"]
 
 
+def elu_case(scale: float, variant: str) -> Case:
+    """aten.elu.default(x, alpha, scale): F.elu's third parameter is `inplace`, not `scale`."""
+    from tests.helpers import op_case
+
+    x = torch.linspace(-2, 2, 12).reshape(3, 4)
+    return op_case("aten.elu.default", [x, 1.0, scale], variant=variant)
+
+
+@pytest.mark.parametrize("frontend", ROADS)
+def test_an_op_case_calls_the_public_function_and_reaches_its_fx_converter(tmp_path, frontend):
+    from tests.helpers import sin_case
+
+    record = run([sin_case()], tmp_path / "plain", frontend=frontend)["aten.sin.default[float32-0]"]
+    assert (record["status"], record["call"], record["frontend"]) == ("pass", "torch.sin", frontend), record
+    # The FX table's `sin` converter computed it: doctored, the same case is wrong.
+    doctored = run([sin_case()], tmp_path / "doctored", "tests.converters:FX_WRONG",
+                   frontend=frontend)["aten.sin.default[float32-0]"]
+    assert (doctored["status"], doctored["call"]) == ("mismatch", "torch.sin"), doctored
+
+
+def test_a_public_call_is_taken_only_where_eager_agrees():
+    from harness.programs import op_program, public_op_module
+
+    def call(op, args, kwargs=None):
+        module, inputs = op_program(op, args, kwargs)
+        public = public_op_module(module, inputs)
+        return public.call if public is not None else "aten"
+
+    x, y = torch.randn(3, 4), torch.randn(3, 4)
+    assert call("aten.sin.default", [x]) == "torch.sin"
+    assert call("aten.add_.Tensor", [x, y], {"alpha": 2}) == "Tensor.add_"  # in-place: a method
+    assert call("aten.relu.default", [x]) == "torch.relu"
+    # torch.sum's dtype and torch.div's rounding_mode are the overloads' own: same outputs.
+    assert call("aten.sum.dim_IntList", [x, [0]], {"dtype": torch.float64}) == "torch.sum"
+    assert call("aten.div.Tensor_mode", [x, y], {"rounding_mode": "floor"}) == "torch.div"
+    # F.elu(x, 1.0, 2.0) reads 2.0 as inplace=True and ignores the scale: other values.
+    assert call("aten.elu.default", [x, 1.0, 2.0]) == "aten"
+    # F.elu(x, 1.0, 1.0) gives the same values but overwrites x, which the overload does not.
+    assert call("aten.elu.default", [x, 1.0, 1.0]) == "aten"
+    assert call("aten.elu.default", [x]) == "torch.nn.functional.elu"
+    # No public function: aten.slice has no torch.slice or Tensor.slice.
+    assert call("aten.slice.Tensor", [x, 0, 1, 3]) == "aten"
+
+
+def test_an_overload_whose_public_function_differs_keeps_the_aten_call(tmp_path):
+    records = run([elu_case(2.0, "scaled"), elu_case(1.0, "plain")], tmp_path, frontend="fx")
+    scaled, plain = records["aten.elu.default[float32-scaled]"], records["aten.elu.default[float32-plain]"]
+    assert (scaled["call"], scaled["status"]) == ("aten", "import_unsupported"), scaled
+    assert scaled["unsupported_ops"] == ["elu.default"]
+    assert (plain["call"], plain["status"]) == ("aten", "import_unsupported"), plain  # F.elu would overwrite x
+
+
 def test_new_records_say_their_frontend():
     case = torch_sin_case()
     assert new_record(case, "llvm", {})["frontend"] == "export"
@@ -115,14 +168,18 @@ def test_the_default_road_gives_the_records_it_gave_before_the_option(tmp_path):
 
 
 def _two_roads(tmp_path: Path) -> tuple[Path, Path]:
-    """aten.sin.default passes through export and fails through fx; aten.neg.default the reverse."""
+    """aten.sin.default passes through export and fails through fx; aten.neg.default the reverse;
+    aten.elu.default passes through export and fails through fx having called the overload."""
     export = write_dir(tmp_path / "export", [
         crafted("aten.sin.default[float32-0]", "aten.sin.default", frontend="export"),
-        crafted("aten.neg.default[float32-0]", "aten.neg.default", "mismatch", frontend="export")])
+        crafted("aten.neg.default[float32-0]", "aten.neg.default", "mismatch", frontend="export"),
+        crafted("aten.elu.default[float32-0]", "aten.elu.default", frontend="export")])
     fx = write_dir(tmp_path / "fx", [
         crafted("aten.sin.default[float32-0]", "aten.sin.default", "import_unsupported", frontend="fx",
-                error="AssertionError: Unsupported function types ['sin.default']"),
-        crafted("aten.neg.default[float32-0]", "aten.neg.default", frontend="fx")])
+                error="AssertionError: Unsupported function target sin", call="torch.sin"),
+        crafted("aten.neg.default[float32-0]", "aten.neg.default", frontend="fx", call="torch.neg"),
+        crafted("aten.elu.default[float32-0]", "aten.elu.default", "import_unsupported", frontend="fx",
+                error="AssertionError: Unsupported function types ['elu.default']", call="aten")])
     return export, fx
 
 
@@ -131,15 +188,19 @@ def test_merged_frontends_get_column_groups_and_a_differential_view(tmp_path):
     from reports.plugin import build
 
     export, fx = _two_roads(tmp_path)
-    assert merge([export, fx], tmp_path / "merged") == 4
+    assert merge([export, fx], tmp_path / "merged") == 6
     rendered = build(tmp_path / "merged")
     coverage = (tmp_path / "merged" / "coverage.md").read_text()
     triage = (tmp_path / "merged" / "triage.md").read_text()
     assert rendered.summary["frontends"] == ["export", "fx"]
+    # elu's fx case called the overload: its failure says nothing about the FX converters.
     assert rendered.summary["differential"] == {"export>fx": 1, "fx>export": 1}
+    assert rendered.summary["differential_left_out"] == {"fx": {"cases": 1, "ops": 1}}
     for page in (coverage, triage):
         assert "- 1 ops pass through export but fail through fx" in page
-        assert "| `aten.sin.default` | export | fx | 1 | import: AssertionError: Unsupported function types" in page
+        assert "- 1 ops (1 cases) left out through fx: the case called the aten overload" in page
+        assert "`aten.elu.default`" not in page.split("## Frontends")[1].split("\n## ")[0]
+        assert "| `aten.sin.default` | export | fx | 1 | import: AssertionError: Unsupported function target" in page
         assert "| `aten.neg.default` | fx | export | 1 |" in page
     table = matrix.build(load(tmp_path / "merged"))
     assert table.columns == ["export:llvm/float32", "fx:llvm/float32"]
@@ -204,15 +265,12 @@ def test_dynamo_on_cuda_is_a_one_line_usage_error(tmp_path, capsys):
 
 def test_a_tvm_error_dynamo_swallows_is_still_tvms_error(monkeypatch):
     """With suppress_errors dynamo runs eager after the backend fails, and the output is right:
-    the record must still be the backend's failure (here sin.default has no FX converter)."""
-    import torch
-
+    the record must still be the backend's failure (here elu.default has no FX converter)."""
     from harness.stages import Session, run_case
     from harness.targets import resolve
-    from tests.helpers import sin_case
 
     monkeypatch.setattr(torch._dynamo.config, "suppress_errors", True)
-    case = sin_case()
+    case = elu_case(2.0, "scaled")
     (record,) = run_case(case, Session(resolve("llvm"), None, "dynamo"), new_record(case, "llvm", {}, "dynamo"))
-    assert (record["status"], record["stage"]) == ("import_unsupported", "import"), record
+    assert (record["status"], record["stage"], record["call"]) == ("import_unsupported", "import", "aten"), record
     assert record["dynamo"]["tvm_calls"] == 0
