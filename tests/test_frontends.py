@@ -136,7 +136,7 @@ def test_an_overload_whose_public_function_differs_keeps_the_aten_call(tmp_path)
     records = run([elu_case(2.0, "scaled"), elu_case(1.0, "plain")], tmp_path, frontend="fx")
     scaled, plain = records["aten.elu.default[float32-scaled]"], records["aten.elu.default[float32-plain]"]
     assert (scaled["call"], scaled["status"]) == ("aten", "import_unsupported"), scaled
-    assert scaled["unsupported_ops"] == ["elu.default"]
+    assert scaled["unsupported_ops"] == ["aten.elu.default"]
     assert (plain["call"], plain["status"]) == ("aten", "import_unsupported"), plain  # F.elu would overwrite x
 
 
@@ -179,7 +179,9 @@ def _two_roads(tmp_path: Path) -> tuple[Path, Path]:
                 error="AssertionError: Unsupported function target sin", call="torch.sin"),
         crafted("aten.neg.default[float32-0]", "aten.neg.default", frontend="fx", call="torch.neg"),
         crafted("aten.elu.default[float32-0]", "aten.elu.default", "import_unsupported", frontend="fx",
-                error="AssertionError: Unsupported function types ['elu.default']", call="aten")])
+                error="AssertionError: Unsupported function types ['elu.default']", call="aten"),
+        # A skip made no call and counts for nothing: it is not among the left out.
+        crafted("aten.sin.default[float32-dynamic]", "aten.sin.default", "skip", frontend="fx", call=None)])
     return export, fx
 
 
@@ -188,7 +190,7 @@ def test_merged_frontends_get_column_groups_and_a_differential_view(tmp_path):
     from reports.plugin import build
 
     export, fx = _two_roads(tmp_path)
-    assert merge([export, fx], tmp_path / "merged") == 6
+    assert merge([export, fx], tmp_path / "merged") == 7
     rendered = build(tmp_path / "merged")
     coverage = (tmp_path / "merged" / "coverage.md").read_text()
     triage = (tmp_path / "merged" / "triage.md").read_text()
