@@ -45,7 +45,14 @@ MODELLED_FACETS = ("shape", "values", "nan", "inf", "property")
 
 # Stages in the order a case goes through them. `symbolic` only runs for dynamic cases; `deploy`
 # (harness.deploy) only for a static case that passed in the worker and was chosen to ship.
-STAGES = ("eager", "export", "decompose", "import", "symbolic", "compile", "run", "compare", "deploy")
+# The roads into TVM (`--frontend`, harness.frontends); export is the default and the
+# only one batches, dynamic programs and repro scripts follow.
+FRONTENDS = ("export", "dynamo", "fx")
+
+# `trace` and `dynamo` are the fx and dynamo roads' own (harness.frontends); the export road
+# never reaches them.
+STAGES = ("eager", "export", "decompose", "trace", "dynamo", "import", "symbolic", "compile", "run", "compare",
+          "deploy")
 
 _CASE_ID = re.compile(r"^[A-Za-z0-9_.:+\-]+(\[[A-Za-z0-9_.,=+\-]+\])?$")
 
@@ -104,6 +111,9 @@ class Expectation:
     # Dynamic programs: only the run sizes whose every named value lies in its [lo, hi] range
     # (a failure that shows only from some size on, e.g. {"b": (2, 16)}).
     sizes: Mapping[str, tuple[int, int]] | None = None
+    # The frontends whose converters the entry is about (harness.frontends.FRONTENDS); a failure
+    # through another road is not explained by it.
+    frontends: tuple[str, ...] = ("export",)
 
     def __post_init__(self) -> None:
         if not self.reason.strip():

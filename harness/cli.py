@@ -15,7 +15,7 @@ from pathlib import Path
 
 from harness import merge as merging
 from harness import sources
-from harness.case import UNEXPECTED
+from harness.case import FRONTENDS, UNEXPECTED
 from harness.deploy import DEFAULT_SAMPLE
 from harness.family import OPTIONS
 from harness.pool import DEFAULT_BATCH, DEFAULT_TIMEOUT, PoolError
@@ -59,6 +59,9 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--deploy-sample", type=float, default=DEFAULT_SAMPLE, metavar="F",
                         help="fraction of op cases whose library is exported and run in a fresh process "
                              "after they pass (models: always unless 0; 1: every case)")
+    parser.add_argument("--frontend", default="export", choices=FRONTENDS,
+                        help="the road into TVM: torch.export (default), torch.compile with TVM's "
+                             "dynamo backend, or torch.fx.symbolic_trace + from_fx")
     parser.add_argument("--verbose", action="store_true", help="a line per case, passes included")
 
 
@@ -161,6 +164,13 @@ def _options(args, out: Path, replace: bool = False) -> RunOptions:
         raise UsageError("--trials must be at least 0")
     if not 0.0 <= args.deploy_sample <= 1.0:
         raise UsageError("--deploy-sample must be between 0 and 1")
+    if args.frontend == "dynamo" and args.target != "llvm":
+        # relax_dynamo compiles for the device of the inputs, and the cases' inputs are on the CPU.
+        raise UsageError("--frontend dynamo runs on --target llvm only (TVM's dynamo backend compiles "
+                         "for the inputs' device)")
+    if args.pipeline == "tuned" and args.frontend != "export":
+        raise UsageError("--pipeline tuned runs on --frontend export only (the other roads compile inside "
+                         "TVM's own frontends)")
     if args.pipeline == "tuned":
         try:
             check_dependencies()  # before the output directory is touched; workers check the rest
@@ -169,7 +179,7 @@ def _options(args, out: Path, replace: bool = False) -> RunOptions:
     return RunOptions(out=out, target=args.target, profile=args.profile, seed=args.seed,
                       jobs=args.jobs, timeout=args.timeout, convert_map=args.convert_map,
                       resume=args.resume, replace=replace, batch=args.batch, pipeline=args.pipeline,
-                      trials=args.trials, deploy_sample=args.deploy_sample)
+                      trials=args.trials, deploy_sample=args.deploy_sample, frontend=args.frontend)
 
 
 def _render(out: Path) -> None:

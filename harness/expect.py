@@ -9,6 +9,8 @@ part was known (`partly_expected`, the facets explained) and which is new (`unex
 
 from __future__ import annotations
 
+import dataclasses
+
 from harness.case import FAILURES, MODELLED_FACETS, STAGES, Case, Expectation
 
 # What a case got through when only the missing GPU stopped it (CUDA compiled fine).
@@ -29,10 +31,15 @@ def describe(expectation: Expectation) -> dict:
         "link": expectation.link,
         "flaky": expectation.flaky,
         "sizes": {k: list(v) for k, v in expectation.sizes.items()} if expectation.sizes else None,
+        # Only where an entry says more than the default, so export records stay as they were.
+        **({"frontends": list(expectation.frontends)} if expectation.frontends != ("export",) else {}),
     }
 
 
-def applicable(case: Case, target: str, size: dict | None) -> list[Expectation]:
+def applicable(case: Case, target: str, size: dict | None, frontend: str = "export") -> list[Expectation]:
+    """The case's expectations in scope on this target, run size and frontend (an entry is a
+    claim about one road's converters: by default the export road's)."""
+    case = dataclasses.replace(case, expectations=tuple(e for e in case.expectations if frontend in e.frontends))
     return [e for e in case.expectations if e.applies(case, target) and e.covers(size)]
 
 
@@ -66,7 +73,7 @@ def apply(case: Case, target: str, record: dict) -> dict:
     record["raw_status"] = raw
     if record.get("probe"):
         return record
-    candidates = applicable(case, target, record.get("sizes"))
+    candidates = applicable(case, target, record.get("sizes"), record.get("frontend") or "export")
     if not candidates:
         return record
     if raw == "pass":

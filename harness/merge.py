@@ -1,8 +1,9 @@
 """Join shard outputs into one results directory.
 
-Shards of one run (`--shard I/N`) and runs of one suite on different targets (a CPU and a CUDA
-machine) merge alike: a record is known by its case id and target, so the same case on two
-targets is two records, and the same case on one target in two directories is an error. The
+Shards of one run (`--shard I/N`), runs of one suite on different targets (a CPU and a CUDA
+machine) and runs through different frontends (`--frontend`) merge alike: a record is known by
+its case id, target and frontend, so the same case on two targets or through two frontends is two
+records, and the same case on one target through one frontend in two directories is an error. The
 shards must agree on profile, seed and convert map (the same cases only then). Repro scripts are
 copied and the records point to the copies, so the merged directory stands on its own; the
 shards' shrunk examples (minimal.jsonl) are joined alike.
@@ -14,7 +15,7 @@ import json
 import shutil
 from pathlib import Path
 
-from harness.records import MINIMAL_FILE, RESULTS_FILE, ResultsWriter, read_results
+from harness.records import MINIMAL_FILE, RESULTS_FILE, ResultsWriter, frontend_of, read_results
 
 
 class MergeError(Exception):
@@ -47,9 +48,10 @@ def merge(dirs: list[Path], out: Path) -> int:
     runs, environments = [], []
     for directory in dirs:
         for record in read_results(directory):
-            key = (record["case_id"], record["target"])
+            key = (record["case_id"], record["target"], frontend_of(record))
             if key in owner:
-                raise MergeError(f"case {key[0]} on {key[1]} is in both {owner[key]} and {directory}")
+                through = f" through {key[2]}" if key[2] != "export" else ""
+                raise MergeError(f"case {key[0]} on {key[1]}{through} is in both {owner[key]} and {directory}")
             owner[key] = directory
             records.append(record)
         if (Path(directory) / MINIMAL_FILE).is_file():
@@ -70,7 +72,7 @@ def merge(dirs: list[Path], out: Path) -> int:
         repro_dir = Path(directory) / "repro"
         if repro_dir.is_dir():
             shutil.copytree(repro_dir, out / "repro", dirs_exist_ok=True)
-    records.sort(key=lambda r: (r["case_id"], r["target"]))
+    records.sort(key=lambda r: (r["case_id"], r["target"], frontend_of(r)))
     with ResultsWriter(target) as writer:
         writer.write(_relocate(r, out) for r in records)
     if minimal:
@@ -81,6 +83,9 @@ def merge(dirs: list[Path], out: Path) -> int:
         # `target` names every target merged (`cuda+llvm`), so --resume refuses a merged directory.
         run = {**runs[0], "out": str(out), "target": "+".join(map(str, targets)), "resume": False,
                "merged_from": [str(d) for d in dirs]}
+        frontends = sorted({r.get("frontend", "export") for r in runs} | {frontend_of(r) for r in records})
+        if len(frontends) > 1:  # as for targets: a directory of several roads cannot be resumed
+            run["frontend"] = "+".join(frontends)
         (out / "run.json").write_text(json.dumps(run, indent=2) + "\n")
     if environments:
         environment = dict(environments[0])

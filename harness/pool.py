@@ -65,6 +65,7 @@ class PoolOptions:
     trials: int = 0  # the tuned pipeline's trial budget per case
     out: Path | None = None  # the run directory: tuning logs and shipped libraries go under it
     deploy_sample: float = 0.0  # which cases ship after they pass (harness.deploy); 0: none
+    frontend: str = "export"  # the road into TVM; batches are built on the export road only
 
     def limit(self, case: Case) -> float:
         """A case's time limit: its own or the run's, plus tuning and the deploy stage's process."""
@@ -106,7 +107,7 @@ class _Worker:
         argv = [sys.executable, "-m", "harness.worker", options.target]
         if options.convert_map:
             argv.append(options.convert_map)
-        argv += ["--pipeline", options.pipeline, "--trials", str(options.trials),
+        argv += ["--frontend", options.frontend, "--pipeline", options.pipeline, "--trials", str(options.trials),
                  "--deploy-sample", repr(options.deploy_sample)]
         if options.out is not None:
             argv += ["--out", str(options.out)]
@@ -282,7 +283,7 @@ class Pool:
         from harness.batch import batchable
 
         items = list(items)
-        if self.options.batch <= 1 or self.options.pipeline == "tuned":
+        if self.options.batch <= 1 or self.options.pipeline == "tuned" or self.options.frontend != "export":
             return deque([item] for item in items)
         together = [batchable(case, self.options.target)
                     and not deploy.selected(case, self.options.deploy_sample, self.options.target)

@@ -11,6 +11,16 @@ Field by field (scripts outside the repo read these; do not rename):
                      `higher_order.*` and other namespaces (`torchvision.roi_align.default`)
     dtype            the case's dtype ("float32", ..., or "mixed")
     target           "llvm" | "cuda"
+    frontend         "export" | "dynamo" | "fx": the road into TVM (harness.frontends); records
+                     written before the field existed went through export
+    call             fx and dynamo only: what the case's module called. An op case calls the op's
+                     public torch function or Tensor method (`torch.sin`, `Tensor.add_`,
+                     `torch.nn.functional.elu`) where in eager it does exactly what the aten
+                     overload does, else the overload (`aten`); an OpInfo sample its function
+                     (`torch.sin`); any other module is `module`; null when the case stopped
+                     before its module was built (harness.frontends.user_call)
+    dynamo           dynamo only: graphs TVM's backend received and compiled, calls of the compiled
+                     graphs, graph-break reasons (the proof that TVM computed the outputs)
     status           one of harness.case.STATUSES
     raw_status       the status before expectations were applied (differs for xfail/xpass)
     stage            the stage the case failed at, or the last stage it reached
@@ -86,7 +96,7 @@ class ResultsError(Exception):
     """A results file that cannot be read; the message is one line naming file and line."""
 
 
-def new_record(case: Case, target: str, versions: dict, pipeline: str = "default") -> dict:
+def new_record(case: Case, target: str, versions: dict, pipeline: str = "default", frontend: str = "export") -> dict:
     return {
         "case_id": case.case_id,
         "kind": case.kind,
@@ -95,6 +105,7 @@ def new_record(case: Case, target: str, versions: dict, pipeline: str = "default
         "aten_ops": [],
         "dtype": case.dtype,
         "target": target,
+        "frontend": frontend,
         "status": None,
         "raw_status": None,
         "stage": None,
@@ -133,6 +144,11 @@ def new_record(case: Case, target: str, versions: dict, pipeline: str = "default
         "torch_version": versions.get("torch_version"),
         "tvm_version": versions.get("tvm_version"),
     }
+
+
+def frontend_of(record: dict) -> str:
+    """The road a record went through; records written before `frontend` existed took export."""
+    return record.get("frontend") or "export"
 
 
 def _clean(value):

@@ -35,9 +35,9 @@ from harness.tuning import DEFAULT_TRIALS
 
 RUN_FILE = "run.json"
 # What must be equal for --resume to continue a run rather than mix two.
-_RESUME_KEYS = ("target", "profile", "seed", "convert_map", "pipeline", "trials")
-# What a run.json written before a key existed meant by leaving it out.
-_RESUME_DEFAULTS = {"pipeline": "default", "trials": DEFAULT_TRIALS}
+_RESUME_KEYS = ("target", "profile", "seed", "convert_map", "pipeline", "trials", "frontend")
+# What a run.json written before a key existed meant by leaving it out: the option's default.
+_RESUME_DEFAULTS = {"pipeline": "default", "trials": DEFAULT_TRIALS, "frontend": "export"}
 
 
 @dataclass
@@ -55,12 +55,13 @@ class RunOptions:
     pipeline: str = "default"  # or "tuned": MetaSchedule before tvm.compile (harness.tuning)
     trials: int = DEFAULT_TRIALS  # the tuned pipeline's trial budget per case
     deploy_sample: float = DEFAULT_SAMPLE  # op cases drawn for the deploy stage (harness.deploy)
+    frontend: str = "export"  # the road into TVM (harness.frontends)
 
 
 def _build_settings(options: RunOptions) -> dict:
-    """The pool's share of the options: how each case is built and shipped."""
+    """The pool's share of the options: how each case is built and shipped, and by which road."""
     return {"pipeline": options.pipeline, "trials": options.trials, "out": Path(options.out),
-            "deploy_sample": options.deploy_sample}
+            "deploy_sample": options.deploy_sample, "frontend": options.frontend}
 
 
 def _config(options: RunOptions) -> dict:
@@ -130,7 +131,8 @@ def execute(cases: list[Case] | Callable[[], list[Case]], options: RunOptions,
     pool = pool or pool_for(max(1, min(options.jobs, len(todo) or 1)))
     records = list(existing)
     with pool, ResultsWriter(Path(options.out) / RESULTS_FILE) as writer:
-        items = ((case, new_record(case, options.target, versions, options.pipeline)) for case in todo)
+        items = ((case, new_record(case, options.target, versions, options.pipeline, options.frontend))
+                 for case in todo)
         for case, case_records in pool.run(items):
             finish(case, case_records, options.target, Path(options.out), spec.tvm_target, options.convert_map)
             writer.write(case_records)
@@ -160,6 +162,12 @@ def write_repros(case: Case, record: dict, out: Path, tvm_target: dict, convert_
     """The short repro where it can express the case, then the full one, which says why it is the
     only one where the short cannot. Neither failing to be written ends the run: the record says why."""
     only_because = None
+    if record.get("frontend", "export") != "export":
+        # The scripts spell out the export road; a failure of another road is rerun with `check`.
+        why = (f"repro scripts follow the export road; rerun: harness check {record['op']} "
+               f"--frontend {record['frontend']}")
+        record["short_repro_error"] = record["repro_error"] = why
+        return
     try:
         record["short_repro"] = short_repro.write(case, record, out, tvm_target, convert_map)
     except Unwritable as err:
@@ -193,7 +201,7 @@ def minimise(cases: list[Case], records: list[dict], options: RunOptions, shrink
                             threads=worker_threads(1), **_build_settings(options)))
     with pool:
         minimal = shrinker(failures, lambda case: pool.run_one(
-            case, new_record(case, options.target, versions, options.pipeline)),
+            case, new_record(case, options.target, versions, options.pipeline, options.frontend)),
                            options.seed)
     written = []
     with ResultsWriter(out / MINIMAL_FILE) as writer:

@@ -12,15 +12,17 @@ from harness.targets import TargetSpec
 
 class Session:
     """The imported TVM pieces a process needs, loaded once, and the run's build settings:
-    the pipeline (harness.tuning) and which cases ship (harness.deploy)."""
+    the road into TVM (harness.frontends), the pipeline (harness.tuning) and which cases ship
+    (harness.deploy)."""
 
     def __init__(self, spec: TargetSpec, convert_map: dict | None = None, pipeline: str = "default",
-                 trials: int = 0, out: Path | None = None, deploy_sample: float = 0.0):
+                 trials: int = 0, out: Path | None = None, deploy_sample: float = 0.0, frontend: str = "export"):
         import tvm
         from tvm import relax
 
         self.tvm, self.relax, self.spec, self.convert_map = tvm, relax, spec, convert_map
         self.pipeline, self.trials, self.out = pipeline, trials, out
+        self.frontend = frontend  # export, or a road of harness.frontends
         self.deploy = None
         if deploy_sample > 0 and out is not None:
             from harness.deploy import DEPLOY_DIR, DeployPlan

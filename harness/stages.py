@@ -205,6 +205,10 @@ def _same(a: list, b: list) -> bool:
 def run_case(case: Case, session: Session, base: dict,
              progress: Callable[[str, dict], None] = lambda stage, record: None) -> list[dict]:
     """Run every stage of one case; returns its records (one, or one per dynamic size)."""
+    if session.frontend != "export":
+        from harness import frontends
+
+        return frontends.run_case(case, session, base, progress)
     record = copy.deepcopy(base)
     clock = _Clock(record, progress)
     outcome: list[dict] = []
@@ -333,7 +337,7 @@ def compare_stage(case, session, record, clock, module, inputs, expected, actual
             record[key] = result.get(key)
         if not result["ok"]:
             record["model_checks"] = model_checks(case, session.spec.name, record.get("sizes"),
-                                                  module, inputs, actual)
+                                                  module, inputs, actual, session.frontend)
             raise StageFailure("mismatch", "compare", result["message"])
     record["status"] = "pass"
 
@@ -387,10 +391,10 @@ def _predicted_elements(outputs: list, unknown: list) -> int:
     return count
 
 
-def model_checks(case: Case, target: str, size, module, inputs, actual: list) -> dict:
+def model_checks(case: Case, target: str, size, module, inputs, actual: list, frontend: str = "export") -> dict:
     """Per applicable expectation with a model of the bug: whether TVM's outputs are the model's."""
     checks = {}
-    for expectation in expect.applicable(case, target, size):
+    for expectation in expect.applicable(case, target, size, frontend):
         if expectation.model is None:
             continue
         try:

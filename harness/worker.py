@@ -1,7 +1,7 @@
 """A worker process: imports torch and TVM once, then runs cases one at a time.
 
-Run as `python -m harness.worker TARGET [CONVERT_MAP] [--pipeline P --trials N --out DIR
---deploy-sample F]` (harness.pool builds the line). Messages are length-prefixed
+Run as `python -m harness.worker TARGET [CONVERT_MAP] [--frontend NAME --pipeline P --trials N
+--out DIR --deploy-sample F]` (harness.pool builds the line). Messages are length-prefixed
 pickles: cases arrive on stdin; progress (the stage about to start, with the record so
 far) and results leave on the original stdout, which is moved off fd 1 first so that
 whatever torch or TVM print cannot corrupt the channel. If the process dies or hangs,
@@ -73,6 +73,7 @@ def _settings(argv: list[str]):
     parser.add_argument("--trials", type=int, default=0)
     parser.add_argument("--out", type=Path)
     parser.add_argument("--deploy-sample", type=float, default=0.0)
+    parser.add_argument("--frontend", default="export")
     return parser.parse_args(argv)
 
 
@@ -93,7 +94,7 @@ def main(argv: list[str]) -> int:
 
         session = Session(resolve(settings.target), load_convert_map(settings.convert_map),
                           pipeline=settings.pipeline, trials=settings.trials, out=settings.out,
-                          deploy_sample=settings.deploy_sample)
+                          deploy_sample=settings.deploy_sample, frontend=settings.frontend)
     except Exception as err:  # noqa: BLE001 - reported to the parent as a fatal start-up error
         send(channel, {"type": "fatal", "error": f"{type(err).__name__}: {err}"})
         return 2

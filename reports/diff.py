@@ -30,7 +30,7 @@ import collections
 from dataclasses import asdict, dataclass, field
 
 from harness.case import FAILURES
-from reports.load import Run, outcome
+from reports.load import Run, frontend_of, outcome
 from reports.matrix import Matrix, grade
 
 # "compiles" is as good as a machine without a GPU can grade: full there.
@@ -110,8 +110,10 @@ def classify(old: dict, new: dict) -> str | None:
     return None if old["status"] == new["status"] else "changed"
 
 
-def _key(record: dict) -> tuple[str, str]:
-    return record["case_id"], record["target"]
+def _key(record: dict) -> tuple[str, ...]:
+    # The export road keeps the key it had before frontends existed, so older baselines still match.
+    road = frontend_of(record)
+    return (record["case_id"], record["target"]) + (() if road == "export" else (road,))
 
 
 def _change(old: dict | None, new: dict | None) -> Change:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from harness.case import FAILURES
-from harness.records import ResultsError, read_results
+from harness.records import ResultsError, frontend_of, read_results  # noqa: F401 - frontend_of: part of this module's API
 
 # A record's outcome: its status, except that a pass on a degenerate reference proves little
 # ("degenerate") and a CUDA case that compiled on a machine without a GPU "compiles".
@@ -55,9 +55,18 @@ def outcome(record: dict) -> str:
     return status
 
 
-def column(record: dict) -> str:
-    """The matrix column of a record: `target/dtype`, or `target/dynamic` for symbolic programs."""
-    return f"{record['target']}/{'dynamic' if record['kind'] == 'dynamic' else record['dtype']}"
+def column(record: dict, by_frontend: bool = False) -> str:
+    """The matrix column of a record: `target/dtype`, or `target/dynamic` for symbolic programs;
+    `frontend:target/dtype` where the records hold several frontends (a column group each)."""
+    name = f"{record['target']}/{'dynamic' if record['kind'] == 'dynamic' else record['dtype']}"
+    return f"{frontend_of(record)}:{name}" if by_frontend else name
+
+
+def split_column(name: str) -> tuple[str | None, str, str]:
+    """(frontend or None, target, dtype) of a matrix column."""
+    frontend, _, rest = name.rpartition(":")
+    target, _, dtype = rest.partition("/")
+    return frontend or None, target, dtype
 
 
 def input_elements(record: dict) -> int:

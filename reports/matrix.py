@@ -35,8 +35,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from harness.case import FRONTENDS
 from reports import universe
-from reports.load import SEVERITY, Run, column, outcome
+from reports.load import SEVERITY, Run, column, frontend_of, outcome, split_column
 
 GRADES = ("full", "partial", "compiles", "unproven", "none", "skipped", "not run", "no case")
 _TARGETS = ("llvm", "cuda")
@@ -143,7 +144,8 @@ def grade(own: collections.Counter, row: universe.CoverageRow) -> str:
 
 
 def column_key(name: str) -> tuple:
-    target, _, dtype = name.partition("/")
+    frontend, target, dtype = split_column(name)
+    f = (FRONTENDS.index(frontend) if frontend in FRONTENDS else len(FRONTENDS), frontend or "")
     t = _TARGETS.index(target) if target in _TARGETS else len(_TARGETS)
     if dtype == "dynamic":
         d = (2, 0, "")
@@ -151,19 +153,27 @@ def column_key(name: str) -> tuple:
         d = (0, _DTYPES.index(dtype), "")
     else:
         d = (1, 0, dtype)  # mixed operand dtypes (`int32+float16`) after the plain ones
-    return (t, target, d)
+    return (f, t, target, d)
 
 
 def frame(run: Run) -> pd.DataFrame:
     """One line per record with what the matrix groups by."""
     columns = ["case_id", "op", "target", "kind", "dtype", "status", "outcome", "column", "family",
-               "aten_ops", "device_compile"]
+               "aten_ops", "device_compile", "frontend"]
+    several = len({frontend_of(r) for r in run.records}) > 1
     return pd.DataFrame(
         [{"case_id": r["case_id"], "op": r["op"], "target": r["target"], "kind": r["kind"],
-          "dtype": r["dtype"], "status": r["status"], "outcome": outcome(r), "column": column(r),
+          "dtype": r["dtype"], "status": r["status"], "outcome": outcome(r), "column": column(r, several),
           "family": universe.family_of(r), "aten_ops": list(r.get("aten_ops") or []),
-          "device_compile": r.get("device_compile")}
+          "device_compile": r.get("device_compile"), "frontend": frontend_of(r)}
          for r in run.records], columns=columns)
+
+
+def graded(df: pd.DataFrame) -> pd.DataFrame:
+    """The records a row's grade counts: the export road's where the records hold it (the other
+    roads have their own columns and the differential view), else those of the first road."""
+    present = [f for f in FRONTENDS if f in set(df["frontend"])]
+    return df[df["frontend"] == present[0]] if len(present) > 1 else df
 
 
 def _programs(group: pd.DataFrame) -> list:
@@ -185,9 +195,9 @@ def build(run: Run) -> Matrix:
     for (op, col), group in df.groupby(["op", "column"], sort=True):
         kernels = cell_kernels({"device_compile": d} for d in _programs(group))
         cells[op][col] = Cell(collections.Counter(group["outcome"]), sorted(group["case_id"]), kernels)
-    own = {op: collections.Counter(group["outcome"]) for op, group in df.groupby("op")}
+    own = {op: collections.Counter(group["outcome"]) for op, group in graded(df).groupby("op")}
 
-    used = df.explode("aten_ops").dropna(subset=["aten_ops"])
+    used = graded(df).explode("aten_ops").dropna(subset=["aten_ops"])
     used = used[used["aten_ops"] != used["op"]]
     by_cases = used[used["family"] != "model"]
     uses = {op: collections.Counter(group["outcome"]) for op, group in by_cases.groupby("aten_ops")}

@@ -27,7 +27,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reports import diff as diffing
-from reports import history, junit, matrix, render_csv, render_html, render_md, summary, triage
+from reports import (
+    differential,
+    history,
+    junit,
+    matrix,
+    render_csv,
+    render_html,
+    render_md,
+    summary,
+    triage,
+)
 from reports.findings import findings as new_findings
 from reports.findings import is_exploration
 from reports.load import load
@@ -61,10 +71,14 @@ def build(directory: Path, baseline: Path | None = None) -> Rendered:
     label = str(baseline) if baseline is not None else None
     stale = triage.stale(run)
     found = new_findings(run, bugs) if is_exploration(run) else None
+    roads = differential.frontends(run.records)
+    splits = differential.splits(run.records) if len(roads) > 1 else []
+    left = differential.left_out_lines(run.records) if len(roads) > 1 else []
 
     paths = [
-        _write(directory / "coverage.md", render_md.coverage(figures, table, bugs, diff, label, found)),
-        _write(directory / "triage.md", render_md.triage(bugs, stale, found, figures)),
+        _write(directory / "coverage.md",
+               render_md.coverage(figures, table, bugs, diff, label, found, splits, roads, left)),
+        _write(directory / "triage.md", render_md.triage(bugs, stale, found, figures, splits, roads, left)),
         _write(directory / "coverage.html",
                render_html.page(figures, table, run, bugs, stale, runs, diff, label)),
         render_csv.write(table, directory / "coverage.csv"),

@@ -18,7 +18,15 @@ from pathlib import Path
 from harness.records import expectation_of
 from reports import html_assets, render_md, universe
 from reports.diff import Change, Diff, OpChange
-from reports.load import SEVERITY, Run, full_repro_link, input_elements, repro_link
+from reports.load import (
+    SEVERITY,
+    Run,
+    frontend_of,
+    full_repro_link,
+    input_elements,
+    repro_link,
+    split_column,
+)
 from reports.matrix import GRADES, Cell, Matrix, MatrixRow
 from reports.summary import device_compile_line
 from reports.triage import Bug, bug_of
@@ -242,15 +250,18 @@ def matrix_section(matrix: Matrix) -> str:
 
 
 def cases_section(matrix: Matrix, run: Run, bugs: list[Bug]) -> str:
-    records = {(r["case_id"], r["target"]): r for r in run.records}
+    records: dict[tuple[str, str], list[dict]] = {}
+    for r in run.records:
+        records.setdefault((r["case_id"], r["target"]), []).append(r)
     bugs_by_case = bug_of(bugs)
     parts = ['<section id="cases"><h2>Cases behind every cell that is not a clean pass</h2>']
     for row in matrix.rows:
         for col, cell in row.cells.items():
             if cell.worst in _CLEAN:
                 continue
-            target = col.split("/")[0]
-            chosen = [records[(c, target)] for c in cell.case_ids if (c, target) in records]
+            road, target, _ = split_column(col)  # road None: one frontend in these records
+            chosen = [r for c in cell.case_ids for r in records.get((c, target), [])
+                      if road is None or frontend_of(r) == road]
             chosen = [r for r in chosen if r["status"] != "pass" or r.get("degenerate")]
             rows = []
             for r in chosen:

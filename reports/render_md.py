@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from harness.records import expectation_of
 from reports.diff import Change, Diff, OpChange
+from reports.differential import Split, headline
 from reports.findings import Finding
+from reports.load import split_column
 from reports.matrix import GRADES, Matrix, MatrixRow
 from reports.summary import device_compile_line
 from reports.triage import Bug, bug_of
@@ -101,8 +103,8 @@ def failing_cells(row: MatrixRow) -> list[tuple[str, str]]:
 
 
 def row_bugs(row: MatrixRow, bugs_by_case: dict) -> list[str]:
-    found = {bugs_by_case[(case_id, col.split("/")[0])] for col, cell in row.cells.items()
-             for case_id in cell.case_ids if (case_id, col.split("/")[0]) in bugs_by_case}
+    found = {bugs_by_case[(case_id, split_column(col)[1])] for col, cell in row.cells.items()
+             for case_id in cell.case_ids if (case_id, split_column(col)[1]) in bugs_by_case}
     return sorted(found, key=lambda b: int(b[1:]))
 
 
@@ -223,7 +225,8 @@ def findings_section(found: list[Finding], summary: dict) -> list[str]:
 
 
 def coverage(summary: dict, matrix: Matrix, bugs: list[Bug], diff: Diff | None, baseline: str | None,
-             found: list[Finding] | None = None) -> str:
+             found: list[Finding] | None = None, splits: list[Split] | None = None,
+             roads: list[str] | None = None, left: list[str] | None = None) -> str:
     lines = ["# Coverage of TVM's torch.export importer", "", environment_line(summary), "",
              f"**{summary['cases']} cases**, {summary['unexpected']} unexpected outcomes, "
              f"{summary['bugs']} distinct failures ({summary['bugs_unexpected']} not declared). "
@@ -238,17 +241,40 @@ def coverage(summary: dict, matrix: Matrix, bugs: list[Bug], diff: Diff | None, 
     lines += ["", GRADE_RULES, "", CELL_RULE, ""]
     if diff is not None:
         lines += diff_section(diff, baseline or "")
+    if roads and len(roads) > 1:
+        lines += differential_section(splits or [], roads, left=left)
     lines += ["## Ops not fully passing", ""] + problem_rows(matrix, ("op", "opinfo"), bugs)
     lines += ["", "## Models not fully passing", ""] + problem_rows(matrix, ("model",), bugs)
     lines += ["", f"## Bugs (undeclared first, then by cases hit; {len(bugs)} in all)", ""] + bug_table(bugs, MAX_BUGS)
     return "\n".join(lines) + "\n"
 
 
+def differential_section(found: list[Split], roads: list[str], limit: int | None = MAX_ROWS,
+                         left: list[str] | None = None) -> list[str]:
+    """Ops that pass through one frontend and fail through another (reports.differential)."""
+    lines = ["## Frontends: ops that pass one way and fail another", "",
+             f"Frontends in these records: {', '.join(roads)}. A case counts where both roads ran it, one "
+             "passed and the other failed (statuses before expectations, which are claims about one road). "
+             "The matrix has a column group per frontend and grades each op on "
+             f"{roads[0]}'s records.", ""]
+    lines += [f"- {line}" for line in headline(found, roads) + (left or [])]
+    if not found:
+        return lines + [""]
+    shown = found if limit is None else found[:limit]
+    lines += ["", "| op | passes through | fails through | cases | failing road's signature |", "|---|---|---|---|---|"]
+    lines += [f"| `{esc(s.op)}` | {s.passes} | {s.fails} | {len(s.cases)} | {esc(clip(s.signature))} |"
+              for s in shown]
+    if len(shown) < len(found):
+        lines.append(f"\n… and {len(found) - len(shown)} more in triage.md")
+    return lines + [""]
+
+
 def triage(bugs: list[Bug], stale: list[dict], found: list[Finding] | None = None,
-           summary: dict | None = None) -> str:
+           summary: dict | None = None, splits: list[Split] | None = None, roads: list[str] | None = None,
+           left: list[str] | None = None) -> str:
     lines = ["# Triage: failures grouped by error signature", "",
              "One row per distinct bug: those no expectation declares first, then by cases hit. `in` says whose "
-             "bug it is: PyTorch where the case fails before TVM sees it (eager, export, decompose), else TVM. `known` counts the cases a declared expectation "
+             "bug it is: PyTorch where the case fails before TVM sees it (eager, export, decompose, trace, dynamo), else TVM. `known` counts the cases a declared expectation "
              "explains (xfail). The smallest example is the failing case with the fewest input elements; "
              "its repro script rebuilds the case with only torch and TVM and prints `status: WORD`: the short "
              "one (inputs as literals, the call spelled out, one screen; shown below each bug) where the "
@@ -256,6 +282,8 @@ def triage(bugs: list[Bug], stale: list[dict], found: list[Finding] | None = Non
     if found is not None:
         lines += findings_section(found, summary or {})
     lines += bug_table(bugs, None)
+    if roads and len(roads) > 1:
+        lines += [""] + differential_section(splits or [], roads, limit=None, left=left)
     for bug in bugs:
         lines += ["", f"## {bug.id}: {esc(clip(bug.signature, 200))}", "",
                   f"- in {bug.owner}, stage `{bug.stage}`, statuses {', '.join(f'{s} {n}' for s, n in bug.statuses.items())}, "

@@ -10,7 +10,7 @@ from __future__ import annotations
 import collections
 
 from harness.case import STATUSES
-from reports import universe
+from reports import differential, universe
 from reports.load import FAILING, Run
 from reports.matrix import Matrix, column_key, grade_counts
 from reports.triage import Bug
@@ -43,7 +43,21 @@ def summarise(run: Run, matrix: Matrix, found: list[Bug]) -> dict:
         "bugs_unexpected": sum(1 for b in found if b.expected < b.count),
         "seconds_total": round(seconds, 3),
         "device_compile": device_compile(records),
+        **_frontends(records),
     }
+
+
+def _frontends(records: list[dict]) -> dict:
+    """Where the records hold several frontends: which, and how many ops split between each pair
+    (absent otherwise, so a single-frontend summary is what it was before frontends existed)."""
+    roads = differential.frontends(records)
+    if len(roads) < 2:
+        return {}
+    found = differential.splits(records)
+    return {"frontends": roads,
+            "differential": {f"{a}>{b}": len({s.op for s in found if (s.passes, s.fails) == (a, b)})
+                             for a in roads for b in roads if a != b},
+            "differential_left_out": differential.left_out(records)}
 
 
 def device_compile(records: list[dict]) -> dict | None:

@@ -22,7 +22,9 @@ from harness.case import FAILURES
 from harness.records import expectation_of
 from reports.load import Run, full_repro_link, input_elements, repro_link
 
-TORCH_STAGES = ("eager", "export", "decompose")
+# `trace` (torch.fx) and `dynamo` are PyTorch's too: the dynamo road moves a failure inside TVM
+# to its import, compile or run stage, so what stays at `dynamo` is capture (a graph break).
+TORCH_STAGES = ("eager", "export", "decompose", "trace", "dynamo")
 
 
 @dataclass

@@ -71,6 +71,8 @@ WRONG = {"sin.default": wrong_function}
 JUST_OUTSIDE_AND_INSIDE = {"sin.default": _scaled(relax.op.sin, 1 + 2e-5),
                            "cos.default": _scaled(relax.op.cos, 1 + 0.5e-5)}
 REMOVED = {"sin.default": None}
+# TVM's FX table (from_fx, the fx and dynamo roads) is keyed by the called function's name.
+FX_WRONG = {"sin": wrong_function}
 RAISES = {"sin.default": raises}
 SEGFAULTS = {"sin.default": segfaults}
 ABORTS = {"sin.default": aborts}

@@ -94,3 +94,51 @@ def sorted_values(expected, actual, inputs):
         if not torch.allclose(e.reshape(-1).sort().values, a.reshape(-1).sort().values, atol=1e-5):
             return f"output {index}: not the same values in another order"
     return None
+
+
+class SinThenBreak(torch.nn.Module):
+    """Sine, a forced graph break, then +1: dynamo hands TVM two graphs and runs Python between."""
+
+    def forward(self, x):
+        y = torch.sin(x)
+        torch._dynamo.graph_break()
+        return y + 1
+
+
+def graph_break_program(rows=3):
+    return SinThenBreak(), (_input(rows),)
+
+
+class ItemScaled(torch.nn.Module):
+    """Scales by a Python number read from a tensor: dynamo breaks the graph at `.item()`."""
+
+    def forward(self, x):
+        return x * x.sum().item()
+
+
+def item_program(rows=3):
+    return ItemScaled(), (_input(rows),)
+
+
+class SignBranch(torch.nn.Module):
+    """Python control flow on a tensor's value: torch.fx.symbolic_trace cannot follow it."""
+
+    def forward(self, x):
+        if x.sum() > 0:
+            return x + 1
+        return x - 1
+
+
+def branch_program(rows=3):
+    return SignBranch(), (_input(rows),)
+
+
+class Passthrough(torch.nn.Module):
+    """Returns its input: dynamo finds no op to hand a backend, so nothing reaches TVM."""
+
+    def forward(self, x):
+        return x
+
+
+def passthrough_program(rows=3):
+    return Passthrough(), (_input(rows),)

@@ -111,7 +111,7 @@ BREAKAGES = (
       "    if False:",
       (f"{RUN_OUTCOMES}::test_a_torn_last_line_is_cut_before_a_run_resumes",)),
     B("resume ignores a changed seed, profile or convert map", "harness/runner.py",
-      '_RESUME_KEYS = ("target", "profile", "seed", "convert_map", "pipeline", "trials")',
+      '_RESUME_KEYS = ("target", "profile", "seed", "convert_map", "pipeline", "trials", "frontend")',
       '_RESUME_KEYS = ("target",)',
       (f"{RUN_OUTCOMES}::test_resume_refuses_another_profile_seed_or_convert_map",)),
     B("shards balance counts, not cost", "harness/sources.py",

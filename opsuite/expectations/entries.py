@@ -25,12 +25,12 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from harness import env
-from harness.case import Case, Expectation
+from harness.case import FRONTENDS, Case, Expectation
 from opsuite.expectations import predicates
 
 DIRECTORY = Path(__file__).with_name("known_failures")  # one file per table module, and models.toml
 FIELDS = ("id", "op", "reason", "status", "stage", "match", "facets", "model", "unmodelled", "kinds", "dtypes",
-          "targets", "when", "sizes", "link", "flaky", "tvm")
+          "targets", "when", "sizes", "link", "flaky", "tvm", "frontends")
 
 
 class ExpectationsError(Exception):
@@ -101,7 +101,16 @@ def to_expectation(entry: dict) -> Expectation:
         targets=tuple(entry["targets"]) if "targets" in entry else None,
         when=predicates.parse(entry["when"]) if "when" in entry else None, link=entry.get("link"),
         sizes={k: tuple(v) for k, v in entry["sizes"].items()} if "sizes" in entry else None,
-        flaky=bool(entry.get("flaky", False)))
+        flaky=bool(entry.get("flaky", False)), frontends=_frontends(entry))
+
+
+def _frontends(entry: dict) -> tuple[str, ...]:
+    """The roads an entry's claim is about: the export road's converters unless it says more."""
+    chosen = tuple(entry.get("frontends", ["export"]))
+    unknown = [f for f in chosen if f not in FRONTENDS]
+    if unknown or not chosen:
+        raise ValueError(f"frontends {list(chosen)}: each must be one of {', '.join(FRONTENDS)}")
+    return chosen
 
 
 def tvm_scope(entry: dict) -> SpecifierSet | None:

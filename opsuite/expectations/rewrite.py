@@ -24,7 +24,8 @@ _HEADER = """\
 # model can say), kinds, dtypes, targets, when (a predicate from opsuite/expectations/predicates.py),
 # sizes (dynamic programs: only run sizes within these ranges, e.g. { b = [2, 16] }), link,
 # flaky (true: the bug shows on some runs only, e.g. TVM reads uninitialised memory; a pass then stays pass),
-# tvm (the TVM releases the bug is in, a version specifier: ">=0.27", "<0.28"; the running TVM's version decides).
+# tvm (the TVM releases the bug is in, a version specifier: ">=0.27", "<0.28"; the running TVM's version decides),
+# frontends (the roads the claim is about, of export, dynamo, fx; default ["export"]).
 # An unexpected pass (xpass) fails the run; `python -m opsuite.expectations update DIR` rewrites
 # these files from DIR's results: entries that no longer fail anywhere are dropped, entries
 # that fail only for some dtypes are narrowed to those.
@@ -137,9 +138,12 @@ def suggest(records: list[dict]) -> str:
     groups: dict[tuple, set] = collections.defaultdict(set)
     for r in records:
         if r["status"] in FAILURES and r["kind"] != "model":
-            groups[(r["op"], r["status"], r["stage"])].add(r["dtype"])
-    entries = [{"id": f"TODO.{op.removeprefix('aten.')}-{stage}", "op": op, "reason": "TODO: say what is wrong", "status": status, "stage": stage,
-                "dtypes": sorted(dtypes)} for (op, status, stage), dtypes in sorted(groups.items())]
+            groups[(r["op"], r["status"], r["stage"], r.get("frontend") or "export")].add(r["dtype"])
+    # A failure through another road is a claim about that road's converters: the entry says so.
+    entries = [{"id": f"TODO.{op.removeprefix('aten.')}-{stage}" + ("" if road == "export" else f"-{road}"), "op": op,
+                "reason": "TODO: say what is wrong", "status": status, "stage": stage, "dtypes": sorted(dtypes),
+                **({} if road == "export" else {"frontends": [road]})}
+               for (op, status, stage, road), dtypes in sorted(groups.items())]
     return dump(entries)
 
 
