@@ -92,21 +92,15 @@ def public_candidates(op):
     return found
 
 
-class PublicOpModule(torch.nn.Module):
+class PublicOpModule(OpModule):
     """Like OpModule, but calls the public torch function or Tensor method users write
     (`torch.sin(x)`, `x.add_(y)`), which is what TVM's FX table is keyed by."""
 
     def __init__(self, op, call, fn, args, kwargs):
-        super().__init__()
-        self.op_name = op
+        super().__init__(op, args, kwargs)
         self.call = call  # "torch.sin", "Tensor.add_", ...
         self.fn = fn  # None for a Tensor method
         self.method = call.split(".")[-1]
-        self.args = args
-        self.kwargs = kwargs
-
-    def call_arguments(self, inputs):
-        return _fill(self.args, inputs), _fill(self.kwargs, inputs)
 
     def forward(self, *inputs):
         args, kwargs = self.call_arguments(inputs)
