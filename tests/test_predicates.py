@@ -60,3 +60,54 @@ def test_unknown_predicates_are_rejected():
         predicates.parse("!")
     with pytest.raises(ValueError, match="unknown predicate"):
         predicates.parse("!bogus")
+
+
+def _call(op: str, *args, **kwargs) -> Case:
+    return Case(f"{op}[int32-0]", "op", op, Program(op_program, {"op": op, "args": list(args), "kwargs": kwargs}),
+                "int32")
+
+
+def test_zero_divisor_looks_at_the_second_argument_only():
+    zero = predicates.parse("zero_divisor")
+    assert zero(_call("aten.div.Tensor", torch.tensor([1, 2]), torch.tensor(0)))
+    assert zero(_call("aten.div.Tensor", torch.tensor([1, 2]), torch.tensor([3, 0])))
+    assert zero(_call("aten.div.Scalar", torch.tensor([1.0]), 0.0))
+    assert not zero(_call("aten.div.Tensor", torch.tensor([0, 2]), torch.tensor([3, 1])))
+    assert not zero(_call("aten.div.Tensor", torch.tensor([1]), torch.ones(0)))
+
+
+def test_scalar_min_wants_the_minimum_of_the_first_tensors_integer_dtype():
+    at_min = predicates.parse("scalar_min")
+    assert at_min(_call("aten.mul.Scalar", torch.ones(2, dtype=torch.int32), -2**31))
+    assert not at_min(_call("aten.mul.Scalar", torch.ones(2, dtype=torch.int64), -2**31))
+    assert not at_min(_call("aten.mul.Scalar", torch.ones(2, dtype=torch.int32), -2**31 + 1))
+    assert not at_min(_call("aten.mul.Scalar", torch.ones(2), -2**31))
+
+
+def test_zerodim_widens_only_where_promote_types_disagrees_with_torch():
+    widens = predicates.parse("zerodim_widens")
+    half, double = torch.ones(3, dtype=torch.float16), torch.ones(3, dtype=torch.float64)
+    assert widens(_call("aten.mul.Tensor", half, torch.tensor(2.0, dtype=torch.float64)))
+    assert widens(_call("aten.add.Tensor", torch.ones(3, dtype=torch.int8), torch.tensor(1, dtype=torch.uint8)))
+    # the 0-dim operand is the narrower one: torch and promote_types both give float64
+    assert not widens(_call("aten.mul.Tensor", torch.tensor(2.0, dtype=torch.float16), double))
+    # a 0-dim operand of a higher category decides in torch too
+    assert not widens(_call("aten.mul.Tensor", torch.ones(3, dtype=torch.int32), torch.tensor(2.0, dtype=torch.float16)))
+    assert not widens(_call("aten.mul.Tensor", half, double))
+
+
+def test_alpha_shows_where_dropping_alpha_changes_the_answer_beyond_tolerance():
+    shows = predicates.parse("alpha_shows")
+    assert shows(_call("aten.sub.Tensor", torch.tensor([1.0, 2.0]), torch.tensor([3.0]), alpha=2))
+    assert shows(_call("aten.add.Tensor", torch.tensor([6, 7]), torch.tensor([3]), alpha=-1))
+    assert not shows(_call("aten.sub.Tensor", torch.tensor([1.0, 2.0]), torch.tensor([3.0])))
+    # -1 * INT64_MIN wraps to INT64_MIN: the term is the same with or without alpha
+    assert not shows(_call("aten.add.Tensor", torch.tensor([6, 2**63 - 1]), torch.tensor([-2**63]), alpha=-1))
+    # alpha * 1.2e-38 is far below float32's atol beside -1.2e-38
+    x = torch.tensor(-1.1754944e-38)
+    before = x.clone()
+    assert not shows(_call("aten.add_.Tensor", x, torch.tensor(1.1754944e-38), alpha=-1.5))
+    assert torch.equal(x, before), "the predicate ran the in-place op on the case's own input"
+    # inf - 2 * y is inf (or NaN) whatever alpha is
+    half = torch.tensor([float("nan"), 3.326, float("-inf")], dtype=torch.float16)
+    assert not shows(_call("aten.sub.Tensor", torch.tensor(float("inf"), dtype=torch.float16), half, alpha=2))

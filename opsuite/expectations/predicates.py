@@ -20,6 +20,15 @@ In known_failures/*.toml, `when = "NAME"` or `when = "NAME:ARG"`, negated with `
                     dtype (PyTorch wraps it; a constant of that dtype cannot hold it)
     zero_scalar     a Python scalar argument is zero or False (x + 0 is simplified away before
                     code generation, so a bug in the generated add never shows)
+    zero_divisor    the second argument (a tensor or a Python number) holds a zero
+    scalar_min      a Python int argument is the minimum of the first tensor input's integer
+                    dtype (-2**31 for int32: a constant whose negation the dtype cannot hold)
+    zerodim_widens  two tensor arguments of different dtypes, one 0-dim, for which
+                    torch.promote_types gives another dtype than torch's own promotion (a 0-dim
+                    operand of the same category does not decide the result in torch)
+    alpha_shows     the call passes alpha and dropping it changes eager's answer beyond the
+                    output dtype's default tolerance (alpha * other may vanish beside self,
+                    wrap to other, or leave an infinity unchanged)
 """
 
 from __future__ import annotations
@@ -114,9 +123,49 @@ def zero_scalar(case: Case) -> bool:
     return any(isinstance(a, bool | int | float) and a == 0 for a in args)
 
 
+def zero_divisor(case: Case) -> bool:
+    args = list(case.program.kwargs.get("args") or ())
+    if len(args) < 2:
+        return False
+    divisor = args[1]
+    if isinstance(divisor, torch.Tensor):
+        return bool((divisor == 0).any()) if divisor.numel() else False
+    return isinstance(divisor, bool | int | float) and divisor == 0
+
+
+def scalar_min(case: Case) -> bool:
+    tensors = _tensors(case)
+    if not tensors or tensors[0].is_floating_point() or tensors[0].is_complex() or tensors[0].dtype == torch.bool:
+        return False
+    return torch.iinfo(tensors[0].dtype).min in _ints(case)
+
+
+def zerodim_widens(case: Case) -> bool:
+    args = [a for a in case.program.kwargs.get("args") or () if isinstance(a, torch.Tensor)]
+    if len(args) != 2 or args[0].dtype == args[1].dtype or not any(a.dim() == 0 for a in args):
+        return False
+    return torch.result_type(*args) != torch.promote_types(args[0].dtype, args[1].dtype)
+
+
+def alpha_shows(case: Case) -> bool:
+    from harness.compare import compare_outputs
+
+    if not kwarg("alpha", case):
+        return False
+    kwargs = dict(case.program.kwargs.get("kwargs") or {})
+    kwargs.pop("alpha")
+    with torch.no_grad():  # on copies: an in-place op (add_) would write into the case's own inputs
+        module, inputs = case.program.build()
+        expected = module(*[t.clone() for t in inputs])
+        module, inputs = case.program.build(kwargs=kwargs)
+        dropped = module(*[t.clone() for t in inputs])
+    return not compare_outputs([expected], [dropped], case.tolerance and (case.tolerance.rtol, case.tolerance.atol))["ok"]
+
+
 _PARAMETRISED = {"kwarg": kwarg, "variant": variant, "sample": sample, "tier": tier, "above": above}
 _PLAIN = {"empty": empty, "empty_inner": empty_inner, "scalar": scalar, "decomposed": decomposed, "nan": nan,
-          "inf": inf, "scalar_outside": scalar_outside, "zero_scalar": zero_scalar}
+          "inf": inf, "scalar_outside": scalar_outside, "zero_scalar": zero_scalar, "zero_divisor": zero_divisor,
+          "scalar_min": scalar_min, "zerodim_widens": zerodim_widens, "alpha_shows": alpha_shows}
 
 
 def _all(predicates: tuple, case: Case) -> bool:
