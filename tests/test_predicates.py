@@ -111,3 +111,35 @@ def test_alpha_shows_where_dropping_alpha_changes_the_answer_beyond_tolerance():
     # inf - 2 * y is inf (or NaN) whatever alpha is
     half = torch.tensor([float("nan"), 3.326, float("-inf")], dtype=torch.float16)
     assert not shows(_call("aten.sub.Tensor", torch.tensor(float("inf"), dtype=torch.float16), half, alpha=2))
+
+
+def test_float_outside_wants_a_float_no_integer_of_the_tensors_dtype_holds():
+    outside = predicates.parse("float_outside")
+    ints = torch.ones(2, dtype=torch.int32)
+    assert outside(_call("aten.mul.Scalar", ints, 1e30)) and outside(_call("aten.mul.Tensor", ints, float("nan")))
+    assert outside(_call("aten.mul.Tensor", torch.ones(2, dtype=torch.uint8), float("-inf")))
+    assert outside(_call("aten.mul.Tensor", torch.ones(2, dtype=torch.uint8), 300.5))
+    assert not outside(_call("aten.mul.Scalar", ints, -2.5)) and not outside(_call("aten.mul.Scalar", ints, 2**40))
+    assert not outside(_call("aten.mul.Scalar", torch.ones(2), 1e30))
+    assert not outside(_call("aten.mul.Scalar", torch.ones(2, dtype=torch.bool), float("nan")))
+
+
+def test_const_divisor_zero_is_zero_as_a_constant_of_the_tensors_dtype():
+    zero = predicates.parse("const_divisor_zero")
+    assert zero(_call("aten.div.Scalar", torch.ones(2, dtype=torch.int32), 0.6))
+    assert zero(_call("aten.div.Tensor", torch.ones(2, dtype=torch.uint8), 0))
+    assert zero(_call("aten.remainder.Scalar", torch.ones(2, dtype=torch.float16), 1e-30))
+    assert zero(_call("aten.remainder.Scalar", torch.ones(2), -0.0))
+    assert not zero(_call("aten.remainder.Scalar", torch.ones(2, dtype=torch.bfloat16), 1e-30))
+    assert not zero(_call("aten.div.Scalar", torch.ones(2, dtype=torch.int32), 1.5))
+    assert not zero(_call("aten.div.Tensor", torch.ones(2, dtype=torch.int32), torch.tensor(0)))
+
+
+def test_nan_first_wants_a_nan_on_the_left_facing_a_number():
+    first = predicates.parse("nan_first")
+    nan = float("nan")
+    assert first(_call("aten.maximum.default", torch.tensor([nan, 1.0]), torch.tensor([2.0, 3.0])))
+    assert first(_call("aten.maximum.default", torch.tensor([nan]), torch.tensor([1, 2], dtype=torch.int32)))
+    assert not first(_call("aten.maximum.default", torch.tensor([nan, 1.0]), torch.tensor([nan, nan])))
+    assert not first(_call("aten.maximum.default", torch.tensor([1.0, 2.0]), torch.tensor([nan, 3.0])))
+    assert not first(_call("aten.maximum.default", torch.tensor([1, 2]), torch.tensor([nan, 3.0])))

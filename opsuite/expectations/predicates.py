@@ -26,6 +26,12 @@ In known_failures/*.toml, `when = "NAME"` or `when = "NAME:ARG"`, negated with `
     zerodim_widens  two tensor arguments of different dtypes, one 0-dim, for which
                     torch.promote_types gives another dtype than torch's own promotion (a 0-dim
                     operand of the same category does not decide the result in torch)
+    float_outside   a Python float argument with an integer first tensor input that no integer
+                    of its dtype holds: NaN, an infinity, or a value whose truncation lies
+                    outside the dtype (numpy refuses to make a constant of it)
+    const_divisor_zero  the second argument is a Python number that is zero once made a
+                    constant of the first tensor input's dtype (0.6 for an int tensor)
+    nan_first       the first tensor argument holds a NaN where the second (broadcast) does not
     alpha_shows     the call passes alpha and dropping it changes eager's answer beyond the
                     output dtype's default tolerance (alpha * other may vanish beside self,
                     wrap to other, or leave an infinity unchanged)
@@ -147,6 +153,47 @@ def zerodim_widens(case: Case) -> bool:
     return torch.result_type(*args) != torch.promote_types(args[0].dtype, args[1].dtype)
 
 
+def _integral_first(case: Case) -> torch.dtype | None:
+    tensors = _tensors(case)
+    if not tensors or tensors[0].is_floating_point() or tensors[0].is_complex():
+        return None
+    return tensors[0].dtype
+
+
+def float_outside(case: Case) -> bool:
+    dtype = _integral_first(case)
+    if dtype is None or dtype == torch.bool:  # numpy makes any float a bool, NaN included
+        return False
+    info = torch.iinfo(dtype)
+    args = list(case.program.kwargs.get("args") or ()) + list((case.program.kwargs.get("kwargs") or {}).values())
+    for value in (a for a in args if isinstance(a, float)):
+        if value != value or value in (float("inf"), float("-inf")):
+            return True
+        if not info.min <= int(value) <= info.max:
+            return True
+    return False
+
+
+def const_divisor_zero(case: Case) -> bool:
+    args = list(case.program.kwargs.get("args") or ())
+    tensors = _tensors(case)
+    if len(args) < 2 or isinstance(args[1], torch.Tensor) or not isinstance(args[1], bool | int | float) or not tensors:
+        return False
+    divisor = args[1]
+    if not (tensors[0].is_floating_point() or tensors[0].is_complex()):
+        return divisor == divisor and abs(divisor) < 1  # truncated toward zero; NaN is no constant at all
+    return bool(torch.tensor(divisor, dtype=torch.float64).to(tensors[0].dtype) == 0)  # 1e-30 is 0 in float16
+
+
+def nan_first(case: Case) -> bool:
+    args = [a for a in case.program.kwargs.get("args") or () if isinstance(a, torch.Tensor)]
+    if len(args) < 2 or not args[0].is_floating_point():
+        return False
+    first, second = torch.broadcast_tensors(args[0], args[1])
+    alone = first.isnan() & ~(second.isnan() if second.is_floating_point() else torch.zeros_like(first, dtype=torch.bool))
+    return bool(alone.any())
+
+
 def alpha_shows(case: Case) -> bool:
     from harness.compare import compare_outputs
 
@@ -165,7 +212,8 @@ def alpha_shows(case: Case) -> bool:
 _PARAMETRISED = {"kwarg": kwarg, "variant": variant, "sample": sample, "tier": tier, "above": above}
 _PLAIN = {"empty": empty, "empty_inner": empty_inner, "scalar": scalar, "decomposed": decomposed, "nan": nan,
           "inf": inf, "scalar_outside": scalar_outside, "zero_scalar": zero_scalar, "zero_divisor": zero_divisor,
-          "scalar_min": scalar_min, "zerodim_widens": zerodim_widens, "alpha_shows": alpha_shows}
+          "scalar_min": scalar_min, "zerodim_widens": zerodim_widens, "alpha_shows": alpha_shows,
+          "float_outside": float_outside, "const_divisor_zero": const_divisor_zero, "nan_first": nan_first}
 
 
 def _all(predicates: tuple, case: Case) -> bool:
