@@ -143,3 +143,15 @@ def test_nan_first_wants_a_nan_on_the_left_facing_a_number():
     assert not first(_call("aten.maximum.default", torch.tensor([nan, 1.0]), torch.tensor([nan, nan])))
     assert not first(_call("aten.maximum.default", torch.tensor([1.0, 2.0]), torch.tensor([nan, 3.0])))
     assert not first(_call("aten.maximum.default", torch.tensor([1, 2]), torch.tensor([nan, 3.0])))
+
+
+def test_shows_wants_the_model_to_differ_from_eager_on_the_draw():
+    floor_of_quotient = predicates.parse("shows:pointwise.binary_op")
+    # -0.5 / inf is -0.0, whose floor is -0.0; torch's floor division gives -1 (as Python's -0.5 // inf)
+    assert floor_of_quotient(_call("aten.floor_divide.default", torch.tensor([-0.5, 7.0]),
+                                   torch.tensor([float("inf")])))
+    assert not floor_of_quotient(_call("aten.floor_divide.default", torch.tensor([-7.0, 7.0]), torch.tensor([2.0])))
+    # an integer true division keeps its dtype: that shows whatever the values
+    assert floor_of_quotient(_call("aten.div.Tensor", torch.tensor([4, 6]), torch.tensor([0, 3])))
+    with pytest.raises(ValueError, match="no model"):
+        predicates.parse("shows:pointwise.nothing")(_call("aten.floor_divide.default", torch.ones(1), torch.ones(1)))

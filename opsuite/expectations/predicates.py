@@ -32,6 +32,11 @@ In known_failures/*.toml, `when = "NAME"` or `when = "NAME:ARG"`, negated with `
     const_divisor_zero  the second argument is a Python number that is zero once made a
                     constant of the first tensor input's dtype (0.6 for an int tensor)
     nan_first       the first tensor argument holds a NaN where the second (broadcast) does not
+    shows:MODEL     the modelled bug changes this draw's answer: MODEL (MODULE.NAME of
+                    bug_models, e.g. pointwise.binary_op) gives outputs that the harness's
+                    comparison (the case's tolerance) tells from eager's, its unpredictable
+                    elements aside; for a bug that most draws cannot show (floor(a / b) is
+                    torch's floor division unless the quotient overflows, underflows or rounds)
     alpha_shows     the call passes alpha and dropping it changes eager's answer beyond the
                     output dtype's default tolerance (alpha * other may vanish beside self,
                     wrap to other, or leave an infinity unchanged)
@@ -39,6 +44,7 @@ In known_failures/*.toml, `when = "NAME"` or `when = "NAME:ARG"`, negated with `
 
 from __future__ import annotations
 
+import copy
 import functools
 
 import torch
@@ -194,6 +200,25 @@ def nan_first(case: Case) -> bool:
     return bool(alone.any())
 
 
+def shows(model_name: str, case: Case) -> bool:
+    from harness.compare import compare_outputs
+    from harness.stages import flatten_outputs
+    from opsuite.expectations.bug_models import resolve
+
+    with torch.no_grad():  # on copies: an in-place op would write into the case's own inputs
+        module, inputs = case.program.build()
+        expected = flatten_outputs(module(*copy.deepcopy(inputs)))
+        found = resolve(model_name)(copy.deepcopy(module), copy.deepcopy(inputs))
+    outputs = flatten_outputs(found["outputs"] if isinstance(found, dict) else found)
+    unknown = list(found.get("unknown") or []) if isinstance(found, dict) else []
+    for i, mask in enumerate(unknown):  # what nobody can predict is no evidence either way
+        if mask is not None and i < len(outputs) and tuple(mask.shape) == tuple(expected[i].shape):
+            outputs[i] = outputs[i].clone()
+            outputs[i][mask] = expected[i].to(outputs[i].dtype)[mask]
+    tol = (case.tolerance.rtol, case.tolerance.atol) if case.tolerance else None
+    return not compare_outputs(expected, outputs, tol)["ok"]
+
+
 def alpha_shows(case: Case) -> bool:
     from harness.compare import compare_outputs
 
@@ -209,7 +234,7 @@ def alpha_shows(case: Case) -> bool:
     return not compare_outputs([expected], [dropped], case.tolerance and (case.tolerance.rtol, case.tolerance.atol))["ok"]
 
 
-_PARAMETRISED = {"kwarg": kwarg, "variant": variant, "sample": sample, "tier": tier, "above": above}
+_PARAMETRISED = {"kwarg": kwarg, "variant": variant, "sample": sample, "tier": tier, "above": above, "shows": shows}
 _PLAIN = {"empty": empty, "empty_inner": empty_inner, "scalar": scalar, "decomposed": decomposed, "nan": nan,
           "inf": inf, "scalar_outside": scalar_outside, "zero_scalar": zero_scalar, "zero_divisor": zero_divisor,
           "scalar_min": scalar_min, "zerodim_widens": zerodim_widens, "alpha_shows": alpha_shows,
