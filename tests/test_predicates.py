@@ -155,3 +155,10 @@ def test_shows_wants_the_model_to_differ_from_eager_on_the_draw():
     assert floor_of_quotient(_call("aten.div.Tensor", torch.tensor([4, 6]), torch.tensor([0, 3])))
     with pytest.raises(ValueError, match="no model"):
         predicates.parse("shows:pointwise.nothing")(_call("aten.floor_divide.default", torch.ones(1), torch.ones(1)))
+
+
+def test_shows_is_false_where_eager_refuses_the_draw():
+    refused = _call("aten.floor_divide.default", torch.tensor([4, 6]), torch.tensor([0, 3]))
+    assert not predicates.parse("shows:pointwise.binary_op")(refused)
+    assert not predicates.parse("alpha_shows")(_call("aten.sub.Tensor", torch.tensor([True]), torch.tensor([True]),
+                                                     alpha=2))
