@@ -149,3 +149,12 @@ def clamp_in_input_dtype(x, min=None, max=None):  # noqa: A002 - the schema's ow
     if _integral(x):
         lo, hi = int(constant(lo, torch.int64)), int(constant(hi, torch.int64))
     return _clip(x, lo, hi)
+
+
+@on_call
+def multiply_by_folded_zero(x, other):
+    """relax.multiply(x, relax.const(0, x's dtype)): TIR folds x * 0 to the constant itself while
+    the legalised multiply is built, so every element is that zero (inf * 0 and NaN * 0 too)."""
+    a, b = operands(x, other)
+    product = _arith(torch.mul)(a, b)
+    return torch.full_like(product, b.item())
