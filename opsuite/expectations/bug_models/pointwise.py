@@ -72,7 +72,13 @@ def _floor_mod(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 
 def _floor_divide(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    return _in_int64(torch.floor_divide, a, b) if _integral(a) else torch.floor(a / b)
+    """relax.floor_divide: floor(a / b) for floats; bfloat16 is computed in float32 inside the
+    kernel (TVM's bfloat16 legalisation) and rounded once, at the store."""
+    if _integral(a):
+        return _in_int64(torch.floor_divide, a, b)
+    if a.dtype == torch.bfloat16:
+        return torch.floor(a.float() / b.float()).to(a.dtype)
+    return torch.floor(a / b)
 
 
 def _arith(fn):
