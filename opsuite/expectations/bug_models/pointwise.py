@@ -172,3 +172,12 @@ def log_of_exp_sum(x, other):
     no maximum taken out first, so exp overflows (float16 above 11.1, float32 above 88.7)."""
     a, b = operands(x, other)
     return torch.log(torch.exp(a) + torch.exp(b))
+
+
+@on_call
+def floor_of_quotient(x, other, rounding_mode=None):
+    """_div with rounding_mode='floor': relax.floor_divide(x, other), floor(x / other) of the
+    rounded quotient for floats (a Python scalar divisor is relax.const(other), float32 or int32)."""
+    if not isinstance(other, torch.Tensor):
+        other = torch.tensor(other, dtype=torch.float32 if isinstance(other, float) else torch.int32)
+    return _floor_divide(x, other)
