@@ -1,12 +1,12 @@
 """Models of arithmetic bugs compute what TVM computes: the converter's semantics in torch, and,
-through real TVM, the four behaviours the declared reasons establish only by experiment."""
+through real TVM, the five behaviours the declared reasons establish only by experiment."""
 
 from __future__ import annotations
 
 import torch
 
 from harness.case import Expectation
-from opsuite.expectations.bug_models import creation, linalg, pointwise
+from opsuite.expectations.bug_models import activations, creation, linalg, pointwise
 from tests.helpers import op_case, run
 
 
@@ -40,6 +40,35 @@ def test_floor_mod_overflowing_its_quotient_is_minus_inf():
     assert out[0].item() == -float("inf") and torch.isfinite(out[1])
 
 
+def test_a_multiply_by_a_zero_constant_is_that_zero_everywhere():
+    out = _call(pointwise.multiply_by_folded_zero, "aten.mul.Scalar", torch.tensor([float("inf"), float("nan"), -2.0],
+                                                                                   dtype=torch.float64), 0.0)
+    assert out.dtype == torch.float64 and out.tolist() == [0.0, 0.0, 0.0]
+    out = _call(pointwise.multiply_by_folded_zero, "aten.mul.Scalar", torch.tensor([3, -4], dtype=torch.int32), 0.0)
+    assert out.dtype == torch.int32 and out.tolist() == [0, 0]
+
+
+def test_floor_division_floors_the_rounded_quotient():
+    x, y = torch.tensor([-0.5, 1.7e38, 7.0]), torch.tensor([float("inf"), 1e-30, 2.0])
+    out = _call(pointwise.floor_of_quotient, "aten.div.Tensor_mode", x, y, rounding_mode="floor")
+    assert out.tolist() == [-0.0, float("inf"), 3.0]  # torch: -1, NaN, 3
+    assert _call(pointwise.binary_op, "aten.floor_divide.default", x, y).tolist() == out.tolist()
+
+
+def test_a_select_based_clip_makes_nan_its_upper_bound():
+    x = torch.tensor([float("nan"), 7.0, -5.0])
+    assert _call(activations.clip_by_select, "aten.clamp.default", x, -1.0, 2.0).tolist() == [2.0, 2.0, -1.0]
+    assert _call(activations.clip_by_select, "aten.clamp_min.default", x, -1.0).tolist() == [float("inf"), 7.0, -1.0]
+    assert _call(activations.clip_by_select, "aten.hardtanh.default", x, max_val=3.0).tolist() == [3.0, 3.0, -1.0]
+    assert _call(activations.clip_by_select, "aten.relu6_.default", x).tolist() == [6.0, 6.0, 0.0]
+
+
+def test_log_add_exp_overflows_without_the_maximum_taken_out():
+    x = torch.tensor([32752.0, 1.0], dtype=torch.float16)
+    out = _call(pointwise.log_of_exp_sum, "aten.logaddexp.default", x, torch.tensor([0.3, 11.0], dtype=torch.float16))
+    assert out[0].item() == float("inf") and abs(out[1].item() - 11.0) < 0.01
+
+
 def test_the_matmul_converters_multiply_in_float32_without_wrapping():
     a = torch.tensor([[200, 202]], dtype=torch.uint8)
     out = _call(linalg.matmul_in_float32, "aten.mm.default", a, torch.tensor([[1], [1]], dtype=torch.uint8))
@@ -69,6 +98,9 @@ def test_tvm_computes_what_the_experiment_based_reasons_say(tmp_path):
         # numpy's arange rounds start to bfloat16 first.
         op_case("aten.arange.start_step", [17.23, 0.0, -0.5], {"dtype": torch.bfloat16}, dtype="bfloat16",
                 expectations=_expects(creation.arange_by_numpy, ("values",))),
+        # x * 0.0 with a Python scalar: the legalised multiply stores the constant 0.
+        op_case("aten.mul.Scalar", [torch.tensor([inf, nan, -2.0], dtype=torch.float64), 0.0], dtype="float64",
+                variant="fold", expectations=_expects(pointwise.multiply_by_folded_zero, ("nan",))),
         # float16 floor_mod is rounded at every step.
         op_case("aten.remainder.Tensor", [torch.tensor(6, dtype=torch.int32),
                                           torch.tensor([-2.9219, -2.0684, -2.6504, -0.3386], dtype=torch.float16)],

@@ -60,3 +60,105 @@ def test_unknown_predicates_are_rejected():
         predicates.parse("!")
     with pytest.raises(ValueError, match="unknown predicate"):
         predicates.parse("!bogus")
+
+
+def _call(op: str, *args, **kwargs) -> Case:
+    return Case(f"{op}[int32-0]", "op", op, Program(op_program, {"op": op, "args": list(args), "kwargs": kwargs}),
+                "int32")
+
+
+def test_zero_divisor_looks_at_the_second_argument_only():
+    zero = predicates.parse("zero_divisor")
+    assert zero(_call("aten.div.Tensor", torch.tensor([1, 2]), torch.tensor(0)))
+    assert zero(_call("aten.div.Tensor", torch.tensor([1, 2]), torch.tensor([3, 0])))
+    assert zero(_call("aten.div.Scalar", torch.tensor([1.0]), 0.0))
+    assert not zero(_call("aten.div.Tensor", torch.tensor([0, 2]), torch.tensor([3, 1])))
+    assert not zero(_call("aten.div.Tensor", torch.tensor([1]), torch.ones(0)))
+
+
+def test_scalar_min_wants_the_minimum_of_the_first_tensors_integer_dtype():
+    at_min = predicates.parse("scalar_min")
+    assert at_min(_call("aten.mul.Scalar", torch.ones(2, dtype=torch.int32), -2**31))
+    assert not at_min(_call("aten.mul.Scalar", torch.ones(2, dtype=torch.int64), -2**31))
+    assert not at_min(_call("aten.mul.Scalar", torch.ones(2, dtype=torch.int32), -2**31 + 1))
+    assert not at_min(_call("aten.mul.Scalar", torch.ones(2), -2**31))
+
+
+def test_zerodim_widens_only_where_promote_types_disagrees_with_torch():
+    widens = predicates.parse("zerodim_widens")
+    half, double = torch.ones(3, dtype=torch.float16), torch.ones(3, dtype=torch.float64)
+    assert widens(_call("aten.mul.Tensor", half, torch.tensor(2.0, dtype=torch.float64)))
+    assert widens(_call("aten.add.Tensor", torch.ones(3, dtype=torch.int8), torch.tensor(1, dtype=torch.uint8)))
+    # the 0-dim operand is the narrower one: torch and promote_types both give float64
+    assert not widens(_call("aten.mul.Tensor", torch.tensor(2.0, dtype=torch.float16), double))
+    # a 0-dim operand of a higher category decides in torch too
+    assert not widens(_call("aten.mul.Tensor", torch.ones(3, dtype=torch.int32), torch.tensor(2.0, dtype=torch.float16)))
+    assert not widens(_call("aten.mul.Tensor", half, double))
+
+
+def test_alpha_shows_where_dropping_alpha_changes_the_answer_beyond_tolerance():
+    shows = predicates.parse("alpha_shows")
+    assert shows(_call("aten.sub.Tensor", torch.tensor([1.0, 2.0]), torch.tensor([3.0]), alpha=2))
+    assert shows(_call("aten.add.Tensor", torch.tensor([6, 7]), torch.tensor([3]), alpha=-1))
+    assert not shows(_call("aten.sub.Tensor", torch.tensor([1.0, 2.0]), torch.tensor([3.0])))
+    # -1 * INT64_MIN wraps to INT64_MIN: the term is the same with or without alpha
+    assert not shows(_call("aten.add.Tensor", torch.tensor([6, 2**63 - 1]), torch.tensor([-2**63]), alpha=-1))
+    # alpha * 1.2e-38 is far below float32's atol beside -1.2e-38
+    x = torch.tensor(-1.1754944e-38)
+    before = x.clone()
+    assert not shows(_call("aten.add_.Tensor", x, torch.tensor(1.1754944e-38), alpha=-1.5))
+    assert torch.equal(x, before), "the predicate ran the in-place op on the case's own input"
+    # inf - 2 * y is inf (or NaN) whatever alpha is
+    half = torch.tensor([float("nan"), 3.326, float("-inf")], dtype=torch.float16)
+    assert not shows(_call("aten.sub.Tensor", torch.tensor(float("inf"), dtype=torch.float16), half, alpha=2))
+
+
+def test_float_outside_wants_a_float_no_integer_of_the_tensors_dtype_holds():
+    outside = predicates.parse("float_outside")
+    ints = torch.ones(2, dtype=torch.int32)
+    assert outside(_call("aten.mul.Scalar", ints, 1e30)) and outside(_call("aten.mul.Tensor", ints, float("nan")))
+    assert outside(_call("aten.mul.Tensor", torch.ones(2, dtype=torch.uint8), float("-inf")))
+    assert outside(_call("aten.mul.Tensor", torch.ones(2, dtype=torch.uint8), 300.5))
+    assert not outside(_call("aten.mul.Scalar", ints, -2.5)) and not outside(_call("aten.mul.Scalar", ints, 2**40))
+    assert not outside(_call("aten.mul.Scalar", torch.ones(2), 1e30))
+    assert not outside(_call("aten.mul.Scalar", torch.ones(2, dtype=torch.bool), float("nan")))
+
+
+def test_const_divisor_zero_is_zero_as_a_constant_of_the_tensors_dtype():
+    zero = predicates.parse("const_divisor_zero")
+    assert zero(_call("aten.div.Scalar", torch.ones(2, dtype=torch.int32), 0.6))
+    assert zero(_call("aten.div.Tensor", torch.ones(2, dtype=torch.uint8), 0))
+    assert zero(_call("aten.remainder.Scalar", torch.ones(2, dtype=torch.float16), 1e-30))
+    assert zero(_call("aten.remainder.Scalar", torch.ones(2), -0.0))
+    assert not zero(_call("aten.remainder.Scalar", torch.ones(2, dtype=torch.bfloat16), 1e-30))
+    assert not zero(_call("aten.div.Scalar", torch.ones(2, dtype=torch.int32), 1.5))
+    assert not zero(_call("aten.div.Tensor", torch.ones(2, dtype=torch.int32), torch.tensor(0)))
+
+
+def test_nan_first_wants_a_nan_on_the_left_facing_a_number():
+    first = predicates.parse("nan_first")
+    nan = float("nan")
+    assert first(_call("aten.maximum.default", torch.tensor([nan, 1.0]), torch.tensor([2.0, 3.0])))
+    assert first(_call("aten.maximum.default", torch.tensor([nan]), torch.tensor([1, 2], dtype=torch.int32)))
+    assert not first(_call("aten.maximum.default", torch.tensor([nan, 1.0]), torch.tensor([nan, nan])))
+    assert not first(_call("aten.maximum.default", torch.tensor([1.0, 2.0]), torch.tensor([nan, 3.0])))
+    assert not first(_call("aten.maximum.default", torch.tensor([1, 2]), torch.tensor([nan, 3.0])))
+
+
+def test_shows_wants_the_model_to_differ_from_eager_on_the_draw():
+    floor_of_quotient = predicates.parse("shows:pointwise.binary_op")
+    # -0.5 / inf is -0.0, whose floor is -0.0; torch's floor division gives -1 (as Python's -0.5 // inf)
+    assert floor_of_quotient(_call("aten.floor_divide.default", torch.tensor([-0.5, 7.0]),
+                                   torch.tensor([float("inf")])))
+    assert not floor_of_quotient(_call("aten.floor_divide.default", torch.tensor([-7.0, 7.0]), torch.tensor([2.0])))
+    # an integer true division keeps its dtype: that shows whatever the values
+    assert floor_of_quotient(_call("aten.div.Tensor", torch.tensor([4, 6]), torch.tensor([0, 3])))
+    with pytest.raises(ValueError, match="no model"):
+        predicates.parse("shows:pointwise.nothing")(_call("aten.floor_divide.default", torch.ones(1), torch.ones(1)))
+
+
+def test_shows_is_false_where_eager_refuses_the_draw():
+    refused = _call("aten.floor_divide.default", torch.tensor([4, 6]), torch.tensor([0, 3]))
+    assert not predicates.parse("shows:pointwise.binary_op")(refused)
+    assert not predicates.parse("alpha_shows")(_call("aten.sub.Tensor", torch.tensor([True]), torch.tensor([True]),
+                                                     alpha=2))

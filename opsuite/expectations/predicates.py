@@ -20,10 +20,31 @@ In known_failures/*.toml, `when = "NAME"` or `when = "NAME:ARG"`, negated with `
                     dtype (PyTorch wraps it; a constant of that dtype cannot hold it)
     zero_scalar     a Python scalar argument is zero or False (x + 0 is simplified away before
                     code generation, so a bug in the generated add never shows)
+    zero_divisor    the second argument (a tensor or a Python number) holds a zero
+    scalar_min      a Python int argument is the minimum of the first tensor input's integer
+                    dtype (-2**31 for int32: a constant whose negation the dtype cannot hold)
+    zerodim_widens  two tensor arguments of different dtypes, one 0-dim, for which
+                    torch.promote_types gives another dtype than torch's own promotion (a 0-dim
+                    operand of the same category does not decide the result in torch)
+    float_outside   a Python float argument with an integer first tensor input that no integer
+                    of its dtype holds: NaN, an infinity, or a value whose truncation lies
+                    outside the dtype (numpy refuses to make a constant of it)
+    const_divisor_zero  the second argument is a Python number that is zero once made a
+                    constant of the first tensor input's dtype (0.6 for an int tensor)
+    nan_first       the first tensor argument holds a NaN where the second (broadcast) does not
+    shows:MODEL     the modelled bug changes this draw's answer: MODEL (MODULE.NAME of
+                    bug_models, e.g. pointwise.binary_op) gives outputs that the harness's
+                    comparison (the case's tolerance) tells from eager's, its unpredictable
+                    elements aside; for a bug that most draws cannot show (floor(a / b) is
+                    torch's floor division unless the quotient overflows, underflows or rounds)
+    alpha_shows     the call passes alpha and dropping it changes eager's answer beyond the
+                    output dtype's default tolerance (alpha * other may vanish beside self,
+                    wrap to other, or leave an infinity unchanged)
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 
 import torch
@@ -114,9 +135,124 @@ def zero_scalar(case: Case) -> bool:
     return any(isinstance(a, bool | int | float) and a == 0 for a in args)
 
 
-_PARAMETRISED = {"kwarg": kwarg, "variant": variant, "sample": sample, "tier": tier, "above": above}
+def zero_divisor(case: Case) -> bool:
+    args = list(case.program.kwargs.get("args") or ())
+    if len(args) < 2:
+        return False
+    divisor = args[1]
+    if isinstance(divisor, torch.Tensor):
+        return bool((divisor == 0).any()) if divisor.numel() else False
+    return isinstance(divisor, bool | int | float) and divisor == 0
+
+
+def scalar_min(case: Case) -> bool:
+    tensors = _tensors(case)
+    if not tensors or tensors[0].is_floating_point() or tensors[0].is_complex() or tensors[0].dtype == torch.bool:
+        return False
+    return torch.iinfo(tensors[0].dtype).min in _ints(case)
+
+
+def zerodim_widens(case: Case) -> bool:
+    args = [a for a in case.program.kwargs.get("args") or () if isinstance(a, torch.Tensor)]
+    if len(args) != 2 or args[0].dtype == args[1].dtype or not any(a.dim() == 0 for a in args):
+        return False
+    return torch.result_type(*args) != torch.promote_types(args[0].dtype, args[1].dtype)
+
+
+def _integral_first(case: Case) -> torch.dtype | None:
+    tensors = _tensors(case)
+    if not tensors or tensors[0].is_floating_point() or tensors[0].is_complex():
+        return None
+    return tensors[0].dtype
+
+
+def float_outside(case: Case) -> bool:
+    dtype = _integral_first(case)
+    if dtype is None or dtype == torch.bool:  # numpy makes any float a bool, NaN included
+        return False
+    info = torch.iinfo(dtype)
+    args = list(case.program.kwargs.get("args") or ()) + list((case.program.kwargs.get("kwargs") or {}).values())
+    for value in (a for a in args if isinstance(a, float)):
+        if value != value or value in (float("inf"), float("-inf")):
+            return True
+        if not info.min <= int(value) <= info.max:
+            return True
+    return False
+
+
+def const_divisor_zero(case: Case) -> bool:
+    args = list(case.program.kwargs.get("args") or ())
+    tensors = _tensors(case)
+    if len(args) < 2 or isinstance(args[1], torch.Tensor) or not isinstance(args[1], bool | int | float) or not tensors:
+        return False
+    divisor = args[1]
+    if not (tensors[0].is_floating_point() or tensors[0].is_complex()):
+        return divisor == divisor and abs(divisor) < 1  # truncated toward zero; NaN is no constant at all
+    return bool(torch.tensor(divisor, dtype=torch.float64).to(tensors[0].dtype) == 0)  # 1e-30 is 0 in float16
+
+
+def nan_first(case: Case) -> bool:
+    args = [a for a in case.program.kwargs.get("args") or () if isinstance(a, torch.Tensor)]
+    if len(args) < 2 or not args[0].is_floating_point():
+        return False
+    first, second = torch.broadcast_tensors(args[0], args[1])
+    alone = first.isnan() & ~(second.isnan() if second.is_floating_point() else torch.zeros_like(first, dtype=torch.bool))
+    return bool(alone.any())
+
+
+def _told_apart(case: Case, module, inputs, expected: list, got: list) -> bool:
+    """Whether the harness's comparison fails `got` against eager's `expected`: the case's
+    tolerance, and for half precision the float64 reference, as when TVM's outputs are judged."""
+    from harness.compare import compare_outputs
+    from harness.stages import float64_run
+
+    tol = (case.tolerance.rtol, case.tolerance.atol) if case.tolerance else None
+    reference = lambda: float64_run(lambda m, i: m(*i), module, inputs, case.seed)  # noqa: E731
+    return not compare_outputs(expected, got, tol, reference=reference)["ok"]
+
+
+def shows(model_name: str, case: Case) -> bool:
+    from harness.stages import flatten_outputs
+    from opsuite.expectations.bug_models import resolve
+
+    model = resolve(model_name)
+    try:
+        with torch.no_grad():  # on copies: an in-place op would write into the case's own inputs
+            module, inputs = case.program.build()
+            expected = flatten_outputs(module(*copy.deepcopy(inputs)))
+            found = model(copy.deepcopy(module), copy.deepcopy(inputs))
+    except Exception:  # noqa: BLE001 - eager refuses the draw (x // 0 on integers): the case is a skip
+        return False
+    outputs = flatten_outputs(found["outputs"] if isinstance(found, dict) else found)
+    unknown = list(found.get("unknown") or []) if isinstance(found, dict) else []
+    for i, mask in enumerate(unknown):  # what nobody can predict is no evidence either way
+        if mask is not None and i < len(outputs) and tuple(mask.shape) == tuple(expected[i].shape):
+            outputs[i] = outputs[i].clone()
+            outputs[i][mask] = expected[i].to(outputs[i].dtype)[mask]
+    return _told_apart(case, module, inputs, expected, outputs)
+
+
+def alpha_shows(case: Case) -> bool:
+    if not kwarg("alpha", case):
+        return False
+    kwargs = dict(case.program.kwargs.get("kwargs") or {})
+    kwargs.pop("alpha")
+    try:
+        with torch.no_grad():  # on copies: an in-place op (add_) would write into the case's own inputs
+            module, inputs = case.program.build()
+            expected = module(*[t.clone() for t in inputs])
+            dropped_module, dropped_inputs = case.program.build(kwargs=kwargs)
+            dropped = dropped_module(*[t.clone() for t in dropped_inputs])
+    except Exception:  # noqa: BLE001 - eager refuses the draw: the case is a skip
+        return False
+    return _told_apart(case, module, tuple(t.clone() for t in inputs), [expected], [dropped])
+
+
+_PARAMETRISED = {"kwarg": kwarg, "variant": variant, "sample": sample, "tier": tier, "above": above, "shows": shows}
 _PLAIN = {"empty": empty, "empty_inner": empty_inner, "scalar": scalar, "decomposed": decomposed, "nan": nan,
-          "inf": inf, "scalar_outside": scalar_outside, "zero_scalar": zero_scalar}
+          "inf": inf, "scalar_outside": scalar_outside, "zero_scalar": zero_scalar, "zero_divisor": zero_divisor,
+          "scalar_min": scalar_min, "zerodim_widens": zerodim_widens, "alpha_shows": alpha_shows,
+          "float_outside": float_outside, "const_divisor_zero": const_divisor_zero, "nan_first": nan_first}
 
 
 def _all(predicates: tuple, case: Case) -> bool:

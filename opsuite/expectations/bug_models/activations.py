@@ -97,3 +97,31 @@ def clamp_min_wins(x, min=None, max=None):  # noqa: A002 - the schema's own name
 def selu_without_scale(x):
     """run_decompositions rewrites selu into elu(x, alpha=1.6733, scale=1.0507), and _elu drops scale."""
     return elu_alpha_only.__wrapped__(x, alpha=1.6732632423543772848170429916717)
+
+
+# Where each op's bounds sit in its call: (name, position, default) of the lower and upper bound.
+_CLIP_BOUNDS = {
+    "clamp": (("min", 1, None), ("max", 2, None)),
+    "clamp_min": (("min", 1, None), None),
+    "hardtanh": (("min_val", 1, -1.0), ("max_val", 2, 1.0)),
+    "relu6": None,
+}
+
+
+def clip_by_select(module, inputs):
+    """relax.clip as the clamp, clamp_min, hardtanh and relu6 converters emit it (a missing bound
+    is infinite; relu6 is clip(x, 0, 6)), each bound a select, so a NaN becomes the upper bound."""
+    args, kwargs = module.call_arguments(inputs)
+    name = str(module.op).split(".")[1].rstrip("_")
+    bounds = _CLIP_BOUNDS[name]
+    if bounds is None:
+        return _clip(args[0], 0.0, 6.0)
+
+    def bound(spec, missing):
+        if spec is None:
+            return missing
+        key, position, default = spec
+        value = kwargs.get(key, args[position] if len(args) > position else default)
+        return missing if value is None else value
+
+    return _clip(args[0], bound(bounds[0], -float("inf")), bound(bounds[1], float("inf")))

@@ -72,7 +72,13 @@ def _floor_mod(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 
 def _floor_divide(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    return _in_int64(torch.floor_divide, a, b) if _integral(a) else torch.floor(a / b)
+    """relax.floor_divide: floor(a / b) for floats; bfloat16 is computed in float32 inside the
+    kernel (TVM's bfloat16 legalisation) and rounded once, at the store."""
+    if _integral(a):
+        return _in_int64(torch.floor_divide, a, b)
+    if a.dtype == torch.bfloat16:
+        return torch.floor(a.float() / b.float()).to(a.dtype)
+    return torch.floor(a / b)
 
 
 def _arith(fn):
@@ -87,7 +93,7 @@ _RELAX_OPS = {
     "remainder": _floor_mod, "floor_divide": _floor_divide,
     "bitwise_and": torch.bitwise_and, "bitwise_or": torch.bitwise_or, "bitwise_xor": torch.bitwise_xor,
     "__and__": torch.bitwise_and, "__or__": torch.bitwise_or, "__xor__": torch.bitwise_xor,
-    "atan2": torch.atan2, "eq": torch.eq, "ne": torch.ne, "lt": torch.lt, "le": torch.le, "gt": torch.gt, "ge": torch.ge,
+    "atan2": torch.atan2, "pow": torch.pow, "eq": torch.eq, "ne": torch.ne, "lt": torch.lt, "le": torch.le, "gt": torch.gt, "ge": torch.ge,
 }
 
 
@@ -149,3 +155,29 @@ def clamp_in_input_dtype(x, min=None, max=None):  # noqa: A002 - the schema's ow
     if _integral(x):
         lo, hi = int(constant(lo, torch.int64)), int(constant(hi, torch.int64))
     return _clip(x, lo, hi)
+
+
+@on_call
+def multiply_by_folded_zero(x, other):
+    """relax.multiply(x, relax.const(0, x's dtype)): TIR folds x * 0 to the constant itself while
+    the legalised multiply is built, so every element is that zero (inf * 0 and NaN * 0 too)."""
+    a, b = operands(x, other)
+    product = _arith(torch.mul)(a, b)
+    return torch.full_like(product, b.item())
+
+
+@on_call
+def log_of_exp_sum(x, other):
+    """relax.log_add_exp as topi legalises it: log(exp(a) + exp(b)) in the operands' dtype, with
+    no maximum taken out first, so exp overflows (float16 above 11.1, float32 above 88.7)."""
+    a, b = operands(x, other)
+    return torch.log(torch.exp(a) + torch.exp(b))
+
+
+@on_call
+def floor_of_quotient(x, other, rounding_mode=None):
+    """_div with rounding_mode='floor': relax.floor_divide(x, other), floor(x / other) of the
+    rounded quotient for floats (a Python scalar divisor is relax.const(other), float32 or int32)."""
+    if not isinstance(other, torch.Tensor):
+        other = torch.tensor(other, dtype=torch.float32 if isinstance(other, float) else torch.int32)
+    return _floor_divide(x, other)
