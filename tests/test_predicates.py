@@ -153,6 +153,9 @@ def test_shows_wants_the_model_to_differ_from_eager_on_the_draw():
     assert not floor_of_quotient(_call("aten.floor_divide.default", torch.tensor([-7.0, 7.0]), torch.tensor([2.0])))
     # an integer true division keeps its dtype: that shows whatever the values
     assert floor_of_quotient(_call("aten.div.Tensor", torch.tensor([4, 6]), torch.tensor([0, 3])))
+    # a model that cannot compute the draw (a 0-dim input its fold has no axis for) explains nothing
+    assert not predicates.parse("shows:reductions.argmax_argmin_by_fold")(
+        _call("aten.argmax.default", torch.tensor(3.0)))
     with pytest.raises(ValueError, match="no model"):
         predicates.parse("shows:pointwise.nothing")(_call("aten.floor_divide.default", torch.ones(1), torch.ones(1)))
 
@@ -162,3 +165,17 @@ def test_shows_is_false_where_eager_refuses_the_draw():
     assert not predicates.parse("shows:pointwise.binary_op")(refused)
     assert not predicates.parse("alpha_shows")(_call("aten.sub.Tensor", torch.tensor([True]), torch.tensor([True]),
                                                      alpha=2))
+
+
+def test_empty_reduction_wants_a_zero_size_dim_among_the_reduced_ones():
+    from tests.helpers import op_case
+
+    def case(x, *args, **kwargs):
+        return op_case("aten.std.correction", [x, *args], kwargs)
+
+    empty_reduction = predicates.parse("empty_reduction")
+    x = torch.zeros(2, 3, 0)
+    assert empty_reduction(case(x, [2])) and empty_reduction(case(x, [-1, 0]))
+    assert not empty_reduction(case(x, [0, 1]))  # 6 elements per (empty) output row
+    assert empty_reduction(case(x, None)) and empty_reduction(case(x)) and empty_reduction(case(x, []))
+    assert not empty_reduction(case(torch.zeros(2, 3), None))

@@ -131,6 +131,13 @@ def var_over_no_dims(x, dim=None, correction=None, keepdim=False):
 
 
 @on_call
+def var_dim_over_no_dims(x, dim=None, unbiased=True, keepdim=False):
+    """var.dim decomposes to var.correction with correction = 1 if unbiased else 0, and so meets
+    the same dim=[] of _var_correction."""
+    return var_over_no_dims.__wrapped__(x, dim, int(unbiased), keepdim)
+
+
+@on_call
 def std_without_correction(x, dim=None, correction=None, keepdim=False):
     """_std calls relax.std, which divides by N whatever the correction."""
     return torch.sqrt(_variance(x, _axes(x, dim), keepdim))
