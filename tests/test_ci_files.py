@@ -70,7 +70,9 @@ def _check_runs(steps: list[dict], where: str) -> int:
 def test_workflow_calls_only_tested_commands():
     workflow = _load(WORKFLOW)
     jobs = workflow["jobs"]
-    assert set(jobs) == {"shard", "merge", "explore-shard", "explore-merge", "batches", "gpu"}
+    assert set(jobs) == {"shard", "merge", "explore-shard", "explore-merge", "batches", "tuned", "gpu"}
+    tuned = " ".join(s.get("run", "") for s in jobs["tuned"]["steps"])
+    assert "--pipeline tuned" in tuned and "--mode gate" in tuned
     runs = sum(_check_runs(job["steps"], f"job {name}") for name, job in jobs.items())
     assert runs >= 12
     # The gate and the exploration: each matrix is every shard of SHARDS, each shard runs in its
