@@ -204,7 +204,7 @@ def test_table_reads_verdicts_per_stage_and_the_cuda_compile_verdict(tmp_path):
     (resnet_row,) = [line for line in text.splitlines() if line.startswith("| resnet18 ")]
     assert "| ok | ok | ok | ok | ok | ok | pass | – | 4.6e-06 | 1.000000 | 6.2 | 1000 | compiles |" in resnet_row
     (raft_row,) = [line for line in text.splitlines() if line.startswith("| raft_small ")]
-    assert "| ok | ok | import_error | · | · | · | xfail |" in raft_row and raft_row.endswith("| not run |")
+    assert "| ok | ok | import_error | · | · | · | · | xfail |" in raft_row and raft_row.endswith("| not run |")
     assert "- xfail (import_error at import), 1 cases: raft_small[float32-128x128] (CPU)" in text
     assert "| ResNet | resnet18 | pass 1 | compiles 1 |" in text
 
