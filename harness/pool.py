@@ -195,11 +195,16 @@ def _signal_name(returncode: int) -> str:
     return f"exit status {returncode}"
 
 
+def _stage_reached(worker: _Worker) -> str:
+    """The stage the worker last announced for its case (eager until it announced one)."""
+    return (worker.record or worker.base).get("stage") or "eager"
+
+
 def _died(worker: _Worker, status: str, error: str, **extra) -> list[dict]:
     """Records for a case whose worker died or was killed, built from its last progress."""
     case = worker.case
     record = copy.deepcopy(worker.record or worker.base)
-    stage = record.get("stage") or "eager"
+    stage = _stage_reached(worker)
     record.update(status=status, stage=stage, error=error,
                   error_signature=error_signature(stage, error), **extra)
     record["seconds"]["total"] = round(time.monotonic() - worker.assigned_at, 6)
@@ -339,7 +344,7 @@ class Pool:
                 elif worker.case is not None:
                     sig = _signal_name(worker.proc.returncode)
                     case = worker.case
-                    if (worker.record or worker.base).get("stage") in (None, "eager"):
+                    if _stage_reached(worker) == "eager":
                         # PyTorch died computing the reference: there is nothing to judge TVM
                         # against, as when eager raises (a skip, not TVM's crash).
                         records = _died(worker, "skip", f"worker died ({sig})", signal=sig,
