@@ -283,3 +283,11 @@ def check_unique(cases: list[Case]) -> list[Case]:
             raise ValueError(f"duplicate case id {case.case_id!r}")
         seen[case.case_id] = case
     return cases
+
+
+def wants_repro(record: dict) -> bool:
+    return not record.get("probe") and (record["status"] in FAILURES or record["status"] in ("xfail", "xpass"))
+
+
+def safe_name(case_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.\-]+", "_", case_id).strip("_")[:180]

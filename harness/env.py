@@ -137,10 +137,11 @@ def tvm_fields() -> dict:
     return fields
 
 
-def fingerprint(target: str, seed: int, profile: str) -> dict:
+def fingerprint(target: str, seed: int, profile: str, tvm: dict | None = None) -> dict:
+    """The run's environment; `tvm`: tvm_fields() as a worker process computed them."""
     return {
         **library_versions(),
-        **tvm_fields(),
+        **(tvm if tvm is not None else tvm_fields()),
         "python": platform.python_version(),
         "platform": platform.platform(),
         "host": socket.gethostname(),

@@ -91,6 +91,7 @@ class _Worker:
         self.deadline = self.assigned_at = self.limit = 0.0
         self.started = time.monotonic()
         self.ready = False
+        self.tvm: dict | None = None  # the TVM it imported (harness.env.tvm_fields), once ready
         self.cases_run = 0
         self.log_path = None
         env = dict(os.environ)
@@ -271,10 +272,21 @@ class Pool:
             self.close()
             raise
 
-    def start(self) -> None:
-        """Start every worker now, before there is a case for it (their start-up takes seconds)."""
-        while len(self.workers) < self.options.jobs:
+    def start(self, count: int | None = None) -> None:
+        """Start `count` workers (default: every one) now, before there is a case for them:
+        their start-up takes seconds. `run` starts the rest when there is work for them."""
+        while len(self.workers) < min(self.options.jobs, self.options.jobs if count is None else count):
             self._spawn()
+
+    def tvm_fields(self) -> dict | None:
+        """The TVM a ready worker imported (harness.env.tvm_fields), waiting for one to be
+        ready: the fingerprint's TVM without importing it in this process too (1.5 s)."""
+        if not self.workers:
+            self.start(1)
+        while not any(w.ready for w in self.workers):
+            for _ in self._wait():  # no case is assigned yet: nothing comes out
+                pass
+        return next(w.tvm for w in self.workers if w.ready)
 
     def _units(self, items: Iterable[tuple[Case, dict]]) -> deque[list[tuple[Case, dict]]]:
         """What each worker is handed: a case alone, or a batch of cases that share a program.
@@ -373,7 +385,7 @@ class Pool:
         if kind == "fatal":
             raise PoolError(message["error"])
         if kind == "ready":
-            worker.ready = True
+            worker.ready, worker.tvm = True, message.get("tvm")
         elif kind == "progress":
             worker.record = message["record"]
         elif kind == "member":

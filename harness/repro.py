@@ -20,17 +20,9 @@ from pathlib import Path
 import torch
 
 from harness import compare, transfer
-from harness.case import FAILURES, Case
+from harness.case import Case, safe_name
 
 _FUTURE = re.compile(r"^from __future__ import .*$", re.M)
-
-
-def wants_repro(record: dict) -> bool:
-    return not record.get("probe") and (record["status"] in FAILURES or record["status"] in ("xfail", "xpass"))
-
-
-def safe_name(case_id: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.\-]+", "_", case_id).strip("_")[:180]
 
 
 def _module_source(func) -> tuple[str, str]:

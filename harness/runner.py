@@ -11,10 +11,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from harness import env, expect, repro, short_repro
-from harness.case import FAILURES, Case
+from harness import env, expect
+from harness.case import FAILURES, Case, wants_repro
 from harness.deploy import DEFAULT_SAMPLE
-from harness.literals import Unwritable
 from harness.pool import DEFAULT_BATCH, DEFAULT_TIMEOUT, Pool, PoolOptions
 from harness.progress import Progress  # noqa: F401 - the command line takes it from here
 from harness.records import (
@@ -70,8 +69,9 @@ def _config(options: RunOptions) -> dict:
     return config
 
 
-def prepare(options: RunOptions) -> list[dict]:
-    """Make DIR ready; returns the records already there when resuming."""
+def prepare(options: RunOptions, tvm: dict | None = None) -> list[dict]:
+    """Make DIR ready; returns the records already there when resuming. `tvm`: the fingerprint's
+    TVM fields as a worker found them (else this process imports TVM to find them)."""
     out = Path(options.out)
     out.mkdir(parents=True, exist_ok=True)
     results = out / RESULTS_FILE
@@ -96,7 +96,7 @@ def prepare(options: RunOptions) -> list[dict]:
         results.replace(out / "results.prev.jsonl")
     run_file.write_text(json.dumps(_config(options), indent=2) + "\n")
     (out / "environment.json").write_text(
-        json.dumps(env.fingerprint(options.target, options.seed, options.profile), indent=2) + "\n")
+        json.dumps(env.fingerprint(options.target, options.seed, options.profile, tvm), indent=2) + "\n")
     return existing
 
 
@@ -104,7 +104,7 @@ def execute(cases: list[Case] | Callable[[], list[Case]], options: RunOptions,
             on_result: Callable[[Case, dict], None] = lambda case, record: None) -> list[dict]:
     """Run `cases` in isolated workers; returns every record in DIR (earlier ones included).
 
-    `cases` may be a function that builds them: the workers then start first, so that their
+    `cases` may be a function that builds them: a worker then starts first, so that its
     imports of torch and TVM overlap the building, which is most of a short run's wait. The
     directory is prepared only once the cases are known: bad input leaves it as it was.
     """
@@ -116,10 +116,12 @@ def execute(cases: list[Case] | Callable[[], list[Case]], options: RunOptions,
 
     pool = pool_for(options.jobs) if callable(cases) else None
     if pool is not None:
-        pool.start()
+        # One worker only: on two cores a second one's start-up would slow the building and the
+        # first worker; `run` starts the others once the cases show there is work for them.
+        pool.start(1)
     try:
         cases = cases() if callable(cases) else cases
-        existing = prepare(options)
+        existing = prepare(options, pool.tvm_fields() if pool is not None else None)
     except BaseException:
         if pool is not None:
             pool.close()
@@ -152,7 +154,7 @@ def finish(case: Case, records: list[dict], target: str, out: Path, tvm_target: 
             # failure is the shipped library, kept with its inputs, and the fresh process's command.
             record["repro_error"] = record["short_repro_error"] = (
                 "a deploy failure: rerun `deploy.command` on the kept library")
-        elif repro.wants_repro(record):
+        elif wants_repro(record):
             write_repros(case, record, out, tvm_target, convert_map)
     if case.dynamic is not None:
         set_dynamic_status(records)
@@ -161,6 +163,11 @@ def finish(case: Case, records: list[dict], target: str, out: Path, tvm_target: 
 def write_repros(case: Case, record: dict, out: Path, tvm_target: dict, convert_map: str | None) -> None:
     """The short repro where it can express the case, then the full one, which says why it is the
     only one where the short cannot. Neither failing to be written ends the run: the record says why."""
+    # Imported here, not at the top: they import torch, and `harness check` starts its workers
+    # before this process pays for torch.
+    from harness import repro, short_repro
+    from harness.literals import Unwritable
+
     only_because = None
     if record.get("frontend", "export") != "export":
         # The scripts spell out the export road; a failure of another road is rerun with `check`.

@@ -60,7 +60,7 @@ class Session:
         if self.pipeline != "tuned":
             return mod
         from harness import tuning
-        from harness.repro import safe_name
+        from harness.case import safe_name
 
         if case is None or case.dynamic is not None:
             record["pipeline"], record["pipeline_note"] = "default", tuning.DYNAMIC_NOTE

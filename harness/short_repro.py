@@ -48,7 +48,7 @@ from harness.literals import (
     same_bits,
     tensor_source,
 )
-from harness.repro import safe_name
+from harness.case import safe_name
 
 # Statuses reached only by running TVM's output through the comparison.
 _COMPARED = ("mismatch",)

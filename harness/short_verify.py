@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from harness.records import read_results
-from harness.repro import wants_repro
+from harness.case import wants_repro
 
 FAMILIES = ("op rows", "OpInfo", "dynamic", "models")
 

@@ -33,7 +33,7 @@ from harness.compare import (
     facet_signature,
 )
 from harness.records import per_size, size_case_id
-from harness.repro import safe_name
+from harness.case import safe_name
 from harness.session import Session  # noqa: F401 - part of this module's API
 from harness.signature import error_signature, one_line_error, unsupported_ops
 from harness.transfer import device_inputs, to_numpy, tvm_outputs  # noqa: F401 - part of this module's API

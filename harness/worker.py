@@ -77,6 +77,32 @@ def _settings(argv: list[str]):
     return parser.parse_args(argv)
 
 
+def _warm_up() -> None:
+    """One tiny program through every stage before the worker says it is ready.
+
+    A process's first torch.export costs about a second more than its next ones (dynamo's own
+    start-up), and its first import and compile a few tenths more. Paid here, it overlaps the
+    parent's building of the cases instead of lengthening the first case. No case's outcome
+    depends on it: a failure here is logged and the cases meet the same code cold.
+    """
+    try:
+        import numpy
+        import torch
+        import tvm
+        from tvm import relax
+        from tvm.relax.frontend.torch import from_exported_program
+
+        class Twice(torch.nn.Module):
+            def forward(self, x):
+                return torch.ops.aten.add.Tensor(x, x)
+
+        program = torch.export.export(Twice(), (torch.zeros(2),)).run_decompositions()
+        vm = relax.VirtualMachine(tvm.compile(from_exported_program(program), target="llvm"), tvm.cpu())
+        vm["main"](tvm.runtime.tensor(numpy.zeros(2, dtype="float32")))
+    except Exception as err:  # noqa: BLE001 - a cold start is slower, not wrong
+        print(f"warm-up failed (cases start cold): {type(err).__name__}: {err}", file=sys.stderr)
+
+
 def main(argv: list[str]) -> int:
     _die_with_parent()
     channel = os.fdopen(os.dup(1), "wb")
@@ -87,6 +113,9 @@ def main(argv: list[str]) -> int:
         import torch
 
         torch.set_num_threads(int(os.environ.get("HARNESS_THREADS", "1")))
+        from harness import decompose_cache
+
+        decompose_cache.install()
         from harness import memory
         from harness.batch import run_batch
         from harness.stages import Session, run_case
@@ -98,7 +127,10 @@ def main(argv: list[str]) -> int:
     except Exception as err:  # noqa: BLE001 - reported to the parent as a fatal start-up error
         send(channel, {"type": "fatal", "error": f"{type(err).__name__}: {err}"})
         return 2
-    send(channel, {"type": "ready", "pid": os.getpid(), "can_run": session.spec.can_run})
+    _warm_up()
+    from harness.env import tvm_fields
+
+    send(channel, {"type": "ready", "pid": os.getpid(), "can_run": session.spec.can_run, "tvm": tvm_fields()})
     stdin = sys.stdin.buffer
     while True:
         try:

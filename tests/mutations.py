@@ -51,8 +51,9 @@ BREAKAGES = (
       "    todo = list(cases)",
       ("tests/test_runs.py::test_killed_run_resumes_to_the_same_records",)),
     B("resume discards the partial file and reruns everything", "harness/runner.py",
-      "        existing = prepare(options)",
-      "        existing = prepare(options) and (Path(options.out) / RESULTS_FILE).unlink() or []",
+      "        existing = prepare(options, pool.tvm_fields() if pool is not None else None)",
+      "        existing = prepare(options, pool.tvm_fields() if pool is not None else None) and "
+      "(Path(options.out) / RESULTS_FILE).unlink() or []",
       ("tests/test_runs.py::test_killed_run_resumes_to_the_same_records",)),
     B("probes count in the program's verdict", "harness/records.py",
       '    verdict = worst_status(r["status"] for r in records if not r.get("probe"))',

@@ -20,7 +20,7 @@ from harness.case import Case, DynamicSpec
 from harness.literals import Unwritable
 from harness.programs import op_program
 from harness.records import new_record
-from harness.repro import wants_repro
+from harness.case import wants_repro
 from harness.short_verify import family
 from tests.helpers import op_case, run, sin_case
 

@@ -127,15 +127,15 @@ def operand_twins(row: OpRow, scalar: Generator | None = None, zerodim: Generato
 
 @functools.cache
 def _opinfo_dtypes() -> dict[str, frozenset[str]]:
-    from torch.testing._internal.common_methods_invocations import op_db
+    from opsuite.table import opinfo_dtypes
 
-    table: dict[str, set[str]] = {}
-    for entry in op_db:
-        names = {entry.name, getattr(entry, "aten_name", None) or entry.name}
-        supported = {str(d).removeprefix("torch.") for d in entry.supported_dtypes("cpu")}
-        for name in names:
-            table.setdefault(name, set()).update(supported)
-    return {k: frozenset(v) for k, v in table.items()}
+    if opinfo_dtypes.TORCH == torch.__version__:
+        table = opinfo_dtypes.DTYPES
+    else:  # another torch: its own database decides (seconds to import)
+        from opsuite.table.opinfo_dtypes_gen import live
+
+        table = live()
+    return {name: frozenset(dtypes) for name, dtypes in table.items()}
 
 
 def dtypes_for(name: str, fallback: Sequence[str] = ALL) -> tuple[str, ...]:
