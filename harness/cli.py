@@ -15,12 +15,11 @@ from pathlib import Path
 
 from harness import merge as merging
 from harness import sources
-from harness.case import FRONTENDS, UNEXPECTED
+from harness.case import FRONTENDS, UNEXPECTED, safe_name
 from harness.deploy import DEFAULT_SAMPLE
 from harness.family import OPTIONS
 from harness.pool import DEFAULT_BATCH, DEFAULT_TIMEOUT, PoolError
 from harness.records import ResultsError, read_results
-from harness.case import safe_name
 from harness.runner import Progress, RunOptions, execute, format_line, minimise, repro_lines
 from harness.targets import TARGETS, available_cores
 from harness.tuning import DEFAULT_TRIALS, PIPELINES, TuningUnavailable, check_dependencies

@@ -39,7 +39,7 @@ from pathlib import Path
 import torch
 
 from harness.calls import forward_source, input_names
-from harness.case import Case
+from harness.case import Case, safe_name
 from harness.literals import (
     EXACT_LIMIT,
     Unwritable,
@@ -48,7 +48,6 @@ from harness.literals import (
     same_bits,
     tensor_source,
 )
-from harness.case import safe_name
 
 # Statuses reached only by running TVM's output through the comparison.
 _COMPARED = ("mismatch",)

@@ -23,8 +23,8 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from harness.records import read_results
 from harness.case import wants_repro
+from harness.records import read_results
 
 FAMILIES = ("op rows", "OpInfo", "dynamic", "models")
 

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from harness import deploy, expect, memory
-from harness.case import Case
+from harness.case import Case, safe_name
 from harness.compare import (
     compare_outputs,
     compare_structure,
@@ -33,7 +33,6 @@ from harness.compare import (
     facet_signature,
 )
 from harness.records import per_size, size_case_id
-from harness.case import safe_name
 from harness.session import Session  # noqa: F401 - part of this module's API
 from harness.signature import error_signature, one_line_error, unsupported_ops
 from harness.transfer import device_inputs, to_numpy, tvm_outputs  # noqa: F401 - part of this module's API

@@ -16,11 +16,10 @@ import torch
 
 from harness import short_repro, sources
 from harness.calls import forward_source
-from harness.case import Case, DynamicSpec
+from harness.case import Case, DynamicSpec, wants_repro
 from harness.literals import Unwritable
 from harness.programs import op_program
 from harness.records import new_record
-from harness.case import wants_repro
 from harness.short_verify import family
 from tests.helpers import op_case, run, sin_case
 
