@@ -1,12 +1,16 @@
-"""The deploy stage: ship a case's built executable and run it in a fresh process.
+"""The deploy stage: ship a case's built executable and run it in another process.
 
 After a static case passes in its worker, the executable is written with `export_library` to
-`<out>/deploy/<case>.so`, its inputs beside it, and `python -m harness.deploy_check LIB INPUTS
-OUT` runs it in a new Python process that never compiled anything (tvm.runtime.load_module,
-relax.VirtualMachine). Its outputs are judged against the eager reference by the same judge as
-the in-process run. Any failure (export, load, run, a dead process, different outputs) is
-`deploy_error` at stage `deploy`. A passing case's files are removed; a failing one's stay, and
-its record's `deploy.command` reruns the fresh process on them.
+`<out>/deploy/<case>.so`, its inputs beside it, and a second Python process that never compiles
+anything loads and runs it (tvm.runtime.load_module, relax.VirtualMachine): the worker's
+`python -m harness.deploy_check --serve`, started at its first shipped case and kept, so that
+its imports of torch and TVM (3 s) are paid once per worker, not per case. Its outputs are
+judged against the eager reference by the same judge as the in-process run. Any failure
+(export, load, run, a dead or hung loader, different outputs) is `deploy_error` at stage
+`deploy`; a loader that died or hung is replaced for the next case, and one grown past
+LOADER_MAX_RSS_MB (libraries hold a model's weights) is too. A passing case's files are
+removed; a failing one's stay, and its record's `deploy.command` reruns them in a new process
+of their own (`python -m harness.deploy_check LIB INPUTS OUT`).
 
 Which cases deploy (`--deploy-sample F`): every model case; a deterministic fraction F of op
 cases (by a hash of the case id, so a rerun deploys the same ones); every case with a declared
@@ -15,13 +19,17 @@ cases (by a hash of the case id, so a rerun deploys the same ones); every case w
 alone, never in a batch (harness.pool), so its library is its own and so is its repro.
 
 `HARNESS_DEPLOY_DOCTOR` is a test hook that damages the library between export and load:
-`truncate` cuts it to half its size; `replace=PATH` puts the library at PATH in its place.
+`truncate` cuts it to half its size; `replace=PATH` puts the library at PATH in its place;
+`kill-once=PATH` makes the loader kill itself at the load step if PATH does not exist yet
+(creating it first), so only the first loader dies.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import selectors
 import shlex
 import subprocess
 import sys
@@ -31,7 +39,6 @@ from pathlib import Path
 
 from harness import expect
 from harness.case import Case
-from harness.deploy_check import STEP_PREFIX
 from harness.signature import one_line_error
 
 DEPLOY_DIR = "deploy"
@@ -40,7 +47,11 @@ DEPLOY_DIR = "deploy"
 DEFAULT_SAMPLE = 0.01
 # The fresh process's own limit; a case drawn for deploy gets this much more time.
 DEPLOY_SECONDS = 120.0
+# What shipping usually adds to a case, on 2 cores (for the order in which cases are handed out).
+EXPECTED_SECONDS = 3.0
 DOCTOR_ENV = "HARNESS_DEPLOY_DOCTOR"
+# A loader larger than this after a case is replaced before the next one.
+LOADER_MAX_RSS_MB = 3000.0
 
 
 class DeployFailure(Exception):
@@ -91,8 +102,8 @@ def _doctor(library: Path) -> None:
         library.write_bytes(data[:len(data) // 2])
     elif how.startswith("replace="):
         library.write_bytes(Path(how.removeprefix("replace=")).read_bytes())
-    else:
-        raise DeployFailure(f"{DOCTOR_ENV}={how!r}: expected truncate or replace=PATH")
+    elif not how.startswith("kill-once="):  # the loader's own (harness.deploy_check)
+        raise DeployFailure(f"{DOCTOR_ENV}={how!r}: expected truncate, replace=PATH or kill-once=PATH")
 
 
 def _files(plan: DeployPlan, name: str) -> tuple[Path, Path, Path]:
@@ -115,37 +126,97 @@ def command(plan: DeployPlan, name: str, device: str) -> list[str]:
             "--device", device]
 
 
+class _Loader:
+    """The worker's `deploy_check --serve` process (see the module's docstring)."""
+
+    def __init__(self):
+        self.proc: subprocess.Popen | None = None
+        self.buffer = b""
+
+    def _start(self) -> subprocess.Popen:
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+        self.proc = subprocess.Popen([sys.executable, "-m", "harness.deploy_check", "--serve"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        self.buffer = b""
+        return self.proc
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+    def _lines(self, deadline: float):
+        """The loader's answer lines as they come; ends when it exits or the deadline passes."""
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.proc.stdout, selectors.EVENT_READ)
+            while True:
+                while b"\n" in self.buffer:
+                    line, self.buffer = self.buffer.split(b"\n", 1)
+                    yield line.decode("utf-8", "replace")
+                left = deadline - time.monotonic()
+                if left <= 0 or not selector.select(timeout=left):
+                    return
+                chunk = os.read(self.proc.stdout.fileno(), 1 << 16)
+                if not chunk:
+                    return
+                self.buffer += chunk
+
+    def run(self, library: Path, inputs: Path, outputs: Path, device: str, record: dict) -> None:
+        """Load and run one library there (raises DeployFailure); the record's `deploy.loader`
+        says which process did."""
+        proc = self.proc if self.proc is not None and self.proc.poll() is None else self._start()
+        record["deploy"]["loader"] = proc.pid
+        request = {"library": str(library), "inputs": str(inputs), "out": str(outputs), "device": device}
+        try:
+            proc.stdin.write((json.dumps(request) + "\n").encode())
+            proc.stdin.flush()
+        except BrokenPipeError:
+            self.stop()
+            raise DeployFailure("the loading process exited before the case was sent") from None
+        step = "start-up"
+        for line in self._lines(time.monotonic() + DEPLOY_SECONDS):
+            kind, _, rest = line.partition(" ")
+            if kind == "step":
+                step = rest
+            elif kind == "done":
+                if float(rest or 0) > LOADER_MAX_RSS_MB:
+                    self.stop()
+                return
+            elif kind == "error":
+                raise DeployFailure(f"the loading process failed: {rest}")
+        if proc.poll() is None:
+            self.stop()
+            raise DeployFailure(f"the loading process gave no result within {DEPLOY_SECONDS:g}s (at {step})")
+        returncode = proc.wait()
+        self.proc = None
+        how = _signal_name(-returncode) if returncode < 0 else f"exit status {returncode}"
+        raise DeployFailure(f"the loading process died ({how}) at {step}")
+
+
+_LOADER = _Loader()
+
+
 def ship(executable, tensors: list, name: str, plan: DeployPlan, device: str, record: dict) -> list:
     """Export, load and run elsewhere; the deployed outputs (raises DeployFailure)."""
     import torch
 
     plan.directory.mkdir(parents=True, exist_ok=True)
     library, inputs, outputs = _files(plan, name)
-    argv = command(plan, name, device)
-    record["deploy"] = {"ran": True, "library": str(library), "command": shlex.join(argv), "seconds": None}
+    record["deploy"] = {"ran": True, "library": str(library), "command": shlex.join(command(plan, name, device)),
+                        "seconds": None}
     start = time.perf_counter()
     try:
-        executable.export_library(str(library))
-    except Exception as exc:  # noqa: BLE001 - any export failure is the deploy verdict
-        raise DeployFailure(f"export_library: {one_line_error(exc)}") from exc
-    _doctor(library)
-    torch.save([t.detach().cpu().contiguous() for t in tensors], inputs)
-    outputs.unlink(missing_ok=True)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    try:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=DEPLOY_SECONDS, env=env)
-    except subprocess.TimeoutExpired:
-        raise DeployFailure(f"the fresh process gave no result within {DEPLOY_SECONDS:g}s") from None
+        try:
+            executable.export_library(str(library))
+        except Exception as exc:  # noqa: BLE001 - any export failure is the deploy verdict
+            raise DeployFailure(f"export_library: {one_line_error(exc)}") from exc
+        _doctor(library)
+        torch.save([t.detach().cpu().contiguous() for t in tensors], inputs)
+        outputs.unlink(missing_ok=True)
+        _LOADER.run(library, inputs, outputs, device, record)
     finally:
         record["deploy"]["seconds"] = round(time.perf_counter() - start, 6)
-    if proc.returncode < 0:
-        steps = [line.removeprefix(STEP_PREFIX) for line in proc.stderr.splitlines() if line.startswith(STEP_PREFIX)]
-        raise DeployFailure(f"the fresh process died ({_signal_name(-proc.returncode)}) at "
-                            f"{steps[-1] if steps else 'start-up'}")
-    if proc.returncode != 0:
-        lines = [line for line in proc.stderr.splitlines() if line.strip() and not line.startswith(STEP_PREFIX)]
-        raise DeployFailure(f"the fresh process failed (exit status {proc.returncode}): "
-                            f"{lines[-1] if lines else 'no message'}")
     return torch.load(outputs, weights_only=True)
 
 

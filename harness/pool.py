@@ -318,7 +318,20 @@ class Pool:
             if len(batch) == size:
                 units.append(open_batches.pop(item[0].decompose))
         units.extend(batch for batch in open_batches.values())
-        return units
+        return self._longest_first(units)
+
+    def _longest_first(self, units: deque[list[tuple[Case, dict]]]) -> deque[list[tuple[Case, dict]]]:
+        """Units whose cases are expected to be long (models: their cost is measured seconds; cases
+        that ship a library to a second process) go first, the rest keep their order: a long unit
+        started last would leave one worker busy while the others have nothing to do."""
+        from harness import deploy
+
+        def cost(unit: list[tuple[Case, dict]]) -> float:
+            case = unit[0][0]
+            shipped = deploy.selected(case, self.options.deploy_sample, self.options.target)
+            return case.cost + (deploy.EXPECTED_SECONDS if shipped else 0.0) if len(unit) == 1 else 1.0
+
+        return deque(sorted(units, key=cost, reverse=True))
 
     def _rerun_alone(self, worker: _Worker) -> None:
         """A batch's worker died or hung: its members not yet reported run again, each alone."""

@@ -69,6 +69,19 @@ def test_a_deployed_library_with_wrong_values_is_not_a_pass(tmp_path, monkeypatc
     assert record["max_abs_err"] > 0.1  # cos against sin over [-2, 2]
 
 
+def test_one_loader_serves_a_worker_and_a_dead_one_is_replaced(tmp_path, monkeypatch):
+    """The loader is kept between shipped cases; one that dies fails only its case, at its step,
+    and the next case gets a new one."""
+    monkeypatch.setenv(DOCTOR_ENV, f"kill-once={tmp_path / 'killed'}")
+    cases = [sin_case(variant=str(i)) for i in range(3)]
+    records = sorted(run(cases, tmp_path / "run", deploy_sample=1.0).values(), key=lambda r: r["case_id"])
+    died = [r for r in records if r["status"] == "deploy_error"]
+    assert len(died) == 1 and "died (SIGKILL) at load" in died[0]["error"], [r["error"] for r in records]
+    passed = [r for r in records if r["status"] == "pass"]
+    assert len(passed) == 2 and all(r["stage"] == "deploy" for r in passed)
+    assert passed[0]["deploy"]["loader"] == passed[1]["deploy"]["loader"] != died[0]["deploy"]["loader"]
+
+
 def test_a_declared_deploy_error_is_xfail_and_is_deployed_whatever_the_sample(tmp_path, monkeypatch):
     monkeypatch.setenv(DOCTOR_ENV, "truncate")
     case = sin_case(expectations=(expect_status("deploy_error", stage="deploy", match="load"),))
