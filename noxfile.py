@@ -1,4 +1,4 @@
-"""Sessions: tests, slow, cpu, lint (default); gpu, models, report, bench, mutations, batch_identity, compat on demand.
+"""Sessions: tests, slow, cpu, lint (default); gpu, models, roads, report, bench, mutations, batch_identity, compat on demand.
 
 All sessions share one environment, `.venv`, created and kept in step with pyproject.toml
 here: torch with CUDA is ~5.5 GB, so one copy per session would cost minutes and gigabytes
@@ -114,6 +114,20 @@ def gpu(session: nox.Session) -> None:
         return
     out = _output(RESULTS / "gpu", args)
     _harness(session, "run", "--target", "cuda", "--out", str(out), *args)
+
+
+@nox.session(venv_backend="none", default=False)
+def roads(session: nox.Session) -> None:
+    """The quick op suite through every road into TVM (export, fx, dynamo) on the same draws, merged
+    into results/roads/merged, whose reports list the ops that pass one road and fail another.
+    Only the export road has declared failures: fx and dynamo's unexpected outcomes are findings
+    to read there, not this session's failure (a broken harness still is)."""
+    out = _output(RESULTS / "roads", session.posargs)
+    roads = ("export", "fx", "dynamo")
+    for road in roads:
+        _harness(session, "run", "--ops", "--frontend", road, "--out", str(out / road), *session.posargs,
+                 success_codes=[0] if road == "export" else [0, 1])
+    _harness(session, "merge", *(str(out / road) for road in roads), "--out", str(out / "merged"))
 
 
 @nox.session(venv_backend="none", default=False)

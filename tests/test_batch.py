@@ -178,3 +178,24 @@ def test_the_identity_check_holds_verdicts_and_excuses_only_undefined_values(tmp
     lines, details = batch_identity.differences(tmp_path / "one", tmp_path / "two")
     assert lines == ["b: status alone 'xfail' batched 'mismatch'"]
     assert [d.split(":")[0] for d in details] == ["a", "c", "c"]
+
+
+def _sin_of_input(module, inputs):
+    """A model that gives eager's own answer: its bug cannot show on this draw."""
+    return torch.sin(inputs[0])
+
+
+def test_a_pass_is_stale_only_where_the_model_would_have_shown_its_bug(tmp_path):
+    """A known wrong value whose model equals eager on a draw leaves that draw's pass a pass (its
+    record says which entries could not show); a model that differs makes the pass an xpass."""
+    unshowable = Expectation("the converter computes sin", status="mismatch", stage="compare", id="t.same",
+                             facets=("values",), model=_sin_of_input)
+    showable = Expectation("the converter computes cos", status="mismatch", stage="compare", id="t.cos",
+                           facets=("values",), model=_cos_of_input)
+    for batch in (1, 16):
+        records = run([sin_case(variant="same", expectations=(unshowable,)),
+                       sin_case(variant="cos", expectations=(showable,))], tmp_path / f"b{batch}", batch=batch)
+        same, cos = records["aten.sin.default[float32-same]"], records["aten.sin.default[float32-cos]"]
+        assert (same["status"], same["not_shown"]) == ("pass", ["t.same"])
+        assert same["model_checks"]["t.same"]["ok"] is True
+        assert cos["status"] == "xpass" and "not_shown" not in cos

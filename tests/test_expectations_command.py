@@ -89,3 +89,33 @@ def test_update_on_a_missing_results_directory_is_a_one_line_error(tmp_path, cap
     assert rewrite.main(["update", str(tmp_path / "nope"), "--dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("opsuite.expectations: error: ")
+
+
+def test_suggest_states_what_tvm_says_is_missing_and_the_entry_explains_the_record(tmp_path, capsys):
+    from harness import expect
+    from opsuite.expectations.entries import to_expectation
+    from tests.helpers import sin_case
+
+    message = ("AssertionError: Unsupported function types ['_fft_r2c.default', 'amax.default']")
+    lacking = {"unsupported_ops": ["aten.amax.default", "aten._fft_r2c.default"], "error": message}
+    results = write_dir(tmp_path / "run", [
+        {**record("opinfo.fft.rfft[float32-0]", "opinfo.fft.rfft", "import_unsupported"), **lacking},
+        {**record("opinfo.fft.rfft[float32-1]", "opinfo.fft.rfft", "import_unsupported"), **lacking},
+        # Two different lists: TVM says two things, so no single reason is written.
+        {**record("opinfo.x[float32-0]", "opinfo.x", "import_unsupported"), **lacking},
+        {**record("opinfo.x[float32-1]", "opinfo.x", "import_unsupported"), "unsupported_ops": ["aten.y.default"]},
+    ])
+    assert rewrite.main(["suggest", str(results)]) == 0
+    entries = {e["op"]: e for e in tomllib.loads(capsys.readouterr().out)["expect"]}
+    rfft = entries["opinfo.fft.rfft"]
+    assert rfft["reason"] == "the importer's convert map has no converter for aten._fft_r2c.default, aten.amax.default"
+    assert entries["opinfo.x"]["reason"].startswith("TODO") and "match" not in entries["opinfo.x"]
+    # The pattern fits the record's one-line error and not an error naming only one of the two.
+    case = sin_case(expectations=(to_expectation({**rfft, "op": "aten.sin.default"}),))
+    record_now = {"status": "import_unsupported", "raw_status": "import_unsupported", "stage": "import",
+                  "error": message, "dtype": "float32", "target": "llvm", "kind": "op", "frontend": "export"}
+    expect.apply(case, "llvm", record_now)
+    assert record_now["status"] == "xfail"
+    other = {**record_now, "status": "import_unsupported", "error": "AssertionError: Unsupported function types ['amax.default']"}
+    expect.apply(case, "llvm", other)
+    assert other["status"] == "import_unsupported"

@@ -237,3 +237,15 @@ def test_graph_ops_come_from_model_records_and_reach_the_coverage_denominator(tm
         universe._reached.cache_clear()
     assert "aten.only_in_a_model.default" in reached and "operator.getitem" not in reached
     assert "aten.sort.stable" in reached  # OpInfo samples' ops are still counted
+
+
+def test_graph_ops_without_tvm_are_the_ops_the_engine_records(tmp_path):
+    """`models.measure --graph-ops` exports a model as its case does: the ops equal those of the
+    record a real run writes for that model."""
+    from models import measure
+
+    row = zoo.ROWS["squeezenet1_1"]
+    exported = measure.exported_graph_ops(row)
+    (record,) = run([model_case(row, 0)], tmp_path).values()
+    assert record["aten_ops"] and exported == record["aten_ops"]
+    assert "aten.convolution.default" in exported

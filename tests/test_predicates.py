@@ -179,3 +179,33 @@ def test_empty_reduction_wants_a_zero_size_dim_among_the_reduced_ones():
     assert not empty_reduction(case(x, [0, 1]))  # 6 elements per (empty) output row
     assert empty_reduction(case(x, None)) and empty_reduction(case(x)) and empty_reduction(case(x, []))
     assert not empty_reduction(case(torch.zeros(2, 3), None))
+
+
+def _slice(x, src, **kwargs) -> Case:
+    return _case(x, src, kwargs=kwargs)
+
+
+def test_slice_scatter_bounds_are_judged_as_the_converter_normalises_them():
+    refused, kept = predicates.parse("slice_refused"), predicates.parse("slice_none_kept")
+    x = torch.ones(5)
+    # An end before the start: torch takes an empty slice, TVM keeps start > end.
+    assert refused(_slice(x, torch.ones(0), dim=0, start=3, end=1))
+    # A bound below -side: torch clamps it to 0; TVM adds the side once (-7 -> -2).
+    assert refused(_slice(x, torch.ones(0), dim=0, start=0, end=-7))
+    # Beyond the side is capped, as torch does: the same slice, accepted.
+    assert not refused(_slice(x, torch.ones(5), dim=0, start=0, end=9))
+    assert not refused(_slice(x, torch.ones(2), dim=0, start=1, end=5, step=2))
+    # A None the exported node keeps (before a non-default step) is the other entry's.
+    assert kept(_slice(x, torch.ones(3), dim=0, start=None, end=None, step=2))
+    assert kept(_slice(x, torch.ones(3), dim=0, start=None, end=3))
+    assert not kept(_slice(x, torch.ones(5), dim=0, start=0, end=None)) and not refused(
+        _slice(x, torch.ones(5), dim=0, start=0, end=None))
+
+
+def test_fill_values_no_literal_of_the_dtype_holds():
+    nonfinite, beyond = predicates.parse("nonfinite_scalar"), predicates.parse("beyond_float32")
+    assert nonfinite(_case(torch.ones(2), float("nan"))) and nonfinite(_case(torch.ones(2), float("-inf")))
+    assert nonfinite(_case(torch.ones(2, dtype=torch.float16), 2**63 - 1))  # inf in float16
+    assert not nonfinite(_case(torch.ones(2), 2**63 - 1)) and not nonfinite(_case(torch.ones(2), 1.5))
+    assert beyond(_case(torch.ones(2, dtype=torch.float64), 1.7976931348623157e308))
+    assert not beyond(_case(torch.ones(2), 3.0e38)) and not beyond(_case(torch.ones(2), float("inf")))

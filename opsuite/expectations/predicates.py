@@ -40,12 +40,24 @@ In known_failures/*.toml, `when = "NAME"` or `when = "NAME:ARG"`, negated with `
     alpha_shows     the call passes alpha and dropping it changes eager's answer beyond the
                     output dtype's default tolerance (alpha * other may vanish beside self,
                     wrap to other, or leave an infinity unchanged)
+    nonfinite_scalar  a Python number argument (positional or keyword) is NaN or an infinity,
+                    or becomes one in the case's floating dtype (the first tensor's, else the
+                    dtype argument's): 2**63 - 1 is inf in float16
+    beyond_float32  a finite Python float argument lies beyond float32's range (a float64 value
+                    that a float32 literal cannot hold)
+    slice_none_kept a slice_scatter call whose start or end is None before an argument that
+                    is not its default: the exported node keeps the None positionally
+                    (trailing defaults are dropped), and the converter cannot make it an Expr
+    slice_refused   a slice_scatter call whose bounds, normalised as TVM's converter does
+                    (a negative bound plus the side once, unclamped; one past the side capped),
+                    give start > end or a slice of another length than src's: relax refuses it
 """
 
 from __future__ import annotations
 
 import copy
 import functools
+import math
 
 import torch
 
@@ -265,11 +277,81 @@ def alpha_shows(case: Case) -> bool:
     return _told_apart(case, module, tuple(t.clone() for t in inputs), [expected], [dropped])
 
 
+def _python_numbers(case: Case) -> list[float]:
+    args = list(case.program.kwargs.get("args") or ()) + list((case.program.kwargs.get("kwargs") or {}).values())
+    return [a for a in args if isinstance(a, int | float) and not isinstance(a, bool)]
+
+
+def _python_floats(case: Case) -> list[float]:
+    return [a for a in _python_numbers(case) if isinstance(a, float)]
+
+
+def _floating_dtype(case: Case) -> torch.dtype | None:
+    tensors = _tensors(case)
+    dtype = tensors[0].dtype if tensors else (case.program.kwargs.get("kwargs") or {}).get("dtype")
+    return dtype if isinstance(dtype, torch.dtype) and dtype.is_floating_point else None
+
+
+def nonfinite_scalar(case: Case) -> bool:
+    dtype = _floating_dtype(case)
+    for value in _python_numbers(case):
+        if isinstance(value, float) and not math.isfinite(value):
+            return True
+        if dtype is not None and not torch.isfinite(torch.tensor(float(value), dtype=torch.float64).to(dtype)):
+            return True
+    return False
+
+
+def beyond_float32(case: Case) -> bool:
+    return any(math.isfinite(v) and abs(v) > torch.finfo(torch.float32).max for v in _python_floats(case))
+
+
+def _slice_call(case: Case) -> tuple | None:
+    """(input, src, dim, start, end, step) of a slice_scatter call, defaults filled in."""
+    args = list(case.program.kwargs.get("args") or ())
+    kwargs = dict(case.program.kwargs.get("kwargs") or {})
+    names = ("input", "src", "dim", "start", "end", "step")
+    given = {**dict(zip(names, args, strict=False)), **kwargs}
+    if not (isinstance(given.get("input"), torch.Tensor) and isinstance(given.get("src"), torch.Tensor)):
+        return None
+    return (given["input"], given["src"], given.get("dim", 0), given.get("start"), given.get("end"),
+            given.get("step", 1))
+
+
+def slice_none_kept(case: Case) -> bool:
+    call = _slice_call(case)
+    if call is None:
+        return False
+    _, _, _, start, end, step = call
+    return (start is None and (end is not None or step != 1)) or (end is None and step != 1)
+
+
+def slice_refused(case: Case) -> bool:
+    call = _slice_call(case)
+    if call is None or slice_none_kept(case):
+        return False
+    x, src, dim, start, end, step = call
+    side = x.shape[dim]
+
+    def converter(bound):  # base_fx_graph_translator._slice_scatter's _adjust
+        if bound >= 2**63 - 1:
+            return side
+        if bound < 0:
+            return side + bound
+        return min(bound, side)
+
+    first = converter(0 if start is None else start)
+    last = converter(side if end is None else end)
+    return first > last or len(range(first, last, step)) != src.shape[dim]
+
+
 _PARAMETRISED = {"kwarg": kwarg, "variant": variant, "sample": sample, "tier": tier, "above": above, "shows": shows}
 _PLAIN = {"empty": empty, "empty_inner": empty_inner, "empty_reduction": empty_reduction, "scalar": scalar, "decomposed": decomposed, "nan": nan,
           "inf": inf, "scalar_outside": scalar_outside, "zero_scalar": zero_scalar, "zero_divisor": zero_divisor,
           "scalar_min": scalar_min, "zerodim_widens": zerodim_widens, "alpha_shows": alpha_shows,
-          "float_outside": float_outside, "const_divisor_zero": const_divisor_zero, "nan_first": nan_first}
+          "float_outside": float_outside, "const_divisor_zero": const_divisor_zero, "nan_first": nan_first,
+          "slice_none_kept": slice_none_kept, "slice_refused": slice_refused,
+          "nonfinite_scalar": nonfinite_scalar, "beyond_float32": beyond_float32}
 
 
 def _all(predicates: tuple, case: Case) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import re
 import sys
 import tomllib
 from pathlib import Path
@@ -133,17 +134,40 @@ def update(records: list[dict], entries: list[dict]) -> tuple[list[dict], list[s
     return kept, notes
 
 
+def _missing_converters(records: list[dict]) -> tuple[str, ...] | None:
+    """The ops every record of an import_unsupported group says the importer lacks (TVM's own
+    message lists them), when they are the same for all; None otherwise."""
+    lists = {tuple(sorted(r.get("unsupported_ops") or ())) for r in records}
+    return lists.pop() if len(lists) == 1 and next(iter(lists)) else None
+
+
+def _unsupported_fields(missing: tuple[str, ...], road: str) -> dict:
+    """A complete entry's reason and pattern for ops the road's importer has no converter for."""
+    names = [op.removeprefix("aten.") for op in missing]
+    table = "convert map" if road == "export" else "FX convert map"
+    return {"reason": f"the importer's {table} has no converter for {', '.join(missing)}",
+            "match": "".join(f"(?=.*'{re.escape(name)}')" for name in names)}
+
+
 def suggest(records: list[dict]) -> str:
-    """TOML entries (reason left to the reader) for unexpected failures, one per op and signature."""
-    groups: dict[tuple, set] = collections.defaultdict(set)
+    """TOML entries for unexpected failures, one per op and signature. The reason is left to the
+    reader, except where TVM states it: an import_unsupported group whose records name the same
+    missing converters gets its reason and a pattern naming them."""
+    groups: dict[tuple, list] = collections.defaultdict(list)
     for r in records:
         if r["status"] in FAILURES and r["kind"] != "model":
-            groups[(r["op"], r["status"], r["stage"], r.get("frontend") or "export")].add(r["dtype"])
-    # A failure through another road is a claim about that road's converters: the entry says so.
-    entries = [{"id": f"TODO.{op.removeprefix('aten.')}-{stage}" + ("" if road == "export" else f"-{road}"), "op": op,
-                "reason": "TODO: say what is wrong", "status": status, "stage": stage, "dtypes": sorted(dtypes),
-                **({} if road == "export" else {"frontends": [road]})}
-               for (op, status, stage, road), dtypes in sorted(groups.items())]
+            groups[(r["op"], r["status"], r["stage"], r.get("frontend") or "export")].append(r)
+    entries = []
+    for (op, status, stage, road), members in sorted(groups.items()):
+        missing = _missing_converters(members) if status == "import_unsupported" else None
+        entry = {"id": f"TODO.{op.removeprefix('aten.')}-{stage}" + ("" if road == "export" else f"-{road}"), "op": op,
+                 "reason": "TODO: say what is wrong", "status": status, "stage": stage,
+                 "dtypes": sorted({r["dtype"] for r in members})}
+        if missing:
+            entry.update(_unsupported_fields(missing, road))
+        if road != "export":  # a failure through another road is a claim about that road's converters
+            entry["frontends"] = [road]
+        entries.append(entry)
     return dump(entries)
 
 

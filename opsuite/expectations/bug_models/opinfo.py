@@ -97,3 +97,15 @@ def max_pool3d_zero_indices(x, kernel_size, stride=None, padding=0, dilation=1, 
     """_max_pool3d_with_indices returns zeros_like(output) as the indices: float zeros."""
     out = F.max_pool3d(x, kernel_size, stride, padding, dilation, ceil_mode=ceil_mode)
     return [out, torch.zeros_like(out)]
+
+
+
+def avg_pool_without_divisor(module, inputs):
+    """F.avg_pool2d/3d with divisor_override: _avg_pool2d/_avg_pool3d never read it, so the sums
+    are divided by the window's size (as count_include_pad and ceil_mode define it)."""
+    args, kwargs = module.call_arguments(inputs)
+    names = ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override")
+    given = {**dict(zip(names, args[1:], strict=False)), **kwargs}
+    given.pop("divisor_override", None)
+    pool = F.avg_pool3d if module.op.__name__ == "avg_pool3d" else F.avg_pool2d
+    return pool(args[0], **given)
