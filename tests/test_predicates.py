@@ -209,3 +209,15 @@ def test_fill_values_no_literal_of_the_dtype_holds():
     assert not nonfinite(_case(torch.ones(2), 2**63 - 1)) and not nonfinite(_case(torch.ones(2), 1.5))
     assert beyond(_case(torch.ones(2, dtype=torch.float64), 1.7976931348623157e308))
     assert not beyond(_case(torch.ones(2), 3.0e38)) and not beyond(_case(torch.ones(2), float("inf")))
+
+
+def test_value_reads_an_argument_by_name_whether_given_by_keyword_or_position():
+    def call(op, args, kwargs=None):
+        return Case(f"{op}[float32-0]", "op", op, Program(op_program, {"op": op, "args": args, "kwargs": kwargs or {}}),
+                    "float32")
+
+    one = predicates.parse("value:window_length=1")
+    assert one(call("aten.hamming_window.periodic", [1, False], {"dtype": torch.bfloat16}))
+    assert one(call("aten.hamming_window.default", [], {"window_length": 1}))
+    assert not one(call("aten.hamming_window.periodic", [33, False]))
+    assert predicates.parse("value:periodic=False")(call("aten.hamming_window.periodic", [33, False]))

@@ -4,6 +4,8 @@ In known_failures/*.toml, `when = "NAME"` or `when = "NAME:ARG"`, negated with `
 `&` (`"kwarg:alpha & !empty"`: a value bug that an empty output cannot show) and alternatives with
 `|`, which binds looser (`"nan | inf & !empty"` is nan, or inf on a non-empty input):
     kwarg:NAME      the call passes keyword argument NAME
+    value:NAME=V    the call passes argument NAME (by keyword, or by position as the op's
+                    schema names it) with the value V, a Python literal: `value:window_length=1`
     variant:TEXT    the case's variant label contains TEXT (e.g. "broadcast", "keepdim")
     sample:TEXT     an OpInfo case's sample description contains TEXT (e.g. "dim=None")
     tier:edge       the case is in the edge-value tier (NaN, inf, extremes)
@@ -83,6 +85,29 @@ def _tensors(case: Case) -> list[torch.Tensor]:
 
 def kwarg(name: str, case: Case) -> bool:
     return name in (case.program.kwargs.get("kwargs") or {})
+
+
+def _named_arguments(case: Case) -> dict:
+    """The call's arguments by their schema names (positional ones named by the aten schema)."""
+    given = dict(case.program.kwargs.get("kwargs") or {})
+    op = case.program.kwargs.get("op")
+    args = list(case.program.kwargs.get("args") or ())
+    if isinstance(op, str) and op.count(".") == 2 and args:
+        namespace, packet, overload = op.split(".")
+        try:
+            schema = getattr(getattr(getattr(torch.ops, namespace), packet), overload)._schema
+        except AttributeError:
+            return given
+        given.update(zip((a.name for a in schema.arguments), args, strict=False))
+    return given
+
+
+def value(spec: str, case: Case) -> bool:
+    import ast
+
+    name, _, literal = spec.partition("=")
+    named = _named_arguments(case)
+    return name in named and named[name] == ast.literal_eval(literal)
 
 
 def variant(text: str, case: Case) -> bool:
@@ -345,7 +370,7 @@ def slice_refused(case: Case) -> bool:
     return first > last or len(range(first, last, step)) != src.shape[dim]
 
 
-_PARAMETRISED = {"kwarg": kwarg, "variant": variant, "sample": sample, "tier": tier, "above": above, "shows": shows}
+_PARAMETRISED = {"value": value, "kwarg": kwarg, "variant": variant, "sample": sample, "tier": tier, "above": above, "shows": shows}
 _PLAIN = {"empty": empty, "empty_inner": empty_inner, "empty_reduction": empty_reduction, "scalar": scalar, "decomposed": decomposed, "nan": nan,
           "inf": inf, "scalar_outside": scalar_outside, "zero_scalar": zero_scalar, "zero_divisor": zero_divisor,
           "scalar_min": scalar_min, "zerodim_widens": zerodim_widens, "alpha_shows": alpha_shows,
