@@ -192,3 +192,40 @@ def native_layer_norm_output_thrice(x, normalized_shape, weight, bias, eps):
     rstd) read that same tensor."""
     out = topi_layer_norm(x, weight, bias, list(normalized_shape), eps)
     return [out, out, out]
+
+
+
+def topi_group_norm(x, weight, bias, groups: int, eps: float) -> torch.Tensor:
+    """topi.nn.group_norm (C++): x reshaped to (N, G, C/G, ...), one pass summing x and x^2 in
+    float32 (a float16 input cast first), var = E[x^2] - mean^2, out = (x - mean) * rsqrt(var +
+    eps), cast back for float16, then * weight + bias. A group whose squares overflow has
+    var = inf - inf = NaN."""
+    grouped = x.float().reshape(x.shape[0], groups, x.shape[1] // groups, *x.shape[2:])
+    axes = list(range(2, grouped.dim()))
+    n = 1
+    for d in axes:
+        n *= grouped.shape[d]
+    keep = [1 if d in axes else s for d, s in enumerate(grouped.shape)]
+    mean = _loop_sum(grouped, axes).reshape(keep) / n
+    var = _loop_sum(grouped * grouped, axes).reshape(keep) / n - mean * mean
+    out = ((grouped - mean) * _rsqrt(var + eps)).to(x.dtype).reshape(x.shape)
+    shape = _channel_shape(x)
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+@on_call
+def group_norm_one_pass(x, num_groups, weight=None, bias=None, eps=1e-5, cudnn_enabled=True):
+    """_group_norm: relax.nn.group_norm, legalised by topi.nn.group_norm (one-pass variance)."""
+    return [topi_group_norm(x, weight, bias, num_groups, eps)]
+
+
+@on_call
+def native_group_norm_output_thrice(x, weight, bias, n, c, hxw, group, eps):
+    """_native_group_norm returns relax.nn.group_norm's normalised tensor alone, so torch's getitem
+    1 and 2 (the groups' mean and rstd, shaped (N, group)) read that same input-shaped tensor."""
+    out = topi_group_norm(x, weight, bias, group, eps)
+    return [out, out, out]
