@@ -71,3 +71,11 @@ def col2im_diagonal_planes(columns, output_size, kernel_size, dilation, padding,
         for i in range(planes):
             out[i, i] = first[i]
     return out.squeeze(0) if unbatched else out
+
+
+def conv_in_float32(module, inputs):
+    """out_dtype="float32" hard-coded: relax convolves the operands cast to float32 and returns
+    float32, whatever their dtype (a float64 convolution loses precision, an int64 one rounds)."""
+    as_float32 = torch.utils._pytree.tree_map(
+        lambda t: t.float() if isinstance(t, torch.Tensor) else t, inputs)
+    return module(*as_float32)
