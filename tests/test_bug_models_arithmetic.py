@@ -40,6 +40,15 @@ def test_floor_mod_overflowing_its_quotient_is_minus_inf():
     assert out[0].item() == -float("inf") and torch.isfinite(out[1])
 
 
+def test_bfloat16_floor_mod_is_computed_in_float32_and_rounded_once():
+    # TVM on llvm: 2.40625 % 0.69921875 gives 0.30859375 (step by step in bfloat16: 0.3125), and a
+    # finite dividend over an infinite divisor gives a - 0 * inf = NaN.
+    x = torch.tensor([2.40625, -2.40625], dtype=torch.bfloat16)
+    y = torch.tensor([0.69921875, float("inf")], dtype=torch.bfloat16)
+    out = _call(pointwise.binary_op, "aten.remainder.Tensor", x, y)
+    assert out.dtype == torch.bfloat16 and out[0].item() == 0.30859375 and out[1].isnan()
+
+
 def test_a_multiply_by_a_zero_constant_is_that_zero_everywhere():
     out = _call(pointwise.multiply_by_folded_zero, "aten.mul.Scalar", torch.tensor([float("inf"), float("nan"), -2.0],
                                                                                    dtype=torch.float64), 0.0)

@@ -65,9 +65,14 @@ def _divide(a: torch.Tensor, b: torch.Tensor):
 
 def _floor_mod(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """relax.floor_mod: for floats a - floor(a / b) * b, each step rounded to the dtype (so a / b
-    overflowing to inf gives -inf, and float16 loses up to a unit of a, not of the result)."""
+    overflowing to inf gives -inf, and float16 loses up to a unit of a, not of the result);
+    bfloat16 is computed in float32 inside the kernel (TVM's bfloat16 legalisation) and rounded
+    once, at the store."""
     if _integral(a):
         return _in_int64(torch.remainder, a, b)
+    if a.dtype == torch.bfloat16:
+        wide_a, wide_b = a.float(), b.float()
+        return (wide_a - torch.floor(wide_a / wide_b) * wide_b).to(a.dtype)
     return a - torch.floor(a / b) * b
 
 
