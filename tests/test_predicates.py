@@ -209,3 +209,14 @@ def test_fill_values_no_literal_of_the_dtype_holds():
     assert not nonfinite(_case(torch.ones(2), 2**63 - 1)) and not nonfinite(_case(torch.ones(2), 1.5))
     assert beyond(_case(torch.ones(2, dtype=torch.float64), 1.7976931348623157e308))
     assert not beyond(_case(torch.ones(2), 3.0e38)) and not beyond(_case(torch.ones(2), float("inf")))
+
+
+def test_adaptive_pool2d_unbatched_wants_a_2d_input_and_an_output_size_other_than_1():
+    unbatched = predicates.parse("adaptive_pool2d_unbatched")
+    op = "aten.adaptive_avg_pool1d.default"
+    assert unbatched(_call(op, torch.ones(2, 4), [2]))
+    assert unbatched(_call(op, torch.ones(1, 3), output_size=[3]))
+    assert unbatched(_call(op, torch.ones(1, 3), 2))
+    # Output size 1 decomposes to a mean, not _adaptive_avg_pool2d; a batched input stays 3-d.
+    assert not unbatched(_call(op, torch.ones(1, 2), [1]))
+    assert not unbatched(_call(op, torch.ones(2, 1, 4), [2]))

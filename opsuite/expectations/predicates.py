@@ -51,6 +51,10 @@ In known_failures/*.toml, `when = "NAME"` or `when = "NAME:ARG"`, negated with `
     slice_refused   a slice_scatter call whose bounds, normalised as TVM's converter does
                     (a negative bound plus the side once, unclamped; one past the side capped),
                     give start > end or a slice of another length than src's: relax refuses it
+    adaptive_pool2d_unbatched  an adaptive_avg_pool1d call on an unbatched (C, L) input whose
+                    output size is not 1: torch's decomposition makes it unsqueeze(-2), then
+                    _adaptive_avg_pool2d on a 3-d (C, 1, L) tensor, then squeeze (an output size
+                    of 1 becomes a mean instead)
 """
 
 from __future__ import annotations
@@ -345,12 +349,24 @@ def slice_refused(case: Case) -> bool:
     return first > last or len(range(first, last, step)) != src.shape[dim]
 
 
+def adaptive_pool2d_unbatched(case: Case) -> bool:
+    args = list(case.program.kwargs.get("args") or ())
+    kwargs = dict(case.program.kwargs.get("kwargs") or {})
+    x = args[0] if args else kwargs.get("input", kwargs.get("self"))
+    size = args[1] if len(args) > 1 else kwargs.get("output_size")
+    if not isinstance(x, torch.Tensor) or x.dim() != 2 or size is None:
+        return False
+    size = [size] if isinstance(size, int) else list(size)
+    return size != [1]
+
+
 _PARAMETRISED = {"kwarg": kwarg, "variant": variant, "sample": sample, "tier": tier, "above": above, "shows": shows}
 _PLAIN = {"empty": empty, "empty_inner": empty_inner, "empty_reduction": empty_reduction, "scalar": scalar, "decomposed": decomposed, "nan": nan,
           "inf": inf, "scalar_outside": scalar_outside, "zero_scalar": zero_scalar, "zero_divisor": zero_divisor,
           "scalar_min": scalar_min, "zerodim_widens": zerodim_widens, "alpha_shows": alpha_shows,
           "float_outside": float_outside, "const_divisor_zero": const_divisor_zero, "nan_first": nan_first,
           "slice_none_kept": slice_none_kept, "slice_refused": slice_refused,
+          "adaptive_pool2d_unbatched": adaptive_pool2d_unbatched,
           "nonfinite_scalar": nonfinite_scalar, "beyond_float32": beyond_float32}
 
 
