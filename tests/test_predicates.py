@@ -221,3 +221,28 @@ def test_value_reads_an_argument_by_name_whether_given_by_keyword_or_position():
     assert one(call("aten.hamming_window.default", [], {"window_length": 1}))
     assert not one(call("aten.hamming_window.periodic", [33, False]))
     assert predicates.parse("value:periodic=False")(call("aten.hamming_window.periodic", [33, False]))
+
+
+def test_adaptive_pool2d_unbatched_wants_a_2d_input_and_an_output_size_other_than_1():
+    unbatched = predicates.parse("adaptive_pool2d_unbatched")
+    op = "aten.adaptive_avg_pool1d.default"
+    assert unbatched(_call(op, torch.ones(2, 4), [2]))
+    assert unbatched(_call(op, torch.ones(1, 3), output_size=[3]))
+    assert unbatched(_call(op, torch.ones(1, 3), 2))
+    # Output size 1 decomposes to a mean, not _adaptive_avg_pool2d; a batched input stays 3-d.
+    assert not unbatched(_call(op, torch.ones(1, 2), [1]))
+    assert not unbatched(_call(op, torch.ones(2, 1, 4), [2]))
+
+
+def test_nan_then_padding_wants_a_window_whose_last_real_element_is_a_nan_before_padding():
+    seen = predicates.parse("nan_then_padding")
+    op = "aten.max_pool2d.default"
+    nan = float("nan")
+    x = torch.tensor([[[[1.9, -1.1, nan, 0.4]]]])
+    kw = dict(kernel_size=[1, 2], stride=[2, 1], padding=[0, 1], dilation=[1, 2], ceil_mode=True)
+    # The last window is x[2] (NaN) then the right padding.
+    assert seen(_call(op, x, **kw))
+    # The NaN followed by a real element, or no padding after it.
+    assert not seen(_call(op, torch.tensor([[[[nan, 1.0, 2.0, 3.0]]]]), **kw))
+    assert not seen(_call(op, torch.tensor([[[[1.0, nan, 2.0, 3.0]]]]), [1, 2], [1, 1]))
+    assert not seen(_call(op, torch.ones(1, 1, 1, 4), **kw))

@@ -53,6 +53,14 @@ In known_failures/*.toml, `when = "NAME"` or `when = "NAME:ARG"`, negated with `
     slice_refused   a slice_scatter call whose bounds, normalised as TVM's converter does
                     (a negative bound plus the side once, unclamped; one past the side capped),
                     give start > end or a slice of another length than src's: relax refuses it
+    adaptive_pool2d_unbatched  an adaptive_avg_pool1d call on an unbatched (C, L) input whose
+                    output size is not 1: torch's decomposition makes it unsqueeze(-2), then
+                    _adaptive_avg_pool2d on a 3-d (C, 1, L) tensor, then squeeze (an output size
+                    of 1 becomes a mean instead)
+    nan_then_padding  a max_pool call (max_poolNd[_with_indices]) with a window whose last real
+                    element is a NaN and whose last element is padding: LLVM folds away a max
+                    with a padding value it can see, so whether the NaN or the padding's lowest
+                    survives is not what the row-major select model says
 """
 
 from __future__ import annotations
@@ -370,12 +378,56 @@ def slice_refused(case: Case) -> bool:
     return first > last or len(range(first, last, step)) != src.shape[dim]
 
 
+def adaptive_pool2d_unbatched(case: Case) -> bool:
+    args = list(case.program.kwargs.get("args") or ())
+    kwargs = dict(case.program.kwargs.get("kwargs") or {})
+    x = args[0] if args else kwargs.get("input", kwargs.get("self"))
+    size = args[1] if len(args) > 1 else kwargs.get("output_size")
+    if not isinstance(x, torch.Tensor) or x.dim() != 2 or size is None:
+        return False
+    size = [size] if isinstance(size, int) else list(size)
+    return size != [1]
+
+
+def nan_then_padding(case: Case) -> bool:
+    from opsuite.expectations.bug_models.nn_pool import _out_size, _tuple, _windows
+
+    op = str(case.program.kwargs.get("op", ""))
+    nd = next((n for n in (1, 2, 3) if f"max_pool{n}d" in op), None)
+    args = list(case.program.kwargs.get("args") or ())
+    kwargs = dict(case.program.kwargs.get("kwargs") or {})
+    names = ("input", "kernel_size", "stride", "padding", "dilation", "ceil_mode")
+    given = {**dict(zip(names, args, strict=False)), **kwargs}
+    x = given.get("input", given.get("self"))
+    if nd is None or not isinstance(x, torch.Tensor) or not x.is_floating_point() or not bool(x.isnan().any()):
+        return False
+    kernel = _tuple(given["kernel_size"], nd)
+    stride = given.get("stride")
+    stride = _tuple(stride, nd) if stride not in (None, [], ()) else kernel
+    padding, dilation = _tuple(given.get("padding", 0), nd), _tuple(given.get("dilation", 1), nd)
+    marks = x.isnan().to(torch.int8)  # 0 a number, 1 a NaN, 2 padding
+    if marks.dim() == nd + 1:
+        marks = marks.unsqueeze(0)
+    if any(_out_size(marks.shape[2 + a], kernel[a], stride[a], padding[a], dilation[a],
+                     bool(given.get("ceil_mode", False))) <= 0 for a in range(nd)):
+        return False
+    windows = _windows(marks, nd, kernel, stride, padding, dilation, bool(given.get("ceil_mode", False)), 2)
+    real = windows != 2
+    if windows.numel() == 0:
+        return False
+    last_real = torch.where(real, torch.arange(windows.shape[-1]), -1).amax(-1)
+    ends_padded = windows[..., -1] == 2
+    nan_last = torch.gather(windows, -1, last_real.clamp(min=0).unsqueeze(-1)).squeeze(-1) == 1
+    return bool((ends_padded & (last_real >= 0) & nan_last).any())
+
+
 _PARAMETRISED = {"value": value, "kwarg": kwarg, "variant": variant, "sample": sample, "tier": tier, "above": above, "shows": shows}
 _PLAIN = {"empty": empty, "empty_inner": empty_inner, "empty_reduction": empty_reduction, "scalar": scalar, "decomposed": decomposed, "nan": nan,
           "inf": inf, "scalar_outside": scalar_outside, "zero_scalar": zero_scalar, "zero_divisor": zero_divisor,
           "scalar_min": scalar_min, "zerodim_widens": zerodim_widens, "alpha_shows": alpha_shows,
           "float_outside": float_outside, "const_divisor_zero": const_divisor_zero, "nan_first": nan_first,
           "slice_none_kept": slice_none_kept, "slice_refused": slice_refused,
+          "adaptive_pool2d_unbatched": adaptive_pool2d_unbatched, "nan_then_padding": nan_then_padding,
           "nonfinite_scalar": nonfinite_scalar, "beyond_float32": beyond_float32}
 
 

@@ -88,3 +88,11 @@ def avg_pool_without_divisor(module, inputs):
     x, kernel_size, stride = args[0], args[1], (args[2] if len(args) > 2 else None) or None
     rest = list(args[3:6])  # padding, ceil_mode, count_include_pad; divisor_override dropped
     return pool(x, kernel_size, stride, *rest)
+
+
+def max_pool(module, inputs):
+    """_max_pool1d/2d/3d build relax max_pool{nd}d, which topi pads with the dtype's lowest finite
+    value (not -inf) and reduces with select(acc > v, acc, v): see tvm_max_pool."""
+    args, kwargs = module.call_arguments(inputs)
+    nd = next(n for n in (1, 2, 3) if f"max_pool{n}d" in module.op_name)
+    return [tvm_max_pool(args[0], nd, *args[1:], **kwargs)]
