@@ -125,3 +125,22 @@ def clip_by_select(module, inputs):
         return missing if value is None else value
 
     return _clip(args[0], bound(bounds[0], -float("inf")), bound(bounds[1], float("inf")))
+
+
+@on_call
+def hardsigmoid_by_select(x):
+    """_hardsigmoid: clip(x + 3, 0, 6) / 6, relax.clip's bounds each a select, so NaN becomes 6 / 6 = 1."""
+    return _clip(x + torch.tensor(3, dtype=x.dtype), 0.0, 6.0) / torch.tensor(6, dtype=x.dtype)
+
+
+@on_call
+def clamp_tensor_by_select(x, min=None, max=None):  # noqa: A002 - the schema's own names
+    """_clamp with tensor bounds: maximum(x, min), then minimum(., max), each TIR max/min (a select:
+    a NaN in x takes the bound's value, a NaN bound wins), then relax.clip(., -inf, inf), whose
+    selects turn a NaN left over into +inf."""
+    y = x
+    if min is not None:
+        y = _select_max(y, min.to(x.dtype))
+    if max is not None:
+        y = _select_min(y, max.to(x.dtype))
+    return _clip(y, -float("inf"), float("inf"))
