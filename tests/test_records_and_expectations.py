@@ -289,3 +289,21 @@ def test_a_repro_that_cannot_be_written_is_noted_and_the_run_goes_on(tmp_path, m
     runner.finish(case, [record], "llvm", tmp_path, {"kind": "llvm"}, None)
     assert record["repro_error"] == "TypeError: cannot pickle 'torch.memory_format' object"
     assert record["repro"] is None and record["status"] == "mismatch"
+
+
+def test_a_pass_whose_graph_never_reaches_the_missing_op_is_not_stale():
+    """An import_unsupported entry names the ops the importer lacks (its pattern); a pass whose
+    graph holds none of them says nothing about those converters, one that holds them does."""
+    from harness import expect
+    from harness.case import Expectation
+    from tests.helpers import sin_case
+
+    lacking = Expectation("no converter for sort.stable", status="import_unsupported", stage="import",
+                          match=r"(?=.*'sort\.stable')", id="t.sort")
+    case = sin_case(expectations=(lacking,))
+    base = {"status": "pass", "stage": "compare", "dtype": "float32", "target": "llvm", "kind": "op",
+            "frontend": "export", "facets": []}
+    elsewhere = expect.apply(case, "llvm", {**base, "aten_ops": ["aten.sin.default"]})
+    assert elsewhere["status"] == "pass" and elsewhere["not_shown"] == ["t.sort"]
+    reached = expect.apply(case, "llvm", {**base, "aten_ops": ["aten.sort.stable", "aten.sin.default"]})
+    assert reached["status"] == "xpass"

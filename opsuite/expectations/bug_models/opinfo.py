@@ -109,3 +109,19 @@ def avg_pool_without_divisor(module, inputs):
     given.pop("divisor_override", None)
     pool = F.avg_pool3d if module.op.__name__ == "avg_pool3d" else F.avg_pool2d
     return pool(args[0], **given)
+
+
+def max_pool_with_zero_indices(module, inputs):
+    """F.max_pool1d/2d(..., return_indices=True): _max_pool*_with_indices return (max_pool,
+    zeros_like(output)): the indices are all 0, in the input's dtype."""
+    from opsuite.expectations.bug_models.nn_pool import tvm_max_pool
+
+    args, kwargs = module.call_arguments(inputs)
+    names = ("kernel_size", "stride", "padding", "dilation", "ceil_mode", "return_indices")
+    given = {**dict(zip(names, args[1:], strict=False)), **kwargs}
+    given.pop("return_indices", None)
+    nd = 1 if "1d" in module.op.__name__ else 2
+    stride = given.get("stride")
+    out = tvm_max_pool(args[0], nd, given["kernel_size"], () if stride is None else stride,
+                       given.get("padding", 0), given.get("dilation", 1), given.get("ceil_mode", False))
+    return [out, torch.zeros_like(out)]
