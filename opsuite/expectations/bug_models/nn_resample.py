@@ -41,6 +41,24 @@ def _cubic_weights(t: torch.Tensor, alpha: float) -> list[torch.Tensor]:
 
 def tvm_resize2d(x: torch.Tensor, size, method: str, align_corners: bool) -> torch.Tensor:
     """topi.image.resize2d on an NCHW tensor, to `size` = (out_h, out_w)."""
+    return _cast_back(_resize2d_float(x, size, method, align_corners), x.dtype)[0]
+
+
+def _cast_back(value: torch.Tensor, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """_cast_output's value.astype(dtype), and which elements it leaves unknown: a float32 cast
+    to an integer dtype truncates, and one whose truncation the dtype cannot hold (a bicubic
+    overshoot below 0 or past 255 for uint8, NaN) is LLVM's fptoui/fptosi of an out-of-range
+    value, a poison value (TVM gives 0 where torch's cast wraps)."""
+    if dtype.is_floating_point:
+        return value.to(dtype), None
+    info = torch.iinfo(dtype)
+    whole = value.trunc()
+    unknown = value.isnan() | (whole < info.min) | (whole > info.max)
+    return value.nan_to_num(0).to(dtype), (unknown if bool(unknown.any()) else None)
+
+
+def _resize2d_float(x: torch.Tensor, size, method: str, align_corners: bool) -> torch.Tensor:
+    """resize2d's float32 value before the cast back to x's dtype."""
     out_h, out_w = size
     in_y = _source(out_h, x.shape[-2], align_corners)
     in_x = _source(out_w, x.shape[-1], align_corners)
@@ -70,7 +88,7 @@ def tvm_resize2d(x: torch.Tensor, size, method: str, align_corners: bool) -> tor
             value = value + rows[j] * wy[j]
     else:
         raise ValueError(f"no such resize method {method!r}")
-    return value.to(x.dtype)
+    return value
 
 
 def _out_size(x: torch.Tensor, size, scales) -> list[int]:
@@ -101,8 +119,8 @@ def resize2d_as_topi(module, inputs):
         corners = bool(args[2]) if len(args) > 2 else False
         scales = None if "_aa" in op else (args[3] if len(args) > 3 else None)
         method = "cubic" if "bicubic" in op else "linear"
-    out = tvm_resize2d(x, _out_size(x, size, scales), method, corners)
-    return [out]
+    out, unknown = _cast_back(_resize2d_float(x, _out_size(x, size, scales), method, corners), x.dtype)
+    return {"outputs": [out], "unknown": [unknown]} if unknown is not None else [out]
 
 
 def _grid_read(grid: torch.Tensor, channel: int) -> tuple[torch.Tensor, torch.Tensor]:
