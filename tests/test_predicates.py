@@ -221,3 +221,17 @@ def test_value_reads_an_argument_by_name_whether_given_by_keyword_or_position():
     assert one(call("aten.hamming_window.default", [], {"window_length": 1}))
     assert not one(call("aten.hamming_window.periodic", [33, False]))
     assert predicates.parse("value:periodic=False")(call("aten.hamming_window.periodic", [33, False]))
+
+
+def test_holds_finds_an_element_of_a_list_argument():
+    def call(args, kwargs=None):
+        op = "aten._upsample_bilinear2d_aa.default"
+        return Case(f"{op}[float32-0]", "op", op, Program(op_program, {"op": op, "args": args, "kwargs": kwargs or {}}),
+                    "float32")
+
+    x = torch.ones(1, 1, 4, 4)
+    side1 = predicates.parse("holds:output_size=1")
+    assert side1(call([x, [1, 6], True, None, None]))
+    assert side1(call([x], {"output_size": [3, 1], "align_corners": True}))
+    assert not side1(call([x, [2, 6], True, None, None]))
+    assert not predicates.parse("holds:align_corners=1")(call([x, [1, 6], True, None, None]))  # not a list

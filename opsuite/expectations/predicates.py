@@ -6,6 +6,8 @@ In known_failures/*.toml, `when = "NAME"` or `when = "NAME:ARG"`, negated with `
     kwarg:NAME      the call passes keyword argument NAME
     value:NAME=V    the call passes argument NAME (by keyword, or by position as the op's
                     schema names it) with the value V, a Python literal: `value:window_length=1`
+    holds:NAME=V    the call passes argument NAME (named as for value:) as a list or tuple with
+                    an element equal to V: `holds:output_size=1` (an output side of 1)
     variant:TEXT    the case's variant label contains TEXT (e.g. "broadcast", "keepdim")
     sample:TEXT     an OpInfo case's sample description contains TEXT (e.g. "dim=None")
     tier:edge       the case is in the edge-value tier (NaN, inf, extremes)
@@ -108,6 +110,14 @@ def value(spec: str, case: Case) -> bool:
     name, _, literal = spec.partition("=")
     named = _named_arguments(case)
     return name in named and named[name] == ast.literal_eval(literal)
+
+
+def holds(spec: str, case: Case) -> bool:
+    import ast
+
+    name, _, literal = spec.partition("=")
+    given = _named_arguments(case).get(name)
+    return isinstance(given, list | tuple) and ast.literal_eval(literal) in given
 
 
 def variant(text: str, case: Case) -> bool:
@@ -370,7 +380,7 @@ def slice_refused(case: Case) -> bool:
     return first > last or len(range(first, last, step)) != src.shape[dim]
 
 
-_PARAMETRISED = {"value": value, "kwarg": kwarg, "variant": variant, "sample": sample, "tier": tier, "above": above, "shows": shows}
+_PARAMETRISED = {"value": value, "holds": holds, "kwarg": kwarg, "variant": variant, "sample": sample, "tier": tier, "above": above, "shows": shows}
 _PLAIN = {"empty": empty, "empty_inner": empty_inner, "empty_reduction": empty_reduction, "scalar": scalar, "decomposed": decomposed, "nan": nan,
           "inf": inf, "scalar_outside": scalar_outside, "zero_scalar": zero_scalar, "zero_divisor": zero_divisor,
           "scalar_min": scalar_min, "zerodim_widens": zerodim_widens, "alpha_shows": alpha_shows,
