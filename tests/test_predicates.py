@@ -235,3 +235,5 @@ def test_holds_finds_an_element_of_a_list_argument():
     assert side1(call([x], {"output_size": [3, 1], "align_corners": True}))
     assert not side1(call([x, [2, 6], True, None, None]))
     assert not predicates.parse("holds:align_corners=1")(call([x, [1, 6], True, None, None]))  # not a list
+    spatial1 = predicates.parse("holds:output_size[1:]=1")
+    assert spatial1(call([x, [3, 1], True, None, None])) and not spatial1(call([x, [1, 6], True, None, None]))

@@ -7,7 +7,8 @@ In known_failures/*.toml, `when = "NAME"` or `when = "NAME:ARG"`, negated with `
     value:NAME=V    the call passes argument NAME (by keyword, or by position as the op's
                     schema names it) with the value V, a Python literal: `value:window_length=1`
     holds:NAME=V    the call passes argument NAME (named as for value:) as a list or tuple with
-                    an element equal to V: `holds:output_size=1` (an output side of 1)
+                    an element equal to V: `holds:output_size=1` (an output side of 1); NAME may
+                    end in a slice, `holds:size[2:]=1`, to look at those elements only
     variant:TEXT    the case's variant label contains TEXT (e.g. "broadcast", "keepdim")
     sample:TEXT     an OpInfo case's sample description contains TEXT (e.g. "dim=None")
     tier:edge       the case is in the edge-value tier (NaN, inf, extremes)
@@ -116,8 +117,14 @@ def holds(spec: str, case: Case) -> bool:
     import ast
 
     name, _, literal = spec.partition("=")
+    name, bracket, bounds = name.partition("[")
     given = _named_arguments(case).get(name)
-    return isinstance(given, list | tuple) and ast.literal_eval(literal) in given
+    if not isinstance(given, list | tuple):
+        return False
+    if bracket:
+        start, _, stop = bounds.rstrip("]").partition(":")
+        given = given[int(start) if start else None:int(stop) if stop else None]
+    return ast.literal_eval(literal) in given
 
 
 def variant(text: str, case: Case) -> bool:
