@@ -156,3 +156,27 @@ def grid_sampler_2d_grid_as_nchw(module, inputs):
                         ("zeros", "border", "reflection")[padding], bool(corners)).to(dtype)
     unknown = (outside_x | outside_y)[:, None].expand(out.shape)
     return {"outputs": [out], "unknown": [unknown if bool(unknown.any()) else None]}
+
+
+def roi_align_offset_before_scale(module, inputs):
+    """_torchvision_roi_align with aligned=True subtracts 0.5 from the boxes in input
+    coordinates, before topi's roi_align multiplies them by spatial_scale (topi's aligned mode
+    adds no offset of its own): box starts and ends at (x - 0.5) * scale, where torchvision
+    takes x * scale - 0.5. That is torchvision's aligned roi_align of boxes moved by
+    0.5 / scale - 0.5 (nothing at scale 1). A float16 input comes back as float32."""
+    from torchvision.ops import roi_align
+
+    args = list(module.args)  # a VisionOpModule: the call's constants, the inputs in its slots
+    for slot, value in zip(module.slots, inputs, strict=True):
+        args[slot] = value
+    kwargs = dict(module.kwargs)
+    names = ("input", "rois", "spatial_scale", "pooled_height", "pooled_width", "sampling_ratio", "aligned")
+    given = dict(zip(names, args)) | kwargs
+    x, rois, scale, pooled_h, pooled_w, ratio, aligned = (given[n] for n in names)
+    dtype = torch.float32 if x.dtype == torch.float16 else x.dtype
+    x, rois = x.to(dtype), rois.to(dtype)
+    if aligned:
+        boxes = rois[:, 1:] - 0.5
+        # topi computes (box - 0.5) * scale; torchvision computes box' * scale - 0.5
+        rois = torch.cat([rois[:, :1], boxes + 0.5 / scale], dim=1)
+    return [roi_align(x, rois, (pooled_h, pooled_w), scale, ratio, bool(aligned))]
