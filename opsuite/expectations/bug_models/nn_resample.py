@@ -152,8 +152,11 @@ def grid_sampler_2d_grid_as_nchw(module, inputs):
         x, read = x.float(), read.float()
         if mode != 1:  # not nearest
             dtype = torch.float32
-    out = F.grid_sample(x, read, ("bilinear", "nearest", "bicubic")[mode],
-                        ("zeros", "border", "reflection")[padding], bool(corners)).to(dtype)
+    if mode == 0 and padding in (0, 1) and grid.dtype == torch.float16:
+        out = _bilinear_half_grid(x, torch.stack([gx, gy], dim=-1), padding, bool(corners))
+    else:
+        out = F.grid_sample(x, read, ("bilinear", "nearest", "bicubic")[mode],
+                            ("zeros", "border", "reflection")[padding], bool(corners)).to(dtype)
     unknown = (outside_x | outside_y)[:, None].expand(out.shape)
     return {"outputs": [out], "unknown": [unknown if bool(unknown.any()) else None]}
 
@@ -180,3 +183,40 @@ def roi_align_offset_before_scale(module, inputs):
         # topi computes (box - 0.5) * scale; torchvision computes box' * scale - 0.5
         rois = torch.cat([rois[:, :1], boxes + 0.5 / scale], dim=1)
     return [roi_align(x, rois, (pooled_h, pooled_w), scale, ratio, bool(aligned))]
+
+
+def _bilinear_half_grid(x: torch.Tensor, grid: torch.Tensor, padding: int, corners: bool) -> torch.Tensor:
+    """topi's _grid_sample_2d bilinear for a float16 grid: _unnormalize and the border clip run
+    in float16, one rounding per operation ((g + 1) * size / 2 - 0.5); y - floor(y) stays float16
+    and 1.0 - it is float32 (a Python float constant), so each pixel (0 outside the image) is
+    weighted and summed in float32."""
+    h, w = x.shape[-2:]
+    half = torch.float16
+
+    def unnormalize(g, size):
+        if corners:
+            return (g + 1) * torch.tensor(size - 1, dtype=half) / 2
+        return (g + 1) * torch.tensor(size, dtype=half) / 2 - 0.5
+
+    y, xs = unnormalize(grid[..., 1], h), unnormalize(grid[..., 0], w)
+    if padding == 1:  # border: min(max(v, 0), size - 1)
+        y = y.clamp(0, h - 1)
+        xs = xs.clamp(0, w - 1)
+    y0, x0 = torch.floor(y), torch.floor(xs)
+    fy, fx = (y - y0), (xs - x0)  # float16
+    y0, x0 = y0.long(), x0.long()
+    data = x.float()
+    n = torch.arange(x.shape[0])[:, None, None]
+
+    def pixel(yi, xi):
+        inside = (yi >= 0) & (xi >= 0) & (yi < h) & (xi < w)
+        v = data[n, :, yi.clamp(0, h - 1), xi.clamp(0, w - 1)]  # (N, Ho, Wo, C)
+        return torch.where(inside[..., None], v, torch.zeros((), dtype=torch.float32))
+
+    wy0, wx0 = (1.0 - fy.float()), (1.0 - fx.float())
+    fy, fx = fy.float(), fx.float()
+    out = (pixel(y0, x0) * wy0[..., None] * wx0[..., None]
+           + pixel(y0, x0 + 1) * wy0[..., None] * fx[..., None]
+           + pixel(y0 + 1, x0) * fy[..., None] * wx0[..., None]
+           + pixel(y0 + 1, x0 + 1) * fy[..., None] * fx[..., None])
+    return out.permute(0, 3, 1, 2)
