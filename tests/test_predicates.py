@@ -246,3 +246,19 @@ def test_nan_then_padding_wants_a_window_whose_last_real_element_is_a_nan_before
     assert not seen(_call(op, torch.tensor([[[[nan, 1.0, 2.0, 3.0]]]]), **kw))
     assert not seen(_call(op, torch.tensor([[[[1.0, nan, 2.0, 3.0]]]]), [1, 2], [1, 1]))
     assert not seen(_call(op, torch.ones(1, 1, 1, 4), **kw))
+
+
+def test_holds_finds_an_element_of_a_list_argument():
+    def call(args, kwargs=None):
+        op = "aten._upsample_bilinear2d_aa.default"
+        return Case(f"{op}[float32-0]", "op", op, Program(op_program, {"op": op, "args": args, "kwargs": kwargs or {}}),
+                    "float32")
+
+    x = torch.ones(1, 1, 4, 4)
+    side1 = predicates.parse("holds:output_size=1")
+    assert side1(call([x, [1, 6], True, None, None]))
+    assert side1(call([x], {"output_size": [3, 1], "align_corners": True}))
+    assert not side1(call([x, [2, 6], True, None, None]))
+    assert not predicates.parse("holds:align_corners=1")(call([x, [1, 6], True, None, None]))  # not a list
+    spatial1 = predicates.parse("holds:output_size[1:]=1")
+    assert spatial1(call([x, [3, 1], True, None, None])) and not spatial1(call([x, [1, 6], True, None, None]))

@@ -6,6 +6,9 @@ In known_failures/*.toml, `when = "NAME"` or `when = "NAME:ARG"`, negated with `
     kwarg:NAME      the call passes keyword argument NAME
     value:NAME=V    the call passes argument NAME (by keyword, or by position as the op's
                     schema names it) with the value V, a Python literal: `value:window_length=1`
+    holds:NAME=V    the call passes argument NAME (named as for value:) as a list or tuple with
+                    an element equal to V: `holds:output_size=1` (an output side of 1); NAME may
+                    end in a slice, `holds:size[2:]=1`, to look at those elements only
     variant:TEXT    the case's variant label contains TEXT (e.g. "broadcast", "keepdim")
     sample:TEXT     an OpInfo case's sample description contains TEXT (e.g. "dim=None")
     tier:edge       the case is in the edge-value tier (NaN, inf, extremes)
@@ -116,6 +119,20 @@ def value(spec: str, case: Case) -> bool:
     name, _, literal = spec.partition("=")
     named = _named_arguments(case)
     return name in named and named[name] == ast.literal_eval(literal)
+
+
+def holds(spec: str, case: Case) -> bool:
+    import ast
+
+    name, _, literal = spec.partition("=")
+    name, bracket, bounds = name.partition("[")
+    given = _named_arguments(case).get(name)
+    if not isinstance(given, list | tuple):
+        return False
+    if bracket:
+        start, _, stop = bounds.rstrip("]").partition(":")
+        given = given[int(start) if start else None:int(stop) if stop else None]
+    return ast.literal_eval(literal) in given
 
 
 def variant(text: str, case: Case) -> bool:
@@ -421,7 +438,7 @@ def nan_then_padding(case: Case) -> bool:
     return bool((ends_padded & (last_real >= 0) & nan_last).any())
 
 
-_PARAMETRISED = {"value": value, "kwarg": kwarg, "variant": variant, "sample": sample, "tier": tier, "above": above, "shows": shows}
+_PARAMETRISED = {"value": value, "holds": holds, "kwarg": kwarg, "variant": variant, "sample": sample, "tier": tier, "above": above, "shows": shows}
 _PLAIN = {"empty": empty, "empty_inner": empty_inner, "empty_reduction": empty_reduction, "scalar": scalar, "decomposed": decomposed, "nan": nan,
           "inf": inf, "scalar_outside": scalar_outside, "zero_scalar": zero_scalar, "zero_divisor": zero_divisor,
           "scalar_min": scalar_min, "zerodim_widens": zerodim_widens, "alpha_shows": alpha_shows,

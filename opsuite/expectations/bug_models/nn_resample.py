@@ -41,6 +41,24 @@ def _cubic_weights(t: torch.Tensor, alpha: float) -> list[torch.Tensor]:
 
 def tvm_resize2d(x: torch.Tensor, size, method: str, align_corners: bool) -> torch.Tensor:
     """topi.image.resize2d on an NCHW tensor, to `size` = (out_h, out_w)."""
+    return _cast_back(_resize2d_float(x, size, method, align_corners), x.dtype)[0]
+
+
+def _cast_back(value: torch.Tensor, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """_cast_output's value.astype(dtype), and which elements it leaves unknown: a float32 cast
+    to an integer dtype truncates, and one whose truncation the dtype cannot hold (a bicubic
+    overshoot below 0 or past 255 for uint8, NaN) is LLVM's fptoui/fptosi of an out-of-range
+    value, a poison value (TVM gives 0 where torch's cast wraps)."""
+    if dtype.is_floating_point:
+        return value.to(dtype), None
+    info = torch.iinfo(dtype)
+    whole = value.trunc()
+    unknown = value.isnan() | (whole < info.min) | (whole > info.max)
+    return value.nan_to_num(0).to(dtype), (unknown if bool(unknown.any()) else None)
+
+
+def _resize2d_float(x: torch.Tensor, size, method: str, align_corners: bool) -> torch.Tensor:
+    """resize2d's float32 value before the cast back to x's dtype."""
     out_h, out_w = size
     in_y = _source(out_h, x.shape[-2], align_corners)
     in_x = _source(out_w, x.shape[-1], align_corners)
@@ -70,7 +88,7 @@ def tvm_resize2d(x: torch.Tensor, size, method: str, align_corners: bool) -> tor
             value = value + rows[j] * wy[j]
     else:
         raise ValueError(f"no such resize method {method!r}")
-    return value.to(x.dtype)
+    return value
 
 
 def _out_size(x: torch.Tensor, size, scales) -> list[int]:
@@ -101,8 +119,8 @@ def resize2d_as_topi(module, inputs):
         corners = bool(args[2]) if len(args) > 2 else False
         scales = None if "_aa" in op else (args[3] if len(args) > 3 else None)
         method = "cubic" if "bicubic" in op else "linear"
-    out = tvm_resize2d(x, _out_size(x, size, scales), method, corners)
-    return [out]
+    out, unknown = _cast_back(_resize2d_float(x, _out_size(x, size, scales), method, corners), x.dtype)
+    return {"outputs": [out], "unknown": [unknown]} if unknown is not None else [out]
 
 
 def _grid_read(grid: torch.Tensor, channel: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -134,7 +152,71 @@ def grid_sampler_2d_grid_as_nchw(module, inputs):
         x, read = x.float(), read.float()
         if mode != 1:  # not nearest
             dtype = torch.float32
-    out = F.grid_sample(x, read, ("bilinear", "nearest", "bicubic")[mode],
-                        ("zeros", "border", "reflection")[padding], bool(corners)).to(dtype)
+    if mode == 0 and padding in (0, 1) and grid.dtype == torch.float16:
+        out = _bilinear_half_grid(x, torch.stack([gx, gy], dim=-1), padding, bool(corners))
+    else:
+        out = F.grid_sample(x, read, ("bilinear", "nearest", "bicubic")[mode],
+                            ("zeros", "border", "reflection")[padding], bool(corners)).to(dtype)
     unknown = (outside_x | outside_y)[:, None].expand(out.shape)
     return {"outputs": [out], "unknown": [unknown if bool(unknown.any()) else None]}
+
+
+def roi_align_offset_before_scale(module, inputs):
+    """_torchvision_roi_align with aligned=True subtracts 0.5 from the boxes in input
+    coordinates, before topi's roi_align multiplies them by spatial_scale (topi's aligned mode
+    adds no offset of its own): box starts and ends at (x - 0.5) * scale, where torchvision
+    takes x * scale - 0.5. That is torchvision's aligned roi_align of boxes moved by
+    0.5 / scale - 0.5 (nothing at scale 1). A float16 input comes back as float32."""
+    from torchvision.ops import roi_align
+
+    args = list(module.args)  # a VisionOpModule: the call's constants, the inputs in its slots
+    for slot, value in zip(module.slots, inputs, strict=True):
+        args[slot] = value
+    kwargs = dict(module.kwargs)
+    names = ("input", "rois", "spatial_scale", "pooled_height", "pooled_width", "sampling_ratio", "aligned")
+    given = dict(zip(names, args)) | kwargs
+    x, rois, scale, pooled_h, pooled_w, ratio, aligned = (given[n] for n in names)
+    dtype = torch.float32 if x.dtype == torch.float16 else x.dtype
+    x, rois = x.to(dtype), rois.to(dtype)
+    if aligned:
+        boxes = rois[:, 1:] - 0.5
+        # topi computes (box - 0.5) * scale; torchvision computes box' * scale - 0.5
+        rois = torch.cat([rois[:, :1], boxes + 0.5 / scale], dim=1)
+    return [roi_align(x, rois, (pooled_h, pooled_w), scale, ratio, bool(aligned))]
+
+
+def _bilinear_half_grid(x: torch.Tensor, grid: torch.Tensor, padding: int, corners: bool) -> torch.Tensor:
+    """topi's _grid_sample_2d bilinear for a float16 grid: _unnormalize and the border clip run
+    in float16, one rounding per operation ((g + 1) * size / 2 - 0.5); y - floor(y) stays float16
+    and 1.0 - it is float32 (a Python float constant), so each pixel (0 outside the image) is
+    weighted and summed in float32."""
+    h, w = x.shape[-2:]
+    half = torch.float16
+
+    def unnormalize(g, size):
+        if corners:
+            return (g + 1) * torch.tensor(size - 1, dtype=half) / 2
+        return (g + 1) * torch.tensor(size, dtype=half) / 2 - 0.5
+
+    y, xs = unnormalize(grid[..., 1], h), unnormalize(grid[..., 0], w)
+    if padding == 1:  # border: min(max(v, 0), size - 1)
+        y = y.clamp(0, h - 1)
+        xs = xs.clamp(0, w - 1)
+    y0, x0 = torch.floor(y), torch.floor(xs)
+    fy, fx = (y - y0), (xs - x0)  # float16
+    y0, x0 = y0.long(), x0.long()
+    data = x.float()
+    n = torch.arange(x.shape[0])[:, None, None]
+
+    def pixel(yi, xi):
+        inside = (yi >= 0) & (xi >= 0) & (yi < h) & (xi < w)
+        v = data[n, :, yi.clamp(0, h - 1), xi.clamp(0, w - 1)]  # (N, Ho, Wo, C)
+        return torch.where(inside[..., None], v, torch.zeros((), dtype=torch.float32))
+
+    wy0, wx0 = (1.0 - fy.float()), (1.0 - fx.float())
+    fy, fx = fy.float(), fx.float()
+    out = (pixel(y0, x0) * wy0[..., None] * wx0[..., None]
+           + pixel(y0, x0 + 1) * wy0[..., None] * fx[..., None]
+           + pixel(y0 + 1, x0) * fy[..., None] * wx0[..., None]
+           + pixel(y0 + 1, x0 + 1) * fy[..., None] * fx[..., None])
+    return out.permute(0, 3, 1, 2)
