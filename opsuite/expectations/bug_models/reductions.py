@@ -53,6 +53,28 @@ def _fold_max(x: torch.Tensor, dim, keepdim: bool):
     return _shaped(acc, x, axes, keepdim), _shaped(unknown, x, axes, keepdim)
 
 
+def _fold_min(x: torch.Tensor, dim, keepdim: bool):
+    """topi.min as compiled: acc = select(acc < v, acc, v) from the dtype's highest value, the
+    mirror of _fold_max (a NaN wins only as the newest element)."""
+    axes = _axes(x, dim)
+    rows = _rows(x, axes)
+    high = math.inf if x.is_floating_point() else (torch.iinfo(x.dtype).max if x.dtype != torch.bool else 1)
+    acc = torch.full(rows.shape[:-1], high, dtype=x.dtype)
+    for k in range(rows.shape[-1]):
+        acc = torch.where(acc < rows[..., k], acc, rows[..., k])
+    unknown = torch.full(acc.shape, rows.shape[-1] == 0)
+    return _shaped(acc, x, axes, keepdim), _shaped(unknown, x, axes, keepdim)
+
+
+def max_min_by_fold(module, inputs):
+    """max.default / min.default: relax.max/min over every axis, topi's serial select fold (the
+    op read from the case's module)."""
+    args, _ = module.call_arguments(inputs)
+    fold = _fold_min if module.op_name.startswith("aten.min") else _fold_max
+    out, unknown = fold(args[0], None, False)
+    return {"outputs": [out], "unknown": [unknown]}
+
+
 @on_call
 def any_as_max(x, dim=None, keepdim=False):
     """_any emits relax.max(x): the largest element in x's dtype, not whether one is nonzero
@@ -354,3 +376,57 @@ def topk_by_kernel(x, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - the
     count = chosen.numel()
     slot_unknown = bad.reshape(-1)[torch.arange(count) // 2].reshape(chosen.shape)
     return {"outputs": [written[:count].reshape(chosen.shape), chosen], "unknown": [slot_unknown, bad]}
+
+
+def _topk_order(line: list, largest: bool) -> list[int] | None:
+    """The order tvm.contrib.sort.topk puts a line in: std::sort with the kernel's stable
+    comparison (by value, `>` for largest, ties by the lower index). For up to 16 elements
+    std::sort is a plain insertion sort, reproduced here; a longer line holding a NaN (which that
+    comparison does not order) goes through introsort's partitions, not modelled (None)."""
+    def less(a, b):
+        (i, u), (j, v) = a, b
+        if u == v:
+            return i < j
+        return u > v if largest else u < v
+
+    if len(line) > 16 and any(v != v for v in line):
+        return None
+    pairs = list(enumerate(line))
+    order = list(range(len(pairs)))
+    if len(line) > 16:
+        return sorted(order, key=lambda k: (-line[k] if largest else line[k], k))
+    _insertion_sort(pairs, order, 0, len(order), less)
+    return order
+
+
+@on_call
+def max_dim_by_topk(x, dim, keepdim=False):
+    """_max_dim emits relax topk(x, k=1, axis=dim, largest=True) and squeezes dim unless keepdim.
+    The CPU topk kernel takes the first of each line as _topk_order sorts it (a NaN passed over
+    or kept as the insertion sort leaves it); a bfloat16 input is read as float32 keys (see
+    _sort_keys) and the chosen key is written back as a float32 into the bfloat16 values, so value
+    element e holds one half (low for even e, high for odd) of the key chosen for line e // 2."""
+    d = dim % max(x.dim(), 1)
+    keys, unknown = _sort_keys(x)
+    lines = keys.movedim(d, -1).reshape(-1, x.shape[d])
+    bad_lines = unknown.movedim(d, -1).reshape(lines.shape).any(-1)
+    picks, bad = [], []
+    for line, line_bad in zip(lines.tolist(), bad_lines.tolist(), strict=True):
+        order = _topk_order(line, largest=True)
+        picks.append(0 if order is None else order[0])
+        bad.append(line_bad or order is None)
+    kept = list(keys.movedim(d, -1).shape[:-1])
+    index = torch.tensor(picks, dtype=torch.int64).reshape(kept + [1]).movedim(-1, d)
+    bad = torch.tensor(bad, dtype=torch.bool).reshape(kept + [1]).movedim(-1, d)
+    if x.dtype == torch.bfloat16:
+        chosen = keys.gather(d, index).reshape(-1).contiguous().view(torch.bfloat16)
+        values = chosen[:index.numel()].reshape(index.shape)
+        # slot e holds half of line e // 2's key: unknown where that line's key is
+        slot_bad = bad.reshape(-1)[torch.arange(index.numel()) // 2].reshape(index.shape)
+    else:
+        values, slot_bad = x.gather(d, index), bad
+    outputs, masks = [values, index], [slot_bad, bad]
+    if not keepdim:
+        outputs = [t.squeeze(d) for t in outputs]
+        masks = [t.squeeze(d) for t in masks]
+    return {"outputs": outputs, "unknown": masks}
