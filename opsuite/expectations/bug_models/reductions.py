@@ -271,13 +271,14 @@ def _merge_backward(keys: list, first: list, second: list, less) -> list:
     return first[:i + 1] + second[:j + 1] + out[::-1]
 
 
-def stable_sort(keys: list, descending: bool = False) -> list[int]:
+def stable_sort(keys: list, descending: bool = False, less=None) -> list[int]:
     """The permutation libstdc++'s std::stable_sort gives, with `<` (or `>`) as the only test:
     both halves merge-sorted with a buffer, then merged forward (halves of equal length) or
     backward. Equal to a stable sort wherever the keys are ordered; with NaN it is what the
     kernel does."""
-    def less(a, b):
-        return a > b if descending else a < b
+    if less is None:
+        def less(a, b):
+            return a > b if descending else a < b
 
     n = len(keys)
     if n < 2:
@@ -354,21 +355,32 @@ def median_by_kernel(x, dim=None, keepdim=False):
 @on_call
 def topk_all_for_k0(x, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - the schema's name
     """_topk passes k=0 on to relax topk, whose kernel reads k < 1 as every element: the whole
-    line, in order (ties by index, as the kernel's stable comparison keeps them)."""
+    line, in the order _topk_line gives (ties by index; a NaN where the kernel's heap and
+    stable_sort leave it)."""
     dim = dim % max(x.dim(), 1)
-    values, indices = torch.sort(x, dim=dim, descending=largest, stable=True)
-    return [values, indices]
+    if x.shape[dim] == 0:
+        return [x, torch.zeros(x.shape, dtype=torch.int64)]
+    lines = x.movedim(dim, -1).reshape(-1, x.shape[dim])
+    orders = [_topk_line(line, 0, largest) for line in lines.tolist()]
+    shape = x.movedim(dim, -1).shape
+    indices = torch.tensor(orders, dtype=torch.int64).reshape(shape).movedim(-1, dim)
+    return [x.gather(dim, indices), indices]
 
 
 @on_call
 def topk_by_kernel(x, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - the schema's name
-    """tvm.contrib.sort.topk on bfloat16: it chooses by the float32 keys argsort reads (see
-    _sort_keys) and writes each chosen key back as a float32 into the bfloat16 values buffer, so
+    """tvm.contrib.sort.topk on bfloat16: it chooses as _topk_line does by the float32 keys argsort
+    reads (see _sort_keys) and writes each chosen key back as a float32 into the bfloat16 values buffer, so
     value element e holds one half (the low for even e, the high for odd) of the key chosen for
     output position e // 2; the indices are the chosen ones."""
     dim = dim % max(x.dim(), 1)
-    order, unknown = argsort_kernel(x, dim, largest)
-    chosen, bad = order.narrow(dim, 0, k).contiguous(), unknown.narrow(dim, 0, k).contiguous()
+    keys, unknown = _sort_keys(x)
+    lines = keys.movedim(dim, -1).reshape(-1, x.shape[dim])
+    line_bad = unknown.movedim(dim, -1).reshape(lines.shape).any(-1, keepdim=True)
+    shape = list(keys.movedim(dim, -1).shape[:-1]) + [k]
+    chosen = torch.tensor([_topk_line(line, k, largest) for line in lines.tolist()],
+                          dtype=torch.int64).reshape(shape).movedim(-1, dim).contiguous()
+    bad = line_bad.expand(lines.shape[0], k).reshape(shape).movedim(-1, dim).contiguous()
     if x.dtype != torch.bfloat16:
         return {"outputs": [x.gather(dim, chosen), chosen], "unknown": [bad, bad]}
     keys, _ = _sort_keys(x)
@@ -378,32 +390,78 @@ def topk_by_kernel(x, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - the
     return {"outputs": [written[:count].reshape(chosen.shape), chosen], "unknown": [slot_unknown, bad]}
 
 
-def _topk_order(line: list, largest: bool) -> list[int] | None:
-    """The order tvm.contrib.sort.topk puts a line in: std::sort with the kernel's stable
-    comparison (by value, `>` for largest, ties by the lower index). For up to 16 elements
-    std::sort is a plain insertion sort, reproduced here; a longer line holding a NaN (which that
-    comparison does not order) goes through introsort's partitions, not modelled (None)."""
+def _push_heap(heap: list, hole: int, top: int, value, less) -> None:
+    parent = (hole - 1) // 2
+    while hole > top and less(heap[parent], value):
+        heap[hole] = heap[parent]
+        hole, parent = parent, (parent - 1) // 2
+    heap[hole] = value
+
+
+def _make_heap(heap: list, less) -> None:
+    """libstdc++'s std::make_heap (__adjust_heap, then __push_heap of the displaced value)."""
+    n = len(heap)
+    for start in range((n - 2) // 2, -1, -1):
+        value, hole, child = heap[start], start, start
+        while child < (n - 1) // 2:
+            child = 2 * (child + 1)
+            if less(heap[child], heap[child - 1]):
+                child -= 1
+            heap[hole] = heap[child]
+            hole = child
+        if n % 2 == 0 and child == (n - 2) // 2:
+            child = 2 * (child + 1)
+            heap[hole] = heap[child - 1]
+            hole = child - 1
+        _push_heap(heap, hole, start, value, less)
+
+
+def _topk_line(line: list, k: int, largest: bool) -> list[int]:
+    """The indices tvm.contrib.sort.topk chooses from one line, in its order: the first k
+    (index, value) pairs made a heap with the kernel's stable comparison (`>` for largest, `<`
+    otherwise, ties by the lower index), each later pair pushed in and the heap's top popped
+    when it compares before the top, then the heap std::stable_sort-ed with that comparison. A
+    NaN, which the comparison does not order, stays where these steps leave it."""
     def less(a, b):
         (i, u), (j, v) = a, b
         if u == v:
             return i < j
         return u > v if largest else u < v
 
-    if len(line) > 16 and any(v != v for v in line):
-        return None
-    pairs = list(enumerate(line))
-    order = list(range(len(pairs)))
-    if len(line) > 16:
-        return sorted(order, key=lambda k: (-line[k] if largest else line[k], k))
-    _insertion_sort(pairs, order, 0, len(order), less)
-    return order
+    k = len(line) if k < 1 else min(k, len(line))
+    heap = list(enumerate(line[:k]))
+    _make_heap(heap, less)
+    for item in enumerate(line):
+        if item[0] < k or not less(item, heap[0]):
+            continue
+        heap.append(item)
+        _push_heap(heap, len(heap) - 1, 0, heap[-1], less)
+        # pop_heap: the top moves to the back, the back's value sifts down from the top
+        last = heap[-1]
+        heap[-1] = heap[0]
+        rest = heap[:-1]
+        hole, child, n = 0, 0, len(rest)
+        while child < (n - 1) // 2:
+            child = 2 * (child + 1)
+            if less(rest[child], rest[child - 1]):
+                child -= 1
+            rest[hole] = rest[child]
+            hole = child
+        if n % 2 == 0 and child == (n - 2) // 2 and n:
+            child = 2 * (child + 1)
+            rest[hole] = rest[child - 1]
+            hole = child - 1
+        _push_heap(rest, hole, 0, last, less)
+        heap = rest
+    order = stable_sort(heap, less=less)
+    return [heap[o][0] for o in order]
 
 
 @on_call
 def max_dim_by_topk(x, dim, keepdim=False):
     """_max_dim emits relax topk(x, k=1, axis=dim, largest=True) and squeezes dim unless keepdim.
-    The CPU topk kernel takes the first of each line as _topk_order sorts it (a NaN passed over
-    or kept as the insertion sort leaves it); a bfloat16 input is read as float32 keys (see
+    The CPU topk kernel (_topk_line with k=1) keeps the first element of each line and replaces it
+    by each later one that compares greater: a NaN first stays, a NaN later never enters; a bfloat16 input is read as float32 keys (see
     _sort_keys) and the chosen key is written back as a float32 into the bfloat16 values, so value
     element e holds one half (low for even e, high for odd) of the key chosen for line e // 2."""
     d = dim % max(x.dim(), 1)
@@ -412,9 +470,8 @@ def max_dim_by_topk(x, dim, keepdim=False):
     bad_lines = unknown.movedim(d, -1).reshape(lines.shape).any(-1)
     picks, bad = [], []
     for line, line_bad in zip(lines.tolist(), bad_lines.tolist(), strict=True):
-        order = _topk_order(line, largest=True)
-        picks.append(0 if order is None else order[0])
-        bad.append(line_bad or order is None)
+        picks.append(_topk_line(line, 1, largest=True)[0])
+        bad.append(line_bad)
     kept = list(keys.movedim(d, -1).shape[:-1])
     index = torch.tensor(picks, dtype=torch.int64).reshape(kept + [1]).movedim(-1, d)
     bad = torch.tensor(bad, dtype=torch.bool).reshape(kept + [1]).movedim(-1, d)
