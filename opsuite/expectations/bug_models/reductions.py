@@ -160,6 +160,20 @@ def var_dim_over_no_dims(x, dim=None, unbiased=True, keepdim=False):
 
 
 @on_call
+def var_scaled_by_converter(x, dim=None, correction=None, keepdim=False):
+    """_var_correction: relax.variance (dividing by n) times n / (n - correction), a constant
+    NaN when n - correction <= 0 (torch divides by n - correction: inf, NaN or a negative)."""
+    correction = 1 if correction is None else correction
+    axes = _axes(x, dim)
+    var = _variance(x, axes, keepdim)
+    if correction == 0:
+        return var
+    n = math.prod(x.shape[d] for d in axes)
+    scale = math.nan if n - correction <= 0 else float(n) / float(n - correction)
+    return var * torch.tensor(scale, dtype=x.dtype)
+
+
+@on_call
 def std_without_correction(x, dim=None, correction=None, keepdim=False):
     """_std calls relax.std, which divides by N whatever the correction."""
     return torch.sqrt(_variance(x, _axes(x, dim), keepdim))
