@@ -32,3 +32,29 @@ def test_argmax_and_argmin_keep_the_folds_start_index_on_the_dtypes_extreme():
                  torch.tensor([127], dtype=torch.int8)).item() == -1
     assert _call(reductions.argmax_argmin_by_fold, "aten.argmin.default",
                  torch.tensor([5, 127], dtype=torch.int8)).item() == 0
+
+
+def test_topk_heap_puts_a_nan_where_the_kernel_did():
+    nan = float("nan")
+    # k=0 (every element) on [nan, 1.7e38], largest: TVM answered [1.7e38, nan], indices [1, 0]
+    values, indices = _call(reductions.topk_all_for_k0, "aten.topk.default",
+                            torch.tensor([[nan, 1.7014117e38]]), 0, -1, True, True)
+    assert indices.tolist() == [[1, 0]] and values[0, 1].isnan()
+    # ordinary keys: the heap and stable_sort give torch's order, ties by index
+    x = torch.tensor([3.0, 1.0, 3.0, 2.0, -1.0, 5.0, 0.0, 2.0])
+    for k in (1, 3, 8):
+        assert reductions._topk_line(x.tolist(), k, True) == torch.sort(x, descending=True, stable=True)[1][:k].tolist()
+        assert reductions._topk_line(x.tolist(), k, False) == torch.sort(x, stable=True)[1][:k].tolist()
+
+
+def test_max_dim_keeps_a_leading_nan_and_passes_over_a_later_one():
+    nan = float("nan")
+    values, indices = _call(reductions.max_dim_by_topk, "aten.max.dim",
+                            torch.tensor([[nan, 1.0, 2.0], [1.0, nan, 2.0]]), 1)["outputs"]
+    assert values[0].isnan() and indices.tolist() == [0, 2] and values[1] == 2.0
+
+
+def test_var_correction_beyond_the_count_is_nan_in_tvm():
+    x = torch.tensor([1.0, 3.0], dtype=torch.float64)
+    assert _call(reductions.var_scaled_by_converter, "aten.var.correction", x, [0], correction=2).isnan()
+    assert torch.var(x, [0], correction=2).isinf()

@@ -181,6 +181,31 @@ def test_empty_reduction_wants_a_zero_size_dim_among_the_reduced_ones():
     assert not empty_reduction(case(torch.zeros(2, 3), None))
 
 
+def test_empty_dim_reads_the_dim_argument_with_sorts_default_of_minus_one():
+    from tests.helpers import op_case
+
+    empty_dim = predicates.parse("empty_dim")
+    x = torch.zeros(1, 0, 3)
+    assert empty_dim(op_case("aten.sort.default", [x, 1], {}))
+    assert empty_dim(op_case("aten.sort.default", [x], {"dim": -2}))
+    assert not empty_dim(op_case("aten.sort.default", [x, 0], {}))
+    assert not empty_dim(op_case("aten.sort.default", [x], {}))  # dim -1 has 3 elements
+    assert empty_dim(op_case("aten.sort.default", [torch.zeros(1, 0)], {}))
+    assert empty_dim(op_case("aten.topk.default", [x, 0, 1], {}))  # topk's dim is its third argument
+    assert not empty_dim(op_case("aten.sort.default", [torch.zeros(())], {}))
+
+
+def test_empty_not_first_wants_a_zero_size_dim_after_the_first():
+    from tests.helpers import op_case
+
+    not_first = predicates.parse("empty_not_first")
+    assert not_first(op_case("aten.cumsum.default", [torch.zeros(2, 0, 3), 0], {}))
+    assert not_first(op_case("aten.cumsum.default", [torch.zeros(1, 1, 0), 2], {"dtype": torch.float64}))
+    assert not not_first(op_case("aten.cumsum.default", [torch.zeros(0, 2), 0], {}))
+    assert not not_first(op_case("aten.cumsum.default", [torch.zeros(0), 0], {}))
+    assert not not_first(op_case("aten.cumsum.default", [torch.zeros(()), 0], {}))
+
+
 def _slice(x, src, **kwargs) -> Case:
     return _case(x, src, kwargs=kwargs)
 

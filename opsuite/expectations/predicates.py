@@ -15,6 +15,10 @@ In known_failures/*.toml, `when = "NAME"` or `when = "NAME:ARG"`, negated with `
     empty           some tensor input has a zero-size dimension
     empty_inner     some tensor input has a zero-size dimension after a dimension other than 1
                     (a loop of extent 0 inside another loop, once unit dims are dropped)
+    empty_dim       the first tensor's dimension `dim` (by keyword or schema position; -1 when
+                    not given, as sort, argsort and topk default) has size 0
+    empty_not_first the first tensor has a zero-size dimension other than its first (a flat
+                    index into it unravels through a division by that extent)
     scalar          some tensor input is 0-dimensional
     decomposed      the case runs run_decompositions before import (rows with `decompose=False`
                     reach the op's own converter; their `decomposed` twins do not)
@@ -172,6 +176,19 @@ def empty_reduction(case: Case) -> bool:
         return x.numel() == 0
     dims = [dims] if isinstance(dims, int) else list(dims)
     return any(x.shape[d] == 0 for d in dims) if x.dim() else False
+
+
+def empty_dim(case: Case) -> bool:
+    tensors = _tensors(case)
+    if not tensors or tensors[0].dim() == 0:
+        return False
+    dim = _named_arguments(case).get("dim", -1)
+    return isinstance(dim, int) and tensors[0].shape[dim] == 0
+
+
+def empty_not_first(case: Case) -> bool:
+    tensors = _tensors(case)
+    return bool(tensors) and 0 in tensors[0].shape[1:]
 
 
 def scalar(case: Case) -> bool:
@@ -439,7 +456,7 @@ def nan_then_padding(case: Case) -> bool:
 
 
 _PARAMETRISED = {"value": value, "holds": holds, "kwarg": kwarg, "variant": variant, "sample": sample, "tier": tier, "above": above, "shows": shows}
-_PLAIN = {"empty": empty, "empty_inner": empty_inner, "empty_reduction": empty_reduction, "scalar": scalar, "decomposed": decomposed, "nan": nan,
+_PLAIN = {"empty": empty, "empty_inner": empty_inner, "empty_reduction": empty_reduction, "empty_dim": empty_dim, "empty_not_first": empty_not_first, "scalar": scalar, "decomposed": decomposed, "nan": nan,
           "inf": inf, "scalar_outside": scalar_outside, "zero_scalar": zero_scalar, "zero_divisor": zero_divisor,
           "scalar_min": scalar_min, "zerodim_widens": zerodim_widens, "alpha_shows": alpha_shows,
           "float_outside": float_outside, "const_divisor_zero": const_divisor_zero, "nan_first": nan_first,

@@ -60,3 +60,12 @@ def baddbmm_decomposed(x, batch1, batch2, *, beta=1, alpha=1):
             product = product * torch.tensor(alpha, dtype=torch.float32)
     bias = x if beta == 1 else x * torch.tensor(beta).to(x.dtype)
     return bias.to(torch.float32) + product
+
+
+@on_call
+def einsum_in_operand_dtype(equation, tensors):
+    """_einsum emits relax.einsum, whose result keeps the operands' dtype: torch's einsum answers
+    int64 where it reduces integer operands (a sum, which promotes), TVM the operand dtype, the
+    sum wrapping in its width (the int64 result cast down)."""
+    exact = torch.einsum(equation, *[t.to(torch.int64) if not t.is_floating_point() else t for t in tensors])
+    return exact.to(tensors[0].dtype)

@@ -53,6 +53,28 @@ def _fold_max(x: torch.Tensor, dim, keepdim: bool):
     return _shaped(acc, x, axes, keepdim), _shaped(unknown, x, axes, keepdim)
 
 
+def _fold_min(x: torch.Tensor, dim, keepdim: bool):
+    """topi.min as compiled: acc = select(acc < v, acc, v) from the dtype's highest value, the
+    mirror of _fold_max (a NaN wins only as the newest element)."""
+    axes = _axes(x, dim)
+    rows = _rows(x, axes)
+    high = math.inf if x.is_floating_point() else (torch.iinfo(x.dtype).max if x.dtype != torch.bool else 1)
+    acc = torch.full(rows.shape[:-1], high, dtype=x.dtype)
+    for k in range(rows.shape[-1]):
+        acc = torch.where(acc < rows[..., k], acc, rows[..., k])
+    unknown = torch.full(acc.shape, rows.shape[-1] == 0)
+    return _shaped(acc, x, axes, keepdim), _shaped(unknown, x, axes, keepdim)
+
+
+def max_min_by_fold(module, inputs):
+    """max.default / min.default: relax.max/min over every axis, topi's serial select fold (the
+    op read from the case's module)."""
+    args, _ = module.call_arguments(inputs)
+    fold = _fold_min if module.op_name.startswith("aten.min") else _fold_max
+    out, unknown = fold(args[0], None, False)
+    return {"outputs": [out], "unknown": [unknown]}
+
+
 @on_call
 def any_as_max(x, dim=None, keepdim=False):
     """_any emits relax.max(x): the largest element in x's dtype, not whether one is nonzero
@@ -135,6 +157,20 @@ def var_dim_over_no_dims(x, dim=None, unbiased=True, keepdim=False):
     """var.dim decomposes to var.correction with correction = 1 if unbiased else 0, and so meets
     the same dim=[] of _var_correction."""
     return var_over_no_dims.__wrapped__(x, dim, int(unbiased), keepdim)
+
+
+@on_call
+def var_scaled_by_converter(x, dim=None, correction=None, keepdim=False):
+    """_var_correction: relax.variance (dividing by n) times n / (n - correction), a constant
+    NaN when n - correction <= 0 (torch divides by n - correction: inf, NaN or a negative)."""
+    correction = 1 if correction is None else correction
+    axes = _axes(x, dim)
+    var = _variance(x, axes, keepdim)
+    if correction == 0:
+        return var
+    n = math.prod(x.shape[d] for d in axes)
+    scale = math.nan if n - correction <= 0 else float(n) / float(n - correction)
+    return var * torch.tensor(scale, dtype=x.dtype)
 
 
 @on_call
@@ -249,13 +285,14 @@ def _merge_backward(keys: list, first: list, second: list, less) -> list:
     return first[:i + 1] + second[:j + 1] + out[::-1]
 
 
-def stable_sort(keys: list, descending: bool = False) -> list[int]:
+def stable_sort(keys: list, descending: bool = False, less=None) -> list[int]:
     """The permutation libstdc++'s std::stable_sort gives, with `<` (or `>`) as the only test:
     both halves merge-sorted with a buffer, then merged forward (halves of equal length) or
     backward. Equal to a stable sort wherever the keys are ordered; with NaN it is what the
     kernel does."""
-    def less(a, b):
-        return a > b if descending else a < b
+    if less is None:
+        def less(a, b):
+            return a > b if descending else a < b
 
     n = len(keys)
     if n < 2:
@@ -332,21 +369,32 @@ def median_by_kernel(x, dim=None, keepdim=False):
 @on_call
 def topk_all_for_k0(x, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - the schema's name
     """_topk passes k=0 on to relax topk, whose kernel reads k < 1 as every element: the whole
-    line, in order (ties by index, as the kernel's stable comparison keeps them)."""
+    line, in the order _topk_line gives (ties by index; a NaN where the kernel's heap and
+    stable_sort leave it)."""
     dim = dim % max(x.dim(), 1)
-    values, indices = torch.sort(x, dim=dim, descending=largest, stable=True)
-    return [values, indices]
+    if x.shape[dim] == 0:
+        return [x, torch.zeros(x.shape, dtype=torch.int64)]
+    lines = x.movedim(dim, -1).reshape(-1, x.shape[dim])
+    orders = [_topk_line(line, 0, largest) for line in lines.tolist()]
+    shape = x.movedim(dim, -1).shape
+    indices = torch.tensor(orders, dtype=torch.int64).reshape(shape).movedim(-1, dim)
+    return [x.gather(dim, indices), indices]
 
 
 @on_call
 def topk_by_kernel(x, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - the schema's name
-    """tvm.contrib.sort.topk on bfloat16: it chooses by the float32 keys argsort reads (see
-    _sort_keys) and writes each chosen key back as a float32 into the bfloat16 values buffer, so
+    """tvm.contrib.sort.topk on bfloat16: it chooses as _topk_line does by the float32 keys argsort
+    reads (see _sort_keys) and writes each chosen key back as a float32 into the bfloat16 values buffer, so
     value element e holds one half (the low for even e, the high for odd) of the key chosen for
     output position e // 2; the indices are the chosen ones."""
     dim = dim % max(x.dim(), 1)
-    order, unknown = argsort_kernel(x, dim, largest)
-    chosen, bad = order.narrow(dim, 0, k).contiguous(), unknown.narrow(dim, 0, k).contiguous()
+    keys, unknown = _sort_keys(x)
+    lines = keys.movedim(dim, -1).reshape(-1, x.shape[dim])
+    line_bad = unknown.movedim(dim, -1).reshape(lines.shape).any(-1, keepdim=True)
+    shape = list(keys.movedim(dim, -1).shape[:-1]) + [k]
+    chosen = torch.tensor([_topk_line(line, k, largest) for line in lines.tolist()],
+                          dtype=torch.int64).reshape(shape).movedim(-1, dim).contiguous()
+    bad = line_bad.expand(lines.shape[0], k).reshape(shape).movedim(-1, dim).contiguous()
     if x.dtype != torch.bfloat16:
         return {"outputs": [x.gather(dim, chosen), chosen], "unknown": [bad, bad]}
     keys, _ = _sort_keys(x)
@@ -354,3 +402,102 @@ def topk_by_kernel(x, k, dim=-1, largest=True, sorted=True):  # noqa: A002 - the
     count = chosen.numel()
     slot_unknown = bad.reshape(-1)[torch.arange(count) // 2].reshape(chosen.shape)
     return {"outputs": [written[:count].reshape(chosen.shape), chosen], "unknown": [slot_unknown, bad]}
+
+
+def _push_heap(heap: list, hole: int, top: int, value, less) -> None:
+    parent = (hole - 1) // 2
+    while hole > top and less(heap[parent], value):
+        heap[hole] = heap[parent]
+        hole, parent = parent, (parent - 1) // 2
+    heap[hole] = value
+
+
+def _make_heap(heap: list, less) -> None:
+    """libstdc++'s std::make_heap (__adjust_heap, then __push_heap of the displaced value)."""
+    n = len(heap)
+    for start in range((n - 2) // 2, -1, -1):
+        value, hole, child = heap[start], start, start
+        while child < (n - 1) // 2:
+            child = 2 * (child + 1)
+            if less(heap[child], heap[child - 1]):
+                child -= 1
+            heap[hole] = heap[child]
+            hole = child
+        if n % 2 == 0 and child == (n - 2) // 2:
+            child = 2 * (child + 1)
+            heap[hole] = heap[child - 1]
+            hole = child - 1
+        _push_heap(heap, hole, start, value, less)
+
+
+def _topk_line(line: list, k: int, largest: bool) -> list[int]:
+    """The indices tvm.contrib.sort.topk chooses from one line, in its order: the first k
+    (index, value) pairs made a heap with the kernel's stable comparison (`>` for largest, `<`
+    otherwise, ties by the lower index), each later pair pushed in and the heap's top popped
+    when it compares before the top, then the heap std::stable_sort-ed with that comparison. A
+    NaN, which the comparison does not order, stays where these steps leave it."""
+    def less(a, b):
+        (i, u), (j, v) = a, b
+        if u == v:
+            return i < j
+        return u > v if largest else u < v
+
+    k = len(line) if k < 1 else min(k, len(line))
+    heap = list(enumerate(line[:k]))
+    _make_heap(heap, less)
+    for item in enumerate(line):
+        if item[0] < k or not less(item, heap[0]):
+            continue
+        heap.append(item)
+        _push_heap(heap, len(heap) - 1, 0, heap[-1], less)
+        # pop_heap: the top moves to the back, the back's value sifts down from the top
+        last = heap[-1]
+        heap[-1] = heap[0]
+        rest = heap[:-1]
+        hole, child, n = 0, 0, len(rest)
+        while child < (n - 1) // 2:
+            child = 2 * (child + 1)
+            if less(rest[child], rest[child - 1]):
+                child -= 1
+            rest[hole] = rest[child]
+            hole = child
+        if n % 2 == 0 and child == (n - 2) // 2 and n:
+            child = 2 * (child + 1)
+            rest[hole] = rest[child - 1]
+            hole = child - 1
+        _push_heap(rest, hole, 0, last, less)
+        heap = rest
+    order = stable_sort(heap, less=less)
+    return [heap[o][0] for o in order]
+
+
+@on_call
+def max_dim_by_topk(x, dim, keepdim=False):
+    """_max_dim emits relax topk(x, k=1, axis=dim, largest=True) and squeezes dim unless keepdim.
+    The CPU topk kernel (_topk_line with k=1) keeps the first element of each line and replaces it
+    by each later one that compares greater: a NaN first stays, a NaN later never enters; a bfloat16 input is read as float32 keys (see
+    _sort_keys) and the chosen key is written back as a float32 into the bfloat16 values, so value
+    element e holds one half (low for even e, high for odd) of the key chosen for line e // 2."""
+    d = dim % max(x.dim(), 1)
+    keys, unknown = _sort_keys(x)
+    lines = keys.movedim(d, -1).reshape(-1, x.shape[d])
+    bad_lines = unknown.movedim(d, -1).reshape(lines.shape).any(-1)
+    picks, bad = [], []
+    for line, line_bad in zip(lines.tolist(), bad_lines.tolist(), strict=True):
+        picks.append(_topk_line(line, 1, largest=True)[0])
+        bad.append(line_bad)
+    kept = list(keys.movedim(d, -1).shape[:-1])
+    index = torch.tensor(picks, dtype=torch.int64).reshape(kept + [1]).movedim(-1, d)
+    bad = torch.tensor(bad, dtype=torch.bool).reshape(kept + [1]).movedim(-1, d)
+    if x.dtype == torch.bfloat16:
+        chosen = keys.gather(d, index).reshape(-1).contiguous().view(torch.bfloat16)
+        values = chosen[:index.numel()].reshape(index.shape)
+        # slot e holds half of line e // 2's key: unknown where that line's key is
+        slot_bad = bad.reshape(-1)[torch.arange(index.numel()) // 2].reshape(index.shape)
+    else:
+        values, slot_bad = x.gather(d, index), bad
+    outputs, masks = [values, index], [slot_bad, bad]
+    if not keepdim:
+        outputs = [t.squeeze(d) for t in outputs]
+        masks = [t.squeeze(d) for t in masks]
+    return {"outputs": outputs, "unknown": masks}
