@@ -174,7 +174,7 @@ def roi_align_offset_before_scale(module, inputs):
         args[slot] = value
     kwargs = dict(module.kwargs)
     names = ("input", "rois", "spatial_scale", "pooled_height", "pooled_width", "sampling_ratio", "aligned")
-    given = dict(zip(names, args)) | kwargs
+    given = dict(zip(names, args, strict=False)) | kwargs
     x, rois, scale, pooled_h, pooled_w, ratio, aligned = (given[n] for n in names)
     dtype = torch.float32 if x.dtype == torch.float16 else x.dtype
     x, rois = x.to(dtype), rois.to(dtype)
