@@ -209,12 +209,7 @@ def topi_group_norm(x, weight, bias, groups: int, eps: float) -> torch.Tensor:
     mean = _loop_sum(grouped, axes).reshape(keep) / n
     var = _loop_sum(grouped * grouped, axes).reshape(keep) / n - mean * mean
     out = ((grouped - mean) * _rsqrt(var + eps)).to(x.dtype).reshape(x.shape)
-    shape = _channel_shape(x)
-    if weight is not None:
-        out = out * weight.reshape(shape)
-    if bias is not None:
-        out = out + bias.reshape(shape)
-    return out
+    return _affine(out, x, weight, bias)
 
 
 @on_call

@@ -412,22 +412,28 @@ def _push_heap(heap: list, hole: int, top: int, value, less) -> None:
     heap[hole] = value
 
 
-def _make_heap(heap: list, less) -> None:
-    """libstdc++'s std::make_heap (__adjust_heap, then __push_heap of the displaced value)."""
+def _adjust_heap(heap: list, start: int, value, less) -> None:
+    """libstdc++'s std::__adjust_heap: the hole at `start` sifts down to a leaf along the larger
+    children, then `value` is pushed up from there (std::__push_heap)."""
     n = len(heap)
-    for start in range((n - 2) // 2, -1, -1):
-        value, hole, child = heap[start], start, start
-        while child < (n - 1) // 2:
-            child = 2 * (child + 1)
-            if less(heap[child], heap[child - 1]):
-                child -= 1
-            heap[hole] = heap[child]
-            hole = child
-        if n % 2 == 0 and child == (n - 2) // 2:
-            child = 2 * (child + 1)
-            heap[hole] = heap[child - 1]
-            hole = child - 1
-        _push_heap(heap, hole, start, value, less)
+    hole = child = start
+    while child < (n - 1) // 2:
+        child = 2 * (child + 1)
+        if less(heap[child], heap[child - 1]):
+            child -= 1
+        heap[hole] = heap[child]
+        hole = child
+    if n % 2 == 0 and child == (n - 2) // 2 and n:
+        child = 2 * (child + 1)
+        heap[hole] = heap[child - 1]
+        hole = child - 1
+    _push_heap(heap, hole, start, value, less)
+
+
+def _make_heap(heap: list, less) -> None:
+    """libstdc++'s std::make_heap."""
+    for start in range((len(heap) - 2) // 2, -1, -1):
+        _adjust_heap(heap, start, heap[start], less)
 
 
 def _topk_line(line: list, k: int, largest: bool) -> list[int]:
@@ -454,18 +460,7 @@ def _topk_line(line: list, k: int, largest: bool) -> list[int]:
         last = heap[-1]
         heap[-1] = heap[0]
         rest = heap[:-1]
-        hole, child, n = 0, 0, len(rest)
-        while child < (n - 1) // 2:
-            child = 2 * (child + 1)
-            if less(rest[child], rest[child - 1]):
-                child -= 1
-            rest[hole] = rest[child]
-            hole = child
-        if n % 2 == 0 and child == (n - 2) // 2 and n:
-            child = 2 * (child + 1)
-            rest[hole] = rest[child - 1]
-            hole = child - 1
-        _push_heap(rest, hole, 0, last, less)
+        _adjust_heap(rest, 0, last, less)
         heap = rest
     order = stable_sort(heap, less=less)
     return [heap[o][0] for o in order]
