@@ -4,7 +4,9 @@
     zoo.py       one row per listed model: input and why, time limit
     measured.py  per-model numbers: float32 noise (-> tolerance), seconds (-> cost, sharding)
     cases.py     rows -> cases: ids, tolerances, profiles, dynamic-batch variants
-    measure.py   regenerates measured.py (`python -m models.measure --results DIR`)
+    measure.py   regenerates measured.py (`python -m models.measure --results DIR`) and
+                 graph_ops.py, each model's decomposed graph ops (`--graph-ops`: export only, no TVM)
+    graph_ops.py the ops users' models reach: the coverage matrix's `reached` denominator
 
 Known failures are data in opsuite/expectations/known_failures/models.toml (one loader for
 ops and models); the zoo's results table is `python -m reports.zoo_report DIR...`.
