@@ -147,7 +147,8 @@ class _Loader:
             self.proc = None
 
     def _lines(self, deadline: float):
-        """The loader's answer lines as they come; ends when it exits or the deadline passes."""
+        """The loader's answer lines as they come; ends when it exits or the deadline passes. Its
+        exit is watched too, not only the pipe's end: a process it started may still hold the pipe."""
         with selectors.DefaultSelector() as selector:
             selector.register(self.proc.stdout, selectors.EVENT_READ)
             while True:
@@ -155,8 +156,12 @@ class _Loader:
                     line, self.buffer = self.buffer.split(b"\n", 1)
                     yield line.decode("utf-8", "replace")
                 left = deadline - time.monotonic()
-                if left <= 0 or not selector.select(timeout=left):
+                if left <= 0:
                     return
+                if not selector.select(timeout=min(left, 0.5)):
+                    if self.proc.poll() is not None:
+                        return
+                    continue
                 chunk = os.read(self.proc.stdout.fileno(), 1 << 16)
                 if not chunk:
                     return
@@ -185,10 +190,12 @@ class _Loader:
                 return
             elif kind == "error":
                 raise DeployFailure(f"the loading process failed: {rest}")
-        if proc.poll() is None:
+        try:
+            # The pipe closes a moment before the dead process can be reaped: wait for it briefly.
+            returncode = proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
             self.stop()
-            raise DeployFailure(f"the loading process gave no result within {DEPLOY_SECONDS:g}s (at {step})")
-        returncode = proc.wait()
+            raise DeployFailure(f"the loading process gave no result within {DEPLOY_SECONDS:g}s (at {step})") from None
         self.proc = None
         how = _signal_name(-returncode) if returncode < 0 else f"exit status {returncode}"
         raise DeployFailure(f"the loading process died ({how}) at {step}")

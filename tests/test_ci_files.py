@@ -32,6 +32,7 @@ ALLOWED = (
     "python3 -m pip install nox",
     "python3 -m nox -s gpu",
     "python3 -m nox -s batch_identity",
+    "python3 -m nox -s roads",  # test_roads_session_runs_every_road_and_merges
 )
 
 
@@ -70,7 +71,8 @@ def _check_runs(steps: list[dict], where: str) -> int:
 def test_workflow_calls_only_tested_commands():
     workflow = _load(WORKFLOW)
     jobs = workflow["jobs"]
-    assert set(jobs) == {"shard", "merge", "explore-shard", "explore-merge", "batches", "tuned", "gpu"}
+    assert set(jobs) == {"shard", "merge", "explore-shard", "explore-merge", "batches", "tuned", "roads", "gpu"}
+    assert "nox -s roads" in " ".join(s.get("run", "") for s in jobs["roads"]["steps"])
     tuned = " ".join(s.get("run", "") for s in jobs["tuned"]["steps"])
     assert "--pipeline tuned" in tuned and "--mode gate" in tuned
     runs = sum(_check_runs(job["steps"], f"job {name}") for name, job in jobs.items())
@@ -183,3 +185,20 @@ def test_lint_session_fails_on_a_broken_workflow(tmp_path):
 def test_lint_session_passes_the_real_workflow(tmp_path):
     done = _nox_lint(_nox_project(tmp_path, WORKFLOW.read_text()))
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_roads_session_runs_every_road_and_merges(tmp_path):
+    """`nox -s roads` (the nightly's roads job): one case through export, fx and dynamo, merged into
+    one run whose records carry each road."""
+    import json
+
+    project = _nox_project(tmp_path, "name: ci\non: push\njobs: {}\n")
+    env = {k: v for k, v in os.environ.items() if k != "HARNESS_TVM"}
+    done = subprocess.run([sys.executable, "-m", "nox", "-f", str(project / "noxfile.py"), "-s", "roads", "--",
+                           "--ops", "aten.sin.default[float32-0]", "--jobs", "1"],
+                          capture_output=True, text=True, env=env, cwd=project, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    merged = project / "results" / "roads" / "merged" / "results.jsonl"
+    records = [json.loads(line) for line in merged.read_text().splitlines() if line.strip()]
+    assert sorted(r["frontend"] for r in records) == ["dynamo", "export", "fx"]
+    assert all(r["case_id"] == "aten.sin.default[float32-0]" for r in records)
