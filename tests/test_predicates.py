@@ -207,7 +207,7 @@ def test_empty_not_first_wants_a_zero_size_dim_after_the_first():
 
 
 def _slice(x, src, **kwargs) -> Case:
-    return _case(x, src, kwargs=kwargs)
+    return _call("aten.slice_scatter.default", x, src, **kwargs)
 
 
 def test_slice_scatter_bounds_are_judged_as_the_converter_normalises_them():

@@ -373,16 +373,18 @@ def beyond_float32(case: Case) -> bool:
     return any(math.isfinite(v) and abs(v) > torch.finfo(torch.float32).max for v in _python_floats(case))
 
 
+def _first_tensor(named: dict):
+    """The call's first tensor argument, by its schema name (`self`) or as a keyword `input`."""
+    return named.get("self", named.get("input"))
+
+
 def _slice_call(case: Case) -> tuple | None:
     """(input, src, dim, start, end, step) of a slice_scatter call, defaults filled in."""
-    args = list(case.program.kwargs.get("args") or ())
-    kwargs = dict(case.program.kwargs.get("kwargs") or {})
-    names = ("input", "src", "dim", "start", "end", "step")
-    given = {**dict(zip(names, args, strict=False)), **kwargs}
-    if not (isinstance(given.get("input"), torch.Tensor) and isinstance(given.get("src"), torch.Tensor)):
+    given = _named_arguments(case)
+    x = _first_tensor(given)
+    if not (isinstance(x, torch.Tensor) and isinstance(given.get("src"), torch.Tensor)):
         return None
-    return (given["input"], given["src"], given.get("dim", 0), given.get("start"), given.get("end"),
-            given.get("step", 1))
+    return (x, given["src"], given.get("dim", 0), given.get("start"), given.get("end"), given.get("step", 1))
 
 
 def slice_none_kept(case: Case) -> bool:
@@ -413,10 +415,8 @@ def slice_refused(case: Case) -> bool:
 
 
 def adaptive_pool2d_unbatched(case: Case) -> bool:
-    args = list(case.program.kwargs.get("args") or ())
-    kwargs = dict(case.program.kwargs.get("kwargs") or {})
-    x = args[0] if args else kwargs.get("input", kwargs.get("self"))
-    size = args[1] if len(args) > 1 else kwargs.get("output_size")
+    given = _named_arguments(case)
+    x, size = _first_tensor(given), given.get("output_size")
     if not isinstance(x, torch.Tensor) or x.dim() != 2 or size is None:
         return False
     size = [size] if isinstance(size, int) else list(size)
@@ -428,11 +428,8 @@ def nan_then_padding(case: Case) -> bool:
 
     op = str(case.program.kwargs.get("op", ""))
     nd = next((n for n in (1, 2, 3) if f"max_pool{n}d" in op), None)
-    args = list(case.program.kwargs.get("args") or ())
-    kwargs = dict(case.program.kwargs.get("kwargs") or {})
-    names = ("input", "kernel_size", "stride", "padding", "dilation", "ceil_mode")
-    given = {**dict(zip(names, args, strict=False)), **kwargs}
-    x = given.get("input", given.get("self"))
+    given = _named_arguments(case)
+    x = _first_tensor(given)
     if nd is None or not isinstance(x, torch.Tensor) or not x.is_floating_point() or not bool(x.isnan().any()):
         return False
     kernel = _tuple(given["kernel_size"], nd)
