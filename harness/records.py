@@ -66,7 +66,9 @@ Field by field (scripts outside the repo read these; do not rename):
     pipeline         "default" (tvm.compile's own) or "tuned" (MetaSchedule first: harness.tuning); a
                      dynamic-shape program under --pipeline tuned is built with the default one and
                      says so in `pipeline_note`
-    tuning           under the tuned pipeline: trials, work_dir (its logs and database), seconds
+    tuning           under the tuned pipeline: trials, seed, work_dir (its logs and database), seconds,
+                     tasks, and candidates measured (built and ran) or failed (harness.tuning.measured):
+                     measured 0 means TVM's default schedules were compiled
     deploy           the deploy stage (harness.deploy), for a static case that passed: {"ran": false,
                      "reason"} when it was not drawn, else {"ran": true, "seconds", "command" (reruns the
                      fresh process), "library" (kept only when it failed)}; null when the case did not

@@ -68,7 +68,7 @@ class Session:
         work_dir = Path(self.out or ".") / "tuning" / safe_name(case.case_id)
         start = time.perf_counter()
         try:
-            return tuning.tune(mod, self.target, self.trials, work_dir)
+            return tuning.tune(mod, self.target, self.trials, work_dir, seed=case.seed)
         finally:
-            record["tuning"] = {"trials": self.trials, "work_dir": str(work_dir),
-                                "seconds": round(time.perf_counter() - start, 6)}
+            record["tuning"] = {"trials": self.trials, "work_dir": str(work_dir), "seed": case.seed,
+                                "seconds": round(time.perf_counter() - start, 6), **tuning.measured(work_dir)}

@@ -14,7 +14,10 @@ records say so (`pipeline: default`, `pipeline_note`).
 
 from __future__ import annotations
 
+import functools
+import importlib
 import importlib.util
+import json
 from pathlib import Path
 
 PIPELINES = ("default", "tuned")
@@ -83,11 +86,68 @@ def tuning_target(target):
     return tvm.target.Target(config)
 
 
-def tune(mod, target, trials: int, work_dir: Path):
-    """The module after TVM's static_shape_tuning pipeline (tuning logs and database in work_dir)."""
-    from tvm import relax
+# The module MetaSchedule's default_build imports inside each build: TVMScript parsing of every
+# tensor intrinsic, 25 s of CPU here (46 s wall on a loaded 2-core machine).
+_INTRINSICS = "tvm.s_tir.tensor_intrin"
+# A run time no kernel takes: what MetaSchedule stores for a candidate that failed to build or run.
+_FAILED_RUN_SECONDS = 1e9
 
+
+def pipeline(target, trials: int, work_dir: Path, seed: int | None):
+    """TVM's static_shape_tuning pipeline (relax.pipeline.static_shape_tuning_pipeline, without
+    weight prepacking) with its tuning step's builder and seed chosen here.
+
+    The pipeline's MetaScheduleTuneIRMod pass tunes through MetaSchedule's default LocalBuilder,
+    which times each build from inside a fresh worker process (the pool is restarted for every
+    batch) and whose default_build imports the tensor intrinsics there: on a 2-core machine that
+    import alone passes the builder's 30 s limit, so every candidate fails with "LocalBuilder:
+    Timeout" and nothing is tuned. A pool's initializer runs without a time limit, so the same
+    import there leaves the 30 s to the build. The pass cannot be given a builder (it reaches
+    Python through a global function that C++ caches on first use, so it cannot be swapped per
+    case either), hence the same steps in Python, calling tune_relax itself, seeded."""
+    import tvm
+    from tvm import relax
+    from tvm.relax import transform
+    from tvm.s_tir.meta_schedule import relax_integration
+    from tvm.s_tir.meta_schedule.builder import LocalBuilder
+
+    tune_target = tuning_target(target)
+
+    @tvm.transform.module_pass(opt_level=0, name="HarnessMetaScheduleTune")
+    def tune_step(mod, _ctx):
+        builder = LocalBuilder(initializer=functools.partial(importlib.import_module, _INTRINSICS))
+        relax_integration.tune_relax(mod, {}, tune_target, str(work_dir), trials, builder=builder, seed=seed)
+        return mod
+
+    @tvm.transform.module_pass(opt_level=0, name="HarnessStaticShapeTuning")
+    def tuned(mod, _ctx):
+        with tune_target:
+            return tvm.transform.Sequential([
+                transform.DecomposeOpsForInference(), transform.CanonicalizeBindings(), relax.get_pipeline("zero"),
+                tune_step, transform.MetaScheduleApplyDatabase(str(work_dir))])(mod)
+
+    return tuned
+
+
+def tune(mod, target, trials: int, work_dir: Path, seed: int | None = None):
+    """The module after the tuned pipeline (tuning logs and database in work_dir)."""
     work_dir.mkdir(parents=True, exist_ok=True)
-    pipeline = relax.get_pipeline("static_shape_tuning", target=tuning_target(target),
-                                  total_trials=trials, work_dir=str(work_dir))
-    return pipeline(mod)
+    return pipeline(target, trials, work_dir, seed)(mod)
+
+
+def measured(work_dir: Path) -> dict[str, int]:
+    """What the tuning left in its database: tasks (workloads) and candidates that built and ran
+    (`measured`) or did not (`failed`). A tuned case with nothing measured compiled TVM's default
+    schedules: the record says so instead of claiming tuned kernels."""
+    counts = {"tasks": 0, "measured": 0, "failed": 0}
+    workloads, records = work_dir / "database_workload.json", work_dir / "database_tuning_record.json"
+    if workloads.is_file():
+        counts["tasks"] = sum(1 for line in workloads.read_text().splitlines() if line.strip())
+    if records.is_file():
+        for line in records.read_text().splitlines():
+            if not line.strip():
+                continue
+            run_secs = json.loads(line)[1][1]
+            ok = bool(run_secs) and all(float(t) < _FAILED_RUN_SECONDS for t in run_secs)
+            counts["measured" if ok else "failed"] += 1
+    return counts
