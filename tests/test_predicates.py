@@ -287,3 +287,15 @@ def test_holds_finds_an_element_of_a_list_argument():
     assert not predicates.parse("holds:align_corners=1")(call([x, [1, 6], True, None, None]))  # not a list
     spatial1 = predicates.parse("holds:output_size[1:]=1")
     assert spatial1(call([x, [3, 1], True, None, None])) and not spatial1(call([x, [1, 6], True, None, None]))
+
+
+def test_sample_empty_reads_a_zero_size_dim_in_an_opinfo_sample_description():
+    def opinfo(description):
+        return Case("opinfo.isfinite[float32-s0]", "op", "opinfo.isfinite", Program(op_program, {}), "float32",
+                    meta={"sample": description})
+
+    empty = predicates.parse("sample_empty")
+    assert empty(opinfo("(Tensor[1,0,3])")) and empty(opinfo("(Tensor[0])")) and empty(opinfo("(Tensor[5], Tensor[2,0])"))
+    assert not empty(opinfo("(Tensor[10,20])")) and not empty(opinfo("(Tensor[])"))
+    assert not empty(opinfo("(Tensor[5], (0, 1))"))  # a 0 outside a tensor's shape
+    assert not empty(_case(torch.zeros(3, 0)))  # an op-table case has no sample description
