@@ -287,3 +287,18 @@ def test_holds_finds_an_element_of_a_list_argument():
     assert not predicates.parse("holds:align_corners=1")(call([x, [1, 6], True, None, None]))  # not a list
     spatial1 = predicates.parse("holds:output_size[1:]=1")
     assert spatial1(call([x, [3, 1], True, None, None])) and not spatial1(call([x, [1, 6], True, None, None]))
+
+
+def test_shuffle_side_zero_follows_the_measured_zero_size_shapes():
+    zero = predicates.parse("shuffle_side_zero")
+    op = "aten.pixel_shuffle.default"
+    # Shapes of the nightly draws: these failed to compile, those compiled.
+    assert zero(_call(op, torch.ones(1, 2, 2, 0, 3), 1))
+    assert zero(_call(op, torch.ones(1, 1, 8, 2, 0), 2))
+    assert zero(_call(op, torch.ones(12, 3, 0), upscale_factor=2))
+    assert not zero(_call(op, torch.ones(12, 0, 3), 2))  # the height, factor 2
+    assert not zero(_call(op, torch.ones(18, 1, 0), 3))  # factor 3
+    assert not zero(_call(op, torch.ones(0, 1, 1, 2, 3), 1))  # a zero leading dim only
+    assert not zero(_call(op, torch.ones(2, 0, 1, 2, 0), 1))  # and a zero side: another error
+    assert not zero(_call(op, torch.ones(4, 0, 0), 1))  # both sides
+    assert not zero(_call(op, torch.ones(4, 2, 3), 2))

@@ -68,6 +68,10 @@ In known_failures/*.toml, `when = "NAME"` or `when = "NAME:ARG"`, negated with `
                     element is a NaN and whose last element is padding: LLVM folds away a max
                     with a padding value it can see, so whether the NaN or the padding's lowest
                     survives is not what the row-major select model says
+    shuffle_side_zero  a pixel_shuffle call whose leading dims (all but the last three) are
+                    nonzero and exactly one spatial side is 0: the width with a factor of 1 or
+                    2, or the height with a factor of 1 (RewriteDataflowReshape takes only those
+                    zero-size permutes for reshapes; measured over factors 1-3)
 """
 
 from __future__ import annotations
@@ -452,6 +456,17 @@ def nan_then_padding(case: Case) -> bool:
     return bool((ends_padded & (last_real >= 0) & nan_last).any())
 
 
+def shuffle_side_zero(case: Case) -> bool:
+    given = _named_arguments(case)
+    x, r = _first_tensor(given), given.get("upscale_factor")
+    if not isinstance(x, torch.Tensor) or x.dim() < 3 or not isinstance(r, int):
+        return False
+    *lead, _, h, w = x.shape
+    if 0 in lead or (h == 0) == (w == 0):
+        return False
+    return (w == 0 and r <= 2) or (h == 0 and r == 1)
+
+
 _PARAMETRISED = {"value": value, "holds": holds, "kwarg": kwarg, "variant": variant, "sample": sample, "tier": tier, "above": above, "shows": shows}
 _PLAIN = {"empty": empty, "empty_inner": empty_inner, "empty_reduction": empty_reduction, "empty_dim": empty_dim, "empty_not_first": empty_not_first, "scalar": scalar, "decomposed": decomposed, "nan": nan,
           "inf": inf, "scalar_outside": scalar_outside, "zero_scalar": zero_scalar, "zero_divisor": zero_divisor,
@@ -459,7 +474,8 @@ _PLAIN = {"empty": empty, "empty_inner": empty_inner, "empty_reduction": empty_r
           "float_outside": float_outside, "const_divisor_zero": const_divisor_zero, "nan_first": nan_first,
           "slice_none_kept": slice_none_kept, "slice_refused": slice_refused,
           "adaptive_pool2d_unbatched": adaptive_pool2d_unbatched, "nan_then_padding": nan_then_padding,
-          "nonfinite_scalar": nonfinite_scalar, "beyond_float32": beyond_float32}
+          "nonfinite_scalar": nonfinite_scalar, "beyond_float32": beyond_float32,
+          "shuffle_side_zero": shuffle_side_zero}
 
 
 def _all(predicates: tuple, case: Case) -> bool:
