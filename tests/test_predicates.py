@@ -302,3 +302,25 @@ def test_shuffle_side_zero_follows_the_measured_zero_size_shapes():
     assert not zero(_call(op, torch.ones(2, 0, 1, 2, 0), 1))  # and a zero side: another error
     assert not zero(_call(op, torch.ones(4, 0, 0), 1))  # both sides
     assert not zero(_call(op, torch.ones(4, 2, 3), 2))
+
+
+def test_negative_index_looks_at_integer_tensors_after_the_first():
+    negative = predicates.parse("negative_index")
+    op = "aten.take.default"
+    x = -torch.ones(3, 3)
+    assert negative(_call(op, x, torch.tensor([0, -1])))
+    assert not negative(_call(op, x, torch.tensor([0, 8])))  # the first tensor's signs do not count
+    assert not negative(_call(op, torch.tensor([-1, 2]), torch.tensor([1])))
+    assert not negative(_call("aten.add.Tensor", torch.ones(2), torch.tensor([-1.0, 2.0])))  # not an index
+
+
+def test_negative_index_reads_an_opinfo_sample_through_its_built_inputs():
+    from opsuite.standalone.opinfo_programs import opinfo_program
+
+    def sample(index):
+        program = Program(opinfo_program, {"name": "take", "variant": "", "dtype": "float32", "index": index, "seed": 0})
+        return Case(f"opinfo.take[float32-s{index}]", "op", "opinfo.take", program, "float32")
+
+    # Seed 0: sample 1 takes indices [-9, -1, -3], sample 0 none below zero.
+    negative = predicates.parse("negative_index")
+    assert negative(sample(1)) and not negative(sample(0))

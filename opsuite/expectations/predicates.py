@@ -72,6 +72,8 @@ In known_failures/*.toml, `when = "NAME"` or `when = "NAME:ARG"`, negated with `
                     nonzero and exactly one spatial side is 0: the width with a factor of 1 or
                     2, or the height with a factor of 1 (RewriteDataflowReshape takes only those
                     zero-size permutes for reshapes; measured over factors 1-3)
+    negative_index  an integer tensor input other than the first holds a negative value
+                    (an index that torch wraps and a converter may pass on raw)
 """
 
 from __future__ import annotations
@@ -467,6 +469,14 @@ def shuffle_side_zero(case: Case) -> bool:
     return (w == 0 and r <= 2) or (h == 0 and r == 1)
 
 
+def negative_index(case: Case) -> bool:
+    # The built inputs, not the call's arguments: an OpInfo case's arguments name its sample only.
+    _, inputs = case.program.build()
+    indices = [t for t in inputs if isinstance(t, torch.Tensor)][1:]
+    return any(not t.is_floating_point() and not t.is_complex() and t.dtype != torch.bool and bool((t < 0).any())
+               for t in indices)
+
+
 _PARAMETRISED = {"value": value, "holds": holds, "kwarg": kwarg, "variant": variant, "sample": sample, "tier": tier, "above": above, "shows": shows}
 _PLAIN = {"empty": empty, "empty_inner": empty_inner, "empty_reduction": empty_reduction, "empty_dim": empty_dim, "empty_not_first": empty_not_first, "scalar": scalar, "decomposed": decomposed, "nan": nan,
           "inf": inf, "scalar_outside": scalar_outside, "zero_scalar": zero_scalar, "zero_divisor": zero_divisor,
@@ -475,7 +485,7 @@ _PLAIN = {"empty": empty, "empty_inner": empty_inner, "empty_reduction": empty_r
           "slice_none_kept": slice_none_kept, "slice_refused": slice_refused,
           "adaptive_pool2d_unbatched": adaptive_pool2d_unbatched, "nan_then_padding": nan_then_padding,
           "nonfinite_scalar": nonfinite_scalar, "beyond_float32": beyond_float32,
-          "shuffle_side_zero": shuffle_side_zero}
+          "shuffle_side_zero": shuffle_side_zero, "negative_index": negative_index}
 
 
 def _all(predicates: tuple, case: Case) -> bool:
