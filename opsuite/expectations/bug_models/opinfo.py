@@ -77,6 +77,17 @@ def grid_sample_grid_as_nchw(x, grid, interpolation_mode=0, padding_mode=0, alig
     return torch.grid_sampler_2d(x, read, interpolation_mode, padding_mode, align_corners)
 
 
+_GRID_MODES = {"bilinear": 0, "nearest": 1, "bicubic": 2}
+_GRID_PADDINGS = {"zeros": 0, "border": 1, "reflection": 2}
+
+
+@on_call
+def functional_grid_sample_grid_as_nchw(x, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
+    """F.grid_sample decomposes to grid_sampler_2d: the same grid read as (N, 2, H, W)."""
+    return grid_sample_grid_as_nchw.__wrapped__(x, grid, _GRID_MODES[mode], _GRID_PADDINGS[padding_mode],
+                                                bool(align_corners))
+
+
 @on_call
 def group_norm_output_thrice(x, weight, bias, n, c, hw, group, eps):
     """_native_group_norm returns the normalised tensor alone; the program's getitem of output
