@@ -146,3 +146,14 @@ def native_batch_norm_eval_output_thrice(x, weight, bias, running_mean, running_
     that same tensor."""
     out = topi_batch_norm_eval(x, weight, bias, running_mean, running_var, eps)
     return [out, out, out]
+
+
+@on_call
+def flash_attention_decomposed(*args, **kwargs):
+    """torch's own decomposition of _scaled_dot_product_flash_attention_for_cpu (run before import)
+    returns _scaled_dot_product_attention_math's (output, attention weights): output 1 is the
+    (N, H, L, S) weights where the op returns the (N, H, L) logsumexp."""
+    from torch._decomp import decomposition_table
+
+    op = torch.ops.aten._scaled_dot_product_flash_attention_for_cpu.default
+    return list(decomposition_table[op](*args, **kwargs))
