@@ -324,3 +324,15 @@ def test_negative_index_reads_an_opinfo_sample_through_its_built_inputs():
     # Seed 0: sample 1 takes indices [-9, -1, -3], sample 0 none below zero.
     negative = predicates.parse("negative_index")
     assert negative(sample(1)) and not negative(sample(0))
+
+
+def test_chunk_overrun_wants_sections_that_pass_the_side_before_the_last():
+    overrun = predicates.parse("chunk_overrun")
+    op = "aten.chunk.default"
+    # Measured: 5 in 4, 7 in 5 and 6 in 5 fail; 10 in 4 (3, 3, 3, 1) and 4 in 3 (2, 2) run.
+    assert overrun(_call(op, torch.ones(5), chunks=4, dim=-1))
+    assert overrun(_call(op, torch.ones(5, 5, 5, 4, 4), chunks=4, dim=2))
+    assert overrun(_call(op, torch.ones(7), 5)) and overrun(_call(op, torch.ones(6), 5))
+    assert not overrun(_call(op, torch.ones(10), 4)) and not overrun(_call(op, torch.ones(4), 3))
+    assert not overrun(_call(op, torch.ones(2, 5), chunks=4, dim=0))  # the chunked dim is 2
+    assert not overrun(_call(op, torch.ones(0), chunks=4))

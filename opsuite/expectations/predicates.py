@@ -74,6 +74,9 @@ In known_failures/*.toml, `when = "NAME"` or `when = "NAME:ARG"`, negated with `
                     zero-size permutes for reshapes; measured over factors 1-3)
     negative_index  an integer tensor input other than the first holds a negative value
                     (an index that torch wraps and a converter may pass on raw)
+    chunk_overrun   a chunk call whose n = min(chunks, side) sections of ceil(side / n) each
+                    overrun the side before the last one ((n - 1) * ceil(side / n) > side): the
+                    last of relax split's n sections has a negative size
 """
 
 from __future__ import annotations
@@ -477,6 +480,16 @@ def negative_index(case: Case) -> bool:
                for t in indices)
 
 
+def chunk_overrun(case: Case) -> bool:
+    given = _named_arguments(case)
+    x, chunks = _first_tensor(given), given.get("chunks")
+    if not isinstance(x, torch.Tensor) or x.dim() == 0 or not isinstance(chunks, int):
+        return False
+    side = x.shape[given.get("dim", 0)]
+    n = min(chunks, side)
+    return n > 0 and (n - 1) * -(-side // n) > side
+
+
 _PARAMETRISED = {"value": value, "holds": holds, "kwarg": kwarg, "variant": variant, "sample": sample, "tier": tier, "above": above, "shows": shows}
 _PLAIN = {"empty": empty, "empty_inner": empty_inner, "empty_reduction": empty_reduction, "empty_dim": empty_dim, "empty_not_first": empty_not_first, "scalar": scalar, "decomposed": decomposed, "nan": nan,
           "inf": inf, "scalar_outside": scalar_outside, "zero_scalar": zero_scalar, "zero_divisor": zero_divisor,
@@ -485,7 +498,8 @@ _PLAIN = {"empty": empty, "empty_inner": empty_inner, "empty_reduction": empty_r
           "slice_none_kept": slice_none_kept, "slice_refused": slice_refused,
           "adaptive_pool2d_unbatched": adaptive_pool2d_unbatched, "nan_then_padding": nan_then_padding,
           "nonfinite_scalar": nonfinite_scalar, "beyond_float32": beyond_float32,
-          "shuffle_side_zero": shuffle_side_zero, "negative_index": negative_index}
+          "shuffle_side_zero": shuffle_side_zero, "negative_index": negative_index,
+          "chunk_overrun": chunk_overrun}
 
 
 def _all(predicates: tuple, case: Case) -> bool:
