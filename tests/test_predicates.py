@@ -336,3 +336,15 @@ def test_chunk_overrun_wants_sections_that_pass_the_side_before_the_last():
     assert not overrun(_call(op, torch.ones(10), 4)) and not overrun(_call(op, torch.ones(4), 3))
     assert not overrun(_call(op, torch.ones(2, 5), chunks=4, dim=0))  # the chunked dim is 2
     assert not overrun(_call(op, torch.ones(0), chunks=4))
+
+
+def test_slice_backwards_wraps_and_clamps_the_bounds_as_torch_does():
+    backwards = predicates.parse("slice_backwards")
+    op = "aten.slice.Tensor"
+    x = torch.ones(5)
+    # Measured on a side of 5: these fail to compile, those compile.
+    assert backwards(_call(op, x, dim=-1, start=100, end=-100, step=2))
+    assert backwards(_call(op, x, -1, 4, -4)) and backwards(_call(op, x, 0, 3, 1))
+    assert not backwards(_call(op, x, 0, 100, 50))  # both clamp to 5
+    assert not backwards(_call(op, x, 0, -100, -200))  # both clamp to 0
+    assert not backwards(_call(op, x, 0, 1, 1)) and not backwards(_call(op, x, 0, None, 3))

@@ -77,6 +77,8 @@ In known_failures/*.toml, `when = "NAME"` or `when = "NAME:ARG"`, negated with `
     chunk_overrun   a chunk call whose n = min(chunks, side) sections of ceil(side / n) each
                     overrun the side before the last one ((n - 1) * ceil(side / n) > side): the
                     last of relax split's n sections has a negative size
+    slice_backwards a slice call whose start, wrapped and clamped to the side as torch does,
+                    lies after its end (torch returns an empty slice)
 """
 
 from __future__ import annotations
@@ -490,6 +492,20 @@ def chunk_overrun(case: Case) -> bool:
     return n > 0 and (n - 1) * -(-side // n) > side
 
 
+def slice_backwards(case: Case) -> bool:
+    given = _named_arguments(case)
+    x = _first_tensor(given)
+    if not isinstance(x, torch.Tensor) or x.dim() == 0:
+        return False
+    side = x.shape[given.get("dim", 0)]
+
+    def bound(value, default):
+        value = default if value is None else value
+        return min(max(value + side if value < 0 else value, 0), side)
+
+    return bound(given.get("start"), 0) > bound(given.get("end"), side)
+
+
 _PARAMETRISED = {"value": value, "holds": holds, "kwarg": kwarg, "variant": variant, "sample": sample, "tier": tier, "above": above, "shows": shows}
 _PLAIN = {"empty": empty, "empty_inner": empty_inner, "empty_reduction": empty_reduction, "empty_dim": empty_dim, "empty_not_first": empty_not_first, "scalar": scalar, "decomposed": decomposed, "nan": nan,
           "inf": inf, "scalar_outside": scalar_outside, "zero_scalar": zero_scalar, "zero_divisor": zero_divisor,
@@ -499,7 +515,7 @@ _PLAIN = {"empty": empty, "empty_inner": empty_inner, "empty_reduction": empty_r
           "adaptive_pool2d_unbatched": adaptive_pool2d_unbatched, "nan_then_padding": nan_then_padding,
           "nonfinite_scalar": nonfinite_scalar, "beyond_float32": beyond_float32,
           "shuffle_side_zero": shuffle_side_zero, "negative_index": negative_index,
-          "chunk_overrun": chunk_overrun}
+          "chunk_overrun": chunk_overrun, "slice_backwards": slice_backwards}
 
 
 def _all(predicates: tuple, case: Case) -> bool:
