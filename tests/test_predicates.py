@@ -299,3 +299,62 @@ def test_sample_empty_reads_a_zero_size_dim_in_an_opinfo_sample_description():
     assert not empty(opinfo("(Tensor[10,20])")) and not empty(opinfo("(Tensor[])"))
     assert not empty(opinfo("(Tensor[5], (0, 1))"))  # a 0 outside a tensor's shape
     assert not empty(_case(torch.zeros(3, 0)))  # an op-table case has no sample description
+def test_shuffle_side_zero_follows_the_measured_zero_size_shapes():
+    zero = predicates.parse("shuffle_side_zero")
+    op = "aten.pixel_shuffle.default"
+    # Shapes of the nightly draws: these failed to compile, those compiled.
+    assert zero(_call(op, torch.ones(1, 2, 2, 0, 3), 1))
+    assert zero(_call(op, torch.ones(1, 1, 8, 2, 0), 2))
+    assert zero(_call(op, torch.ones(12, 3, 0), upscale_factor=2))
+    assert not zero(_call(op, torch.ones(12, 0, 3), 2))  # the height, factor 2
+    assert not zero(_call(op, torch.ones(18, 1, 0), 3))  # factor 3
+    assert not zero(_call(op, torch.ones(0, 1, 1, 2, 3), 1))  # a zero leading dim only
+    assert not zero(_call(op, torch.ones(2, 0, 1, 2, 0), 1))  # and a zero side: another error
+    assert not zero(_call(op, torch.ones(4, 0, 0), 1))  # both sides
+    assert not zero(_call(op, torch.ones(4, 2, 3), 2))
+
+
+def test_negative_index_looks_at_integer_tensors_after_the_first():
+    negative = predicates.parse("negative_index")
+    op = "aten.take.default"
+    x = -torch.ones(3, 3)
+    assert negative(_call(op, x, torch.tensor([0, -1])))
+    assert not negative(_call(op, x, torch.tensor([0, 8])))  # the first tensor's signs do not count
+    assert not negative(_call(op, torch.tensor([-1, 2]), torch.tensor([1])))
+    assert not negative(_call("aten.add.Tensor", torch.ones(2), torch.tensor([-1.0, 2.0])))  # not an index
+
+
+def test_negative_index_reads_an_opinfo_sample_through_its_built_inputs():
+    from opsuite.standalone.opinfo_programs import opinfo_program
+
+    def sample(index):
+        program = Program(opinfo_program, {"name": "take", "variant": "", "dtype": "float32", "index": index, "seed": 0})
+        return Case(f"opinfo.take[float32-s{index}]", "op", "opinfo.take", program, "float32")
+
+    # Seed 0: sample 1 takes indices [-9, -1, -3], sample 0 none below zero.
+    negative = predicates.parse("negative_index")
+    assert negative(sample(1)) and not negative(sample(0))
+
+
+def test_chunk_overrun_wants_sections_that_pass_the_side_before_the_last():
+    overrun = predicates.parse("chunk_overrun")
+    op = "aten.chunk.default"
+    # Measured: 5 in 4, 7 in 5 and 6 in 5 fail; 10 in 4 (3, 3, 3, 1) and 4 in 3 (2, 2) run.
+    assert overrun(_call(op, torch.ones(5), chunks=4, dim=-1))
+    assert overrun(_call(op, torch.ones(5, 5, 5, 4, 4), chunks=4, dim=2))
+    assert overrun(_call(op, torch.ones(7), 5)) and overrun(_call(op, torch.ones(6), 5))
+    assert not overrun(_call(op, torch.ones(10), 4)) and not overrun(_call(op, torch.ones(4), 3))
+    assert not overrun(_call(op, torch.ones(2, 5), chunks=4, dim=0))  # the chunked dim is 2
+    assert not overrun(_call(op, torch.ones(0), chunks=4))
+
+
+def test_slice_backwards_wraps_and_clamps_the_bounds_as_torch_does():
+    backwards = predicates.parse("slice_backwards")
+    op = "aten.slice.Tensor"
+    x = torch.ones(5)
+    # Measured on a side of 5: these fail to compile, those compile.
+    assert backwards(_call(op, x, dim=-1, start=100, end=-100, step=2))
+    assert backwards(_call(op, x, -1, 4, -4)) and backwards(_call(op, x, 0, 3, 1))
+    assert not backwards(_call(op, x, 0, 100, 50))  # both clamp to 5
+    assert not backwards(_call(op, x, 0, -100, -200))  # both clamp to 0
+    assert not backwards(_call(op, x, 0, 1, 1)) and not backwards(_call(op, x, 0, None, 3))

@@ -71,6 +71,17 @@ In known_failures/*.toml, `when = "NAME"` or `when = "NAME:ARG"`, negated with `
     sample_empty    an OpInfo case's sample description names a tensor with a zero-size
                     dimension (`Tensor[1,0,3]`): OpInfo inputs are built in the worker, so
                     `empty` cannot see them
+    shuffle_side_zero  a pixel_shuffle call whose leading dims (all but the last three) are
+                    nonzero and exactly one spatial side is 0: the width with a factor of 1 or
+                    2, or the height with a factor of 1 (RewriteDataflowReshape takes only those
+                    zero-size permutes for reshapes; measured over factors 1-3)
+    negative_index  an integer tensor input other than the first holds a negative value
+                    (an index that torch wraps and a converter may pass on raw)
+    chunk_overrun   a chunk call whose n = min(chunks, side) sections of ceil(side / n) each
+                    overrun the side before the last one ((n - 1) * ceil(side / n) > side): the
+                    last of relax split's n sections has a negative size
+    slice_backwards a slice call whose start, wrapped and clamped to the side as torch does,
+                    lies after its end (torch returns an empty slice)
 """
 
 from __future__ import annotations
@@ -461,6 +472,47 @@ _EMPTY_TENSOR = re.compile(r"Tensor\[(?:\d+,)*0(?:,\d+)*\]")  # Tensor[0], Tenso
 
 def sample_empty(case: Case) -> bool:
     return bool(_EMPTY_TENSOR.search(str(case.meta.get("sample", ""))))
+def shuffle_side_zero(case: Case) -> bool:
+    given = _named_arguments(case)
+    x, r = _first_tensor(given), given.get("upscale_factor")
+    if not isinstance(x, torch.Tensor) or x.dim() < 3 or not isinstance(r, int):
+        return False
+    *lead, _, h, w = x.shape
+    if 0 in lead or (h == 0) == (w == 0):
+        return False
+    return (w == 0 and r <= 2) or (h == 0 and r == 1)
+
+
+def negative_index(case: Case) -> bool:
+    # The built inputs, not the call's arguments: an OpInfo case's arguments name its sample only.
+    _, inputs = case.program.build()
+    indices = [t for t in inputs if isinstance(t, torch.Tensor)][1:]
+    return any(not t.is_floating_point() and not t.is_complex() and t.dtype != torch.bool and bool((t < 0).any())
+               for t in indices)
+
+
+def chunk_overrun(case: Case) -> bool:
+    given = _named_arguments(case)
+    x, chunks = _first_tensor(given), given.get("chunks")
+    if not isinstance(x, torch.Tensor) or x.dim() == 0 or not isinstance(chunks, int):
+        return False
+    side = x.shape[given.get("dim", 0)]
+    n = min(chunks, side)
+    return n > 0 and (n - 1) * -(-side // n) > side
+
+
+def slice_backwards(case: Case) -> bool:
+    given = _named_arguments(case)
+    x = _first_tensor(given)
+    if not isinstance(x, torch.Tensor) or x.dim() == 0:
+        return False
+    side = x.shape[given.get("dim", 0)]
+
+    def bound(value, default):
+        value = default if value is None else value
+        return min(max(value + side if value < 0 else value, 0), side)
+
+    return bound(given.get("start"), 0) > bound(given.get("end"), side)
 
 
 _PARAMETRISED = {"value": value, "holds": holds, "kwarg": kwarg, "variant": variant, "sample": sample, "tier": tier, "above": above, "shows": shows}
@@ -471,7 +523,9 @@ _PLAIN = {"empty": empty, "empty_inner": empty_inner, "empty_reduction": empty_r
           "slice_none_kept": slice_none_kept, "slice_refused": slice_refused,
           "adaptive_pool2d_unbatched": adaptive_pool2d_unbatched, "nan_then_padding": nan_then_padding,
           "nonfinite_scalar": nonfinite_scalar, "beyond_float32": beyond_float32,
-          "sample_empty": sample_empty}
+          "sample_empty": sample_empty,
+          "shuffle_side_zero": shuffle_side_zero, "negative_index": negative_index,
+          "chunk_overrun": chunk_overrun, "slice_backwards": slice_backwards}
 
 
 def _all(predicates: tuple, case: Case) -> bool:

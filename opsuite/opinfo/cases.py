@@ -33,6 +33,7 @@ import re
 
 from harness.case import Case, Program
 from opsuite.opinfo.screen import DATA
+from opsuite.opinfo.tolerances import OVERRIDES
 from opsuite.standalone import opinfo_checks, properties
 from opsuite.standalone.opinfo_programs import opinfo_program
 
@@ -137,7 +138,7 @@ def sample_case(entry: str, info: dict, dtype: str, index: int, seed: int) -> Ca
         case_id=f"opinfo.{entry}[{dtype}-s{index}]", kind="op", op=f"opinfo.{entry}",
         program=Program(opinfo_program, {"name": info["name"], "variant": info["variant"], "dtype": dtype,
                                          "index": index, "seed": seed}),
-        dtype=dtype, seed=seed, check=CHECKS[values],
+        dtype=dtype, seed=seed, check=CHECKS[values], tolerance=OVERRIDES.get((entry, dtype)),
         meta={"opinfo": entry, "sample": sample["description"], "values": values,
               "reproduce": f"opsuite.standalone.opinfo_programs.opinfo_program({info['name']!r}, {info['variant']!r}, "
                            f"{dtype!r}, {index}, {seed})"},

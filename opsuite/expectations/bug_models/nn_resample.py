@@ -220,3 +220,65 @@ def _bilinear_half_grid(x: torch.Tensor, grid: torch.Tensor, padding: int, corne
            + pixel(y0 + 1, x0) * fy[..., None] * wx0[..., None]
            + pixel(y0 + 1, x0 + 1) * fy[..., None] * fx[..., None])
     return out.permute(0, 3, 1, 2)
+
+
+def _roi_call(module, inputs) -> dict:
+    """The roi_align call's arguments by name: a VisionOpModule holds the call's constants and
+    the inputs' slots."""
+    args = list(module.args)
+    for slot, value in zip(module.slots, inputs, strict=True):
+        args[slot] = value
+    names = ("input", "rois", "spatial_scale", "pooled_height", "pooled_width", "sampling_ratio", "aligned")
+    return dict(zip(names, args, strict=False)) | dict(module.kwargs)
+
+
+def _topi_bilinear(x: torch.Tensor, y: torch.Tensor, xx: torch.Tensor) -> torch.Tensor:
+    """One sample of topi's roi_align at (y, xx) of x[C, H, W], already clamped into the image: a
+    neighbour past the last row or column is left out, not weighted by 0 (torchvision reads the
+    border pixel again and multiplies it by 0, NaN where it is infinite)."""
+    h, w = x.shape[-2:]
+    yl, xl = int(torch.floor(y)), int(torch.floor(xx))
+    ly, lx = y - yl, xx - xl
+    rows = [(yl, 1 - ly)] + ([(yl + 1, ly)] if yl < h - 1 else [])
+    cols = [(xl, 1 - lx)] + ([(xl + 1, lx)] if xl < w - 1 else [])
+    value = torch.zeros(x.shape[0], dtype=x.dtype)
+    for i, wy in rows:
+        for j, wx in cols:
+            value = value + x[:, i, j] * (wy * wx)
+    return value
+
+
+def roi_align_border_unweighted(module, inputs):
+    """topi's roi_align (aligned=False), sample by sample: each sample divided by the count and
+    summed (te.sum(sample / count)); a sample on the last row or column takes that pixel alone,
+    where torchvision adds 0 * the same pixel (an infinite border pixel: torchvision NaN, TVM
+    inf). A float16 input comes back as float32 (nn_resample.roi_align)."""
+    given = _roi_call(module, inputs)
+    dtype = torch.float32 if given["input"].dtype == torch.float16 else given["input"].dtype
+    x, rois = given["input"].to(dtype), given["rois"].to(dtype)
+    scale, ph_n, pw_n = given["spatial_scale"], given["pooled_height"], given["pooled_width"]
+    ratio = given["sampling_ratio"]
+    h, w = x.shape[-2:]
+    f32 = lambda v: torch.tensor(v, dtype=dtype)  # noqa: E731 - topi's constants, in the data's dtype
+    out = torch.zeros(rois.shape[0], x.shape[1], ph_n, pw_n, dtype=dtype)
+    for k, roi in enumerate(rois):
+        start_w, start_h, end_w, end_h = (roi[i] * f32(scale) for i in (1, 2, 3, 4))
+        roi_h, roi_w = torch.maximum(end_h - start_h, f32(1.0)), torch.maximum(end_w - start_w, f32(1.0))
+        bin_h, bin_w = roi_h / f32(ph_n), roi_w / f32(pw_n)
+        grid_h = ratio if ratio > 0 else int(torch.ceil(roi_h / f32(ph_n)))
+        grid_w = ratio if ratio > 0 else int(torch.ceil(roi_w / f32(pw_n)))
+        count = f32(grid_h * grid_w)
+        image = x[int(roi[0])]
+        for ph in range(ph_n):
+            for pw in range(pw_n):
+                total = torch.zeros(x.shape[1], dtype=dtype)
+                for a in range(grid_h):
+                    for b in range(grid_w):
+                        y = start_h + f32(ph) * bin_h + (f32(a) + f32(0.5)) * bin_h / f32(grid_h)
+                        xx = start_w + f32(pw) * bin_w + (f32(b) + f32(0.5)) * bin_w / f32(grid_w)
+                        if y < -1.0 or xx < -1.0 or y > h or xx > w:
+                            continue
+                        sample = _topi_bilinear(image, y.clamp(0, h - 1), xx.clamp(0, w - 1))
+                        total = total + sample / count
+                out[k, :, ph, pw] = total
+    return [out]

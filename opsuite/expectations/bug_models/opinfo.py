@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from opsuite.expectations.bug_models import on_call
+from opsuite.expectations.bug_models.nn_norm import topi_batch_norm_eval
 
 
 @on_call
@@ -76,6 +77,17 @@ def grid_sample_grid_as_nchw(x, grid, interpolation_mode=0, padding_mode=0, alig
     return torch.grid_sampler_2d(x, read, interpolation_mode, padding_mode, align_corners)
 
 
+_GRID_MODES = {"bilinear": 0, "nearest": 1, "bicubic": 2}
+_GRID_PADDINGS = {"zeros": 0, "border": 1, "reflection": 2}
+
+
+@on_call
+def functional_grid_sample_grid_as_nchw(x, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
+    """F.grid_sample decomposes to grid_sampler_2d: the same grid read as (N, 2, H, W)."""
+    return grid_sample_grid_as_nchw.__wrapped__(x, grid, _GRID_MODES[mode], _GRID_PADDINGS[padding_mode],
+                                                bool(align_corners))
+
+
 @on_call
 def group_norm_output_thrice(x, weight, bias, n, c, hw, group, eps):
     """_native_group_norm returns the normalised tensor alone; the program's getitem of output
@@ -125,3 +137,23 @@ def max_pool_with_zero_indices(module, inputs):
     out = tvm_max_pool(args[0], nd, given["kernel_size"], () if stride is None else stride,
                        given.get("padding", 0), given.get("dilation", 1), given.get("ceil_mode", False))
     return [out, torch.zeros_like(out)]
+
+
+@on_call
+def native_batch_norm_eval_output_thrice(x, weight, bias, running_mean, running_var, training, momentum, eps):
+    """native_batch_norm in eval exports as _native_batch_norm_legit_no_training, whose converter
+    returns the normalised tensor alone: torch's save_mean and save_invstd (empty in eval) read
+    that same tensor."""
+    out = topi_batch_norm_eval(x, weight, bias, running_mean, running_var, eps)
+    return [out, out, out]
+
+
+@on_call
+def flash_attention_decomposed(*args, **kwargs):
+    """torch's own decomposition of _scaled_dot_product_flash_attention_for_cpu (run before import)
+    returns _scaled_dot_product_attention_math's (output, attention weights): output 1 is the
+    (N, H, L, S) weights where the op returns the (N, H, L) logsumexp."""
+    from torch._decomp import decomposition_table
+
+    op = torch.ops.aten._scaled_dot_product_flash_attention_for_cpu.default
+    return list(decomposition_table[op](*args, **kwargs))
