@@ -84,6 +84,22 @@ def test_the_matmul_converters_multiply_in_float32_without_wrapping():
     assert out.dtype == torch.float32 and out.item() == 402.0  # torch wraps uint8 to 146
 
 
+def test_decomposed_baddbmm_promotes_the_add_and_returns_the_bare_product_with_beta_0():
+    x, b1, b2 = torch.ones(1, dtype=torch.float64), torch.full((1, 1, 2), 0.1, dtype=torch.float64), torch.ones(1, 2, 1,
+                                                                                                              dtype=torch.float64)
+    out = _call(linalg.baddbmm_decomposed, "aten.baddbmm.default", x, b1, b2)
+    assert out.dtype == torch.float64 and out.item() == 1 + float(torch.tensor(0.2, dtype=torch.float32))
+    bare = _call(linalg.baddbmm_decomposed, "aten.baddbmm.default", torch.tensor([float("nan")], dtype=torch.float64),
+                 b1, b2, beta=0.0)
+    assert bare.dtype == torch.float32 and not bare.isnan().any()
+    small = _call(linalg.baddbmm_decomposed, "aten.baddbmm.default", torch.ones(1, dtype=torch.uint8),
+                  torch.full((1, 1, 2), 200, dtype=torch.uint8), torch.ones(1, 2, 1, dtype=torch.uint8))
+    assert small.dtype == torch.float32 and small.item() == 401.0  # torch wraps uint8 to 145
+    half = _call(linalg.baddbmm_decomposed, "aten.baddbmm.default", torch.ones(1, dtype=torch.bfloat16),
+                 b1.bfloat16(), b2.bfloat16(), alpha=0.0)
+    assert half.dtype == torch.bfloat16 and half.item() == 1.0
+
+
 def test_linspace_with_one_step_can_have_two_points():
     out = _call(creation.linspace_by_arange, "aten.linspace.default", 1.07, 5.0, 1, dtype=torch.float64)
     assert out.dtype == torch.float32 and out.shape == (2,)
