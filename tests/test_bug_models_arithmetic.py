@@ -84,6 +84,16 @@ def test_the_matmul_converters_multiply_in_float32_without_wrapping():
     assert out.dtype == torch.float32 and out.item() == 402.0  # torch wraps uint8 to 146
 
 
+def test_each_float32_term_is_rounded_before_it_is_added_so_an_overflowing_one_is_inf():
+    # nightly's linear[bfloat16-edge-nobias-0]: -inf + (-1.69e38 * -2.30 = inf) is NaN in TVM's
+    # loop; a fused multiply-add (torch's float32 matmul) keeps the exact product and ends at -inf
+    x = torch.tensor([[-3.9375, -float("inf"), 3.5781, -1.6948e38]] * 3, dtype=torch.bfloat16)
+    # stored column-major, as the draw's was: weight.T is contiguous and torch takes its gemm path
+    weight = torch.tensor([[2.3906, 0.2402, -3.3281, -2.2969]] * 3, dtype=torch.bfloat16).T.contiguous().T
+    out = _call(linalg.linear_in_float32, "aten.linear.default", x, weight)
+    assert out.dtype == torch.float32 and out.isnan().all()
+
+
 def test_decomposed_baddbmm_promotes_the_add_and_returns_the_bare_product_with_beta_0():
     x, b1, b2 = torch.ones(1, dtype=torch.float64), torch.full((1, 1, 2), 0.1, dtype=torch.float64), torch.ones(1, 2, 1,
                                                                                                               dtype=torch.float64)

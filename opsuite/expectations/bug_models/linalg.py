@@ -14,7 +14,21 @@ from opsuite.expectations.bug_models.pointwise import operands
 
 
 def _matmul_float32(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    return torch.matmul(a.to(torch.float32), b.to(torch.float32))
+    """torch.matmul's shapes, the operands cast to float32 and each output element summed one
+    term at a time in k's order, each product rounded to float32 before it is added, as TVM's
+    compiled reduction loop does (established on nightly's linear[bfloat16-edge-nobias-0]: TVM
+    gives this loop's NaN bit for bit): a product beyond float32's range is inf, and with an
+    infinite term of the other sign the sum is NaN, where torch's gemm (fused multiply-add) keeps
+    the exact product and ends at -inf."""
+    a, b = a.to(torch.float32), b.to(torch.float32)
+    vector_a, vector_b = a.dim() == 1, b.dim() == 1
+    a = a.unsqueeze(0) if vector_a else a
+    b = b.unsqueeze(-1) if vector_b else b
+    acc = torch.zeros(torch.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1]))
+    for j in range(a.shape[-1]):
+        acc = acc + a[..., :, j:j + 1] * b[..., j:j + 1, :]
+    acc = acc.squeeze(-2) if vector_a else acc
+    return acc.squeeze(-1) if vector_b else acc
 
 
 @on_call
