@@ -35,6 +35,14 @@ def test_a_float_scalar_becomes_a_truncated_constant_of_an_int_tensor():
     assert out.dtype == torch.int32 and out.tolist() == [-3, 4]
 
 
+def test_adding_the_constant_int_min_is_an_or_where_the_sum_overflows():
+    x = torch.tensor([5, -3, 2147483647], dtype=torch.int32)
+    out = _call(pointwise.binary_op, "aten.add.Tensor", x, -2147483648, alpha=2)
+    assert out.tolist() == [-2147483643, -3, -1]  # wrapping would give 2147483645 for -3
+    wraps = _call(pointwise.binary_op, "aten.add.Tensor", x, torch.tensor(-2147483648, dtype=torch.int32))
+    assert wraps.tolist() == [-2147483643, 2147483645, -1]  # a runtime tensor is no constant to fold
+
+
 def test_floor_mod_overflowing_its_quotient_is_minus_inf():
     out = _call(pointwise.binary_op, "aten.remainder.Scalar", torch.tensor([1.7e38, 1.0]), 1e-30)
     assert out[0].item() == -float("inf") and torch.isfinite(out[1])
@@ -136,6 +144,9 @@ def test_tvm_computes_what_the_experiment_based_reasons_say(tmp_path):
         # x * 0.0 with a Python scalar: the legalised multiply stores the constant 0.
         op_case("aten.mul.Scalar", [torch.tensor([inf, nan, -2.0], dtype=torch.float64), 0.0], dtype="float64",
                 variant="fold", expectations=_expects(pointwise.multiply_by_folded_zero, ("nan",))),
+        # x + INT_MIN as a constant is folded to x | INT_MIN (LLVM's nsw add).
+        op_case("aten.add.Tensor", [torch.tensor([5, -3, 2147483647, -2147483648], dtype=torch.int32), -2147483648],
+                {"alpha": 2}, dtype="int32", variant="fold", expectations=_expects(pointwise.binary_op, ("values",))),
         # float16 floor_mod is rounded at every step.
         op_case("aten.remainder.Tensor", [torch.tensor(6, dtype=torch.int32),
                                           torch.tensor([-2.9219, -2.0684, -2.6504, -0.3386], dtype=torch.float16)],
