@@ -35,6 +35,14 @@ def test_a_float_scalar_becomes_a_truncated_constant_of_an_int_tensor():
     assert out.dtype == torch.int32 and out.tolist() == [-3, 4]
 
 
+def test_adding_the_constant_int_min_is_an_or_where_the_sum_overflows():
+    x = torch.tensor([5, -3, 2147483647], dtype=torch.int32)
+    out = _call(pointwise.binary_op, "aten.add.Tensor", x, -2147483648, alpha=2)
+    assert out.tolist() == [-2147483643, -3, -1]  # wrapping would give 2147483645 for -3
+    wraps = _call(pointwise.binary_op, "aten.add.Tensor", x, torch.tensor(-2147483648, dtype=torch.int32))
+    assert wraps.tolist() == [-2147483643, 2147483645, -1]  # a runtime tensor is no constant to fold
+
+
 def test_floor_mod_overflowing_its_quotient_is_minus_inf():
     out = _call(pointwise.binary_op, "aten.remainder.Scalar", torch.tensor([1.7e38, 1.0]), 1e-30)
     assert out[0].item() == -float("inf") and torch.isfinite(out[1])
@@ -84,6 +92,32 @@ def test_the_matmul_converters_multiply_in_float32_without_wrapping():
     assert out.dtype == torch.float32 and out.item() == 402.0  # torch wraps uint8 to 146
 
 
+def test_each_float32_term_is_rounded_before_it_is_added_so_an_overflowing_one_is_inf():
+    # nightly's linear[bfloat16-edge-nobias-0]: -inf + (-1.69e38 * -2.30 = inf) is NaN in TVM's
+    # loop; a fused multiply-add (torch's float32 matmul) keeps the exact product and ends at -inf
+    x = torch.tensor([[-3.9375, -float("inf"), 3.5781, -1.6948e38]] * 3, dtype=torch.bfloat16)
+    # stored column-major, as the draw's was: weight.T is contiguous and torch takes its gemm path
+    weight = torch.tensor([[2.3906, 0.2402, -3.3281, -2.2969]] * 3, dtype=torch.bfloat16).T.contiguous().T
+    out = _call(linalg.linear_in_float32, "aten.linear.default", x, weight)
+    assert out.dtype == torch.float32 and out.isnan().all()
+
+
+def test_decomposed_baddbmm_promotes_the_add_and_returns_the_bare_product_with_beta_0():
+    x, b1, b2 = torch.ones(1, dtype=torch.float64), torch.full((1, 1, 2), 0.1, dtype=torch.float64), torch.ones(1, 2, 1,
+                                                                                                              dtype=torch.float64)
+    out = _call(linalg.baddbmm_decomposed, "aten.baddbmm.default", x, b1, b2)
+    assert out.dtype == torch.float64 and out.item() == 1 + float(torch.tensor(0.2, dtype=torch.float32))
+    bare = _call(linalg.baddbmm_decomposed, "aten.baddbmm.default", torch.tensor([float("nan")], dtype=torch.float64),
+                 b1, b2, beta=0.0)
+    assert bare.dtype == torch.float32 and not bare.isnan().any()
+    small = _call(linalg.baddbmm_decomposed, "aten.baddbmm.default", torch.ones(1, dtype=torch.uint8),
+                  torch.full((1, 1, 2), 200, dtype=torch.uint8), torch.ones(1, 2, 1, dtype=torch.uint8))
+    assert small.dtype == torch.float32 and small.item() == 401.0  # torch wraps uint8 to 145
+    half = _call(linalg.baddbmm_decomposed, "aten.baddbmm.default", torch.ones(1, dtype=torch.bfloat16),
+                 b1.bfloat16(), b2.bfloat16(), alpha=0.0)
+    assert half.dtype == torch.bfloat16 and half.item() == 1.0
+
+
 def test_linspace_with_one_step_can_have_two_points():
     out = _call(creation.linspace_by_arange, "aten.linspace.default", 1.07, 5.0, 1, dtype=torch.float64)
     assert out.dtype == torch.float32 and out.shape == (2,)
@@ -110,6 +144,9 @@ def test_tvm_computes_what_the_experiment_based_reasons_say(tmp_path):
         # x * 0.0 with a Python scalar: the legalised multiply stores the constant 0.
         op_case("aten.mul.Scalar", [torch.tensor([inf, nan, -2.0], dtype=torch.float64), 0.0], dtype="float64",
                 variant="fold", expectations=_expects(pointwise.multiply_by_folded_zero, ("nan",))),
+        # x + INT_MIN as a constant is folded to x | INT_MIN (LLVM's nsw add).
+        op_case("aten.add.Tensor", [torch.tensor([5, -3, 2147483647, -2147483648], dtype=torch.int32), -2147483648],
+                {"alpha": 2}, dtype="int32", variant="fold", expectations=_expects(pointwise.binary_op, ("values",))),
         # float16 floor_mod is rounded at every step.
         op_case("aten.remainder.Tensor", [torch.tensor(6, dtype=torch.int32),
                                           torch.tensor([-2.9219, -2.0684, -2.6504, -0.3386], dtype=torch.float16)],

@@ -113,7 +113,26 @@ def binary_op(module, inputs):
     """What `_binary_op` emits for the call: the operands promoted or made constants, alpha and
     rounding_mode=None dropped, the relax op computed in the common dtype."""
     args, _ = module.call_arguments(inputs)
-    return _relax_op(module)(*operands(args[0], args[1]))
+    a, b = operands(args[0], args[1])
+    relax_op = _relax_op(module)
+    if relax_op is _RELAX_OPS["add"]:
+        folded = _plus_constant_min(args[0], args[1], a, b)
+        if folded is not None:
+            return folded
+    return relax_op(a, b)
+
+
+def _plus_constant_min(first, second, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor | None:
+    """An int32/int64 add of the constant INT_MIN, as compiled: LLVM's add carries `nsw` (signed
+    overflow is poison), so it is folded to x | INT_MIN, which is x itself for a negative x where
+    the wrapped sum would be x - 2**31 (established by experiment with relax.add on TVM 0.27;
+    int8 and an add of two runtime tensors wrap). None where this does not apply."""
+    if isinstance(first, torch.Tensor) == isinstance(second, torch.Tensor):
+        return None
+    tensor, const = (b, a) if isinstance(second, torch.Tensor) else (a, b)
+    if tensor.dtype not in (torch.int32, torch.int64) or int(const) != torch.iinfo(tensor.dtype).min:
+        return None
+    return tensor | const
 
 
 def not_equal_ordered(module, inputs):
