@@ -159,6 +159,19 @@ def test_half_precision_judged_against_float64_rejects_a_real_error():
     assert result["facets"][0]["count"] == 1 and "rms err" in result["message"]
 
 
+def test_half_precision_reference_beyond_the_dtype_excuses_nothing():
+    # A max pool's padding: float16's lowest in eager, float64's lowest in the float64 run. Eager's
+    # "error" of ~1.8e308 there must not make every other element's error look like rounding.
+    lowest16, lowest64 = torch.finfo(torch.float16).min, torch.finfo(torch.float64).min
+    ref = torch.tensor([lowest64, 1.0, 2.0, 3.0], dtype=torch.float64)
+    eager = torch.tensor([lowest16, 1.0, 2.0, 3.0], dtype=torch.float16)
+    tvm = eager + 1  # a real fault on every element (the lowest absorbs it)
+    result = compare_outputs([eager], [tvm], reference=lambda: [ref])
+    assert kinds(result) == [(0, "values")] and result["judged_by"] == "fp64-ref"
+    assert result["facets"][0]["count"] == 3
+    assert compare_outputs([eager], [eager.clone()], reference=lambda: [ref])["ok"]
+
+
 def test_the_float64_reference_is_computed_only_when_needed():
     calls = []
 
