@@ -2,6 +2,7 @@
 patterns), assert_close's tolerances, the float64-reference rule for half precision, exact
 integers, degenerate references."""
 
+import dataclasses
 import json
 import math
 
@@ -16,6 +17,7 @@ from harness.compare import (
     degenerate_kind,
     facet_signature,
 )
+from tests.helpers import sin_case
 
 
 def kinds(result) -> list[tuple]:
@@ -298,3 +300,29 @@ def test_a_rows_override_holds_integers_too():
     assert within["ok"] and within["judged_by"] == "override"
     beyond = compare_outputs([expected], [torch.tensor([8, 200, 7], dtype=torch.uint8)], tol=(0.0, 1.0))
     assert kinds(beyond) == [(0, "values")]
+
+
+def test_float32_judged_against_float64_only_where_a_row_asks():
+    # A gradient that is exactly 0: eager's float32 kernel gives 5e-5 (beyond atol), TVM 0.
+    ref = torch.tensor([0.0, 1.0, 2.0], dtype=torch.float64)
+    eager = torch.tensor([5.1e-5, 1.0, 2.0])
+    tvm = torch.tensor([0.0, 1.0, 2.0])
+    assert not compare_outputs([eager], [tvm], reference=lambda: [ref])["ok"]  # float32: assert_close alone
+    result = compare_outputs([eager], [tvm], reference=lambda: [ref], fp64_dtypes=("float32",))
+    assert result["ok"] and result["judged_by"] == "fp64-ref"
+    wrong = tvm + torch.tensor([0.0, 0.0, 1e-3])  # far beyond eager's own error: a bug
+    result = compare_outputs([eager], [wrong], reference=lambda: [ref], fp64_dtypes=("float32",))
+    assert kinds(result) == [(0, "values")] and result["facets"][0]["first"] == 2
+
+
+def test_a_float64_reference_tolerance_keeps_the_defaults_and_adds_the_dtype():
+    from harness.case import Tolerance
+    from harness.compare import HALF_DTYPES
+    from harness.stages import judging
+
+    case = sin_case()
+    assert judging(case) == {"tol": None}
+    wide = dataclasses.replace(case, tolerance=Tolerance(1e-3, 1e-3, "measured"))
+    assert judging(wide) == {"tol": (1e-3, 1e-3)}
+    fp64 = dataclasses.replace(case, tolerance=Tolerance(1.3e-6, 1e-5, "measured", float64_reference=True))
+    assert judging(fp64) == {"tol": None, "fp64_dtypes": (*HALF_DTYPES, case.dtype)}
