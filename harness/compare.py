@@ -19,7 +19,8 @@ float64 result may not exceed 3x eager's own plus one unit in the last place (on
 than eager's), and no single element may stray further from it
 than 3x eager's worst element plus two units in the last place (one wild element is a bug, not
 rounding, however large the tensor). A case may widen the
-tolerance (`override`), only with a written reason.
+tolerance (`override`), only with a written reason, or have its dtype judged `fp64-ref` too
+(`fp64_dtypes`: a row's Tolerance with float64_reference, where eager's own error is measured).
 """
 
 from __future__ import annotations
@@ -160,15 +161,20 @@ def _ulp(ref: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
 
 
 def _fp64_rule(e: torch.Tensor, a: torch.Tensor, ref: torch.Tensor, dtype: torch.dtype,
-               atol: float) -> tuple[bool, dict, torch.Tensor]:
+               atol: float, outside: torch.Tensor) -> tuple[bool, dict, torch.Tensor]:
     """torch's fp64-reference accuracy rule, plus a per-element bound (see the module docstring).
 
-    Returns the verdict, the RMS figures, and the elements beyond the per-element bound.
+    Returns the verdict, the RMS figures, and the elements beyond the per-element bound (or,
+    where the reference cannot judge them, outside assert_close's tolerance: `outside`).
     """
-    mask = torch.isfinite(e) & torch.isfinite(a) & torch.isfinite(ref)
-    beyond = torch.zeros_like(mask)
+    # A reference beyond the dtype's range (a pool's padding of float16's lowest is float64's
+    # lowest in the float64 run) measures no rounding: eager's "error" there would be ~1e308 and
+    # excuse any value, so such elements keep assert_close's verdict.
+    judgeable = torch.isfinite(ref) & (ref.abs() <= torch.finfo(dtype).max)
+    mask = torch.isfinite(e) & torch.isfinite(a) & judgeable
+    beyond = outside & ~judgeable
     if not bool(mask.any()):
-        return True, {}, beyond
+        return not bool(beyond.any()), {}, beyond
     eager_err = (e[mask] - ref[mask]).abs()
     tvm_err = (a[mask] - ref[mask]).abs()
     eager_rms = float(eager_err.square().mean().sqrt())
@@ -196,7 +202,7 @@ class _Reference:
 
 
 def _compare_one(index: int, expected: torch.Tensor, actual: torch.Tensor, tol,
-                 reference: _Reference) -> dict:
+                 reference: _Reference, fp64_dtypes: tuple[str, ...] = HALF_DTYPES) -> dict:
     """Every facet of one output; `tol` is (rtol, atol) or None for the table's default."""
     out = {"facets": [], "max_abs_err": 0.0, "max_rel_err": 0.0, "rtol": 0.0, "atol": 0.0,
            "cosine": None, "rel_l2_err": None, "judged_by": None}
@@ -266,10 +272,10 @@ def _compare_one(index: int, expected: torch.Tensor, actual: torch.Tensor, tol,
         return out
     extra = {}
     ref = reference.get(index) if (out["judged_by"] == "assert_close"
-                                   and dtype_name(expected.dtype) in HALF_DTYPES) else None
+                                   and dtype_name(expected.dtype) in fp64_dtypes) else None
     # A reference that did not come out in float64 (a dtype= argument fixed it) judges nothing.
     if ref is not None and ref.dtype == torch.float64 and tuple(ref.shape) == tuple(expected.shape):
-        ok, extra, beyond = _fp64_rule(e, a, _widen(ref), expected.dtype, atol)
+        ok, extra, beyond = _fp64_rule(e, a, _widen(ref), expected.dtype, atol, outside)
         out["judged_by"] = "fp64-ref"
         if ok:
             out.update(extra)
@@ -311,12 +317,14 @@ def facet_signature(facets: list[dict]) -> str:
     return "; ".join(parts)
 
 
-def compare_outputs(expected: list, actual: list, tol=None, reference: list | None = None) -> dict:
+def compare_outputs(expected: list, actual: list, tol=None, reference: list | None = None,
+                    fp64_dtypes: tuple[str, ...] = HALF_DTYPES) -> dict:
     """Compare flattened output lists facet by facet.
 
     `tol` is an (rtol, atol) pair that replaces the table for floating outputs, or None;
     `reference` the same outputs computed in float64 (entries may be None), for half outputs,
-    or a function returning them, called only when a half output needs them.
+    or a function returning them, called only when a half output needs them; `fp64_dtypes`
+    the dtypes judged so (half precision, and a row's float64_reference dtype).
     Returns `ok`, `facets` (every difference), `message` (them, as one line), the error
     figures, `degenerate` and `judged_by` (the rules applied, `+`-joined).
     """
@@ -335,7 +343,7 @@ def compare_outputs(expected: list, actual: list, tol=None, reference: list | No
     cosines, rules = [], []
     lazy = _Reference(reference)
     for i, (e, a) in enumerate(zip(exp_t, act_t, strict=False)):
-        one = _compare_one(i, e, a, tol, lazy)
+        one = _compare_one(i, e, a, tol, lazy, fp64_dtypes)
         summary["facets"].extend(one["facets"])
         summary["max_abs_err"] = max(summary["max_abs_err"], one["max_abs_err"])
         summary["max_rel_err"] = max(summary["max_rel_err"], one["max_rel_err"])

@@ -26,6 +26,7 @@ import torch
 from harness import deploy, expect, memory
 from harness.case import Case, safe_name
 from harness.compare import (
+    HALF_DTYPES,
     compare_outputs,
     compare_structure,
     describe,
@@ -344,12 +345,21 @@ def compare_stage(case, session, record, clock, module, inputs, expected, actual
     record["status"] = "pass"
 
 
+def judging(case: Case) -> dict:
+    """compare_outputs' tolerance arguments for a case: its row's override, or the defaults with
+    the case's dtype judged against float64 too (Tolerance.float64_reference)."""
+    if case.tolerance is None:
+        return {"tol": None}
+    if case.tolerance.float64_reference:
+        return {"tol": None, "fp64_dtypes": (*HALF_DTYPES, case.dtype)}
+    return {"tol": (case.tolerance.rtol, case.tolerance.atol)}
+
+
 def judge(case: Case, expected: list, actual: list, module, inputs) -> dict:
     """The comparison of TVM's outputs with `expected`: facet by facet, or, for a case with a
     property check (random ops), the structure facets and then the property."""
     if case.check is None:
-        tol = (case.tolerance.rtol, case.tolerance.atol) if case.tolerance else None
-        return compare_outputs(expected, actual, tol=tol,
+        return compare_outputs(expected, actual, **judging(case),
                                reference=lambda: float64_run(_call, module, inputs, case.seed))
     facets = compare_structure(expected, actual)
     if not facets:
@@ -403,9 +413,8 @@ def model_checks(case: Case, target: str, size, module, inputs, actual: list, fr
             seed_everything(case.seed)
             with torch.no_grad():
                 outputs, unknown = _predicted(expectation.model(copy.deepcopy(module), copy.deepcopy(inputs)))
-            tol = (case.tolerance.rtol, case.tolerance.atol) if case.tolerance else None
             result = compare_outputs(
-                outputs, _masked(actual, outputs, unknown), tol=tol,
+                outputs, _masked(actual, outputs, unknown), **judging(case),
                 reference=lambda e=expectation: float64_run(lambda m, i: _predicted(e.model(m, i))[0], module,
                                                             inputs, case.seed))
             checks[expectation.key] = {"ok": result["ok"], "message": result["message"],

@@ -135,6 +135,8 @@ def _plus_one(name, shift=None):
     def converter(node, importer):
         value = importer.create_convert_map()[name](node)  # TVM's own converter, bound to this importer
         if any(user.op == "output" for user in node.users):
+            if isinstance(value, relax.Call):  # returned unemitted (max_pool3d's squeeze of an
+                value = importer.block_builder.emit(value)  # unbatched input): no type to shift by yet
             return (shift or _shifted)(importer, value)
         return value
     converter.__name__ = f"plus_one_{name}"

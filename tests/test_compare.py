@@ -2,6 +2,7 @@
 patterns), assert_close's tolerances, the float64-reference rule for half precision, exact
 integers, degenerate references."""
 
+import dataclasses
 import json
 import math
 
@@ -16,6 +17,7 @@ from harness.compare import (
     degenerate_kind,
     facet_signature,
 )
+from tests.helpers import sin_case
 
 
 def kinds(result) -> list[tuple]:
@@ -159,6 +161,19 @@ def test_half_precision_judged_against_float64_rejects_a_real_error():
     assert result["facets"][0]["count"] == 1 and "rms err" in result["message"]
 
 
+def test_half_precision_reference_beyond_the_dtype_excuses_nothing():
+    # A max pool's padding: float16's lowest in eager, float64's lowest in the float64 run. Eager's
+    # "error" of ~1.8e308 there must not make every other element's error look like rounding.
+    lowest16, lowest64 = torch.finfo(torch.float16).min, torch.finfo(torch.float64).min
+    ref = torch.tensor([lowest64, 1.0, 2.0, 3.0], dtype=torch.float64)
+    eager = torch.tensor([lowest16, 1.0, 2.0, 3.0], dtype=torch.float16)
+    tvm = eager + 1  # a real fault on every element (the lowest absorbs it)
+    result = compare_outputs([eager], [tvm], reference=lambda: [ref])
+    assert kinds(result) == [(0, "values")] and result["judged_by"] == "fp64-ref"
+    assert result["facets"][0]["count"] == 3
+    assert compare_outputs([eager], [eager.clone()], reference=lambda: [ref])["ok"]
+
+
 def test_the_float64_reference_is_computed_only_when_needed():
     calls = []
 
@@ -285,3 +300,29 @@ def test_a_rows_override_holds_integers_too():
     assert within["ok"] and within["judged_by"] == "override"
     beyond = compare_outputs([expected], [torch.tensor([8, 200, 7], dtype=torch.uint8)], tol=(0.0, 1.0))
     assert kinds(beyond) == [(0, "values")]
+
+
+def test_float32_judged_against_float64_only_where_a_row_asks():
+    # A gradient that is exactly 0: eager's float32 kernel gives 5e-5 (beyond atol), TVM 0.
+    ref = torch.tensor([0.0, 1.0, 2.0], dtype=torch.float64)
+    eager = torch.tensor([5.1e-5, 1.0, 2.0])
+    tvm = torch.tensor([0.0, 1.0, 2.0])
+    assert not compare_outputs([eager], [tvm], reference=lambda: [ref])["ok"]  # float32: assert_close alone
+    result = compare_outputs([eager], [tvm], reference=lambda: [ref], fp64_dtypes=("float32",))
+    assert result["ok"] and result["judged_by"] == "fp64-ref"
+    wrong = tvm + torch.tensor([0.0, 0.0, 1e-3])  # far beyond eager's own error: a bug
+    result = compare_outputs([eager], [wrong], reference=lambda: [ref], fp64_dtypes=("float32",))
+    assert kinds(result) == [(0, "values")] and result["facets"][0]["first"] == 2
+
+
+def test_a_float64_reference_tolerance_keeps_the_defaults_and_adds_the_dtype():
+    from harness.case import Tolerance
+    from harness.compare import HALF_DTYPES
+    from harness.stages import judging
+
+    case = sin_case()
+    assert judging(case) == {"tol": None}
+    wide = dataclasses.replace(case, tolerance=Tolerance(1e-3, 1e-3, "measured"))
+    assert judging(wide) == {"tol": (1e-3, 1e-3)}
+    fp64 = dataclasses.replace(case, tolerance=Tolerance(1.3e-6, 1e-5, "measured", float64_reference=True))
+    assert judging(fp64) == {"tol": None, "fp64_dtypes": (*HALF_DTYPES, case.dtype)}

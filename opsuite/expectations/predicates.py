@@ -313,11 +313,10 @@ def _told_apart(case: Case, module, inputs, expected: list, got: list) -> bool:
     """Whether the harness's comparison fails `got` against eager's `expected`: the case's
     tolerance, and for half precision the float64 reference, as when TVM's outputs are judged."""
     from harness.compare import compare_outputs
-    from harness.stages import float64_run
+    from harness.stages import float64_run, judging
 
-    tol = (case.tolerance.rtol, case.tolerance.atol) if case.tolerance else None
     reference = lambda: float64_run(lambda m, i: m(*i), module, inputs, case.seed)  # noqa: E731
-    return not compare_outputs(expected, got, tol, reference=reference)["ok"]
+    return not compare_outputs(expected, got, **judging(case), reference=reference)["ok"]
 
 
 def shows(model_name: str, case: Case) -> bool:

@@ -14,6 +14,8 @@ import math
 import torch
 from hypothesis import strategies as st
 
+from harness.case import Tolerance
+from harness.compare import DEFAULT_TOLERANCES
 from opsuite.draw import shapes as S
 from opsuite.draw.context import Call, Ctx, call
 from opsuite.table.row import OpRow, dtypes_for
@@ -218,6 +220,14 @@ def native_layer_norm_backward(ctx: Ctx) -> st.SearchStrategy[Call]:
 
 
 NORM = dtypes_for("nn.functional.batch_norm")
+# Measured on the nightly draws (seed 0) that missed assert_close, every output against a float64
+# run of the same inputs: eager's float32 error exceeds atol and TVM's never exceeds eager's.
+BACKWARD_FLOAT32 = {"float32": Tolerance(*DEFAULT_TOLERANCES["float32"], float64_reference=True, reason=(
+    "eager's float32 backward is itself further from float64 than atol: where x equals its mean (one "
+    "element per group, or normalized_shape [1]; rstd = 1/sqrt(eps) = 316) a weight gradient that is "
+    "exactly 0 comes out 2.2e-5 to 7.0e-5 in eager and 0 in TVM; native_group_norm_backward"
+    "[float32-g2-mask111-4]: eager's worst error 2.4e-4 (rms 9.9e-5), TVM's 2.1e-4 (rms 7.9e-5); "
+    "so TVM is judged against float64 as half precision is"))}
 # batch_norm, group_norm, instance_norm and layer_norm are CompositeImplicit: run_decompositions
 # turns them into the native_* / _native_batch_norm_legit* forms, so decompose=False is the only
 # way their own converters run.
@@ -229,9 +239,11 @@ ROWS = [
     OpRow("aten._native_batch_norm_legit_no_training.default", native_batch_norm("no_training"), NORM),
     OpRow("aten.group_norm.default", group_norm, dtypes_for("nn.functional.group_norm"), decompose=False),
     OpRow("aten.native_group_norm.default", native_group_norm, dtypes_for("native_group_norm")),
-    OpRow("aten.native_group_norm_backward.default", native_group_norm_backward, dtypes_for("native_group_norm")),
+    OpRow("aten.native_group_norm_backward.default", native_group_norm_backward, dtypes_for("native_group_norm"),
+          tolerances=BACKWARD_FLOAT32),
     OpRow("aten.instance_norm.default", instance_norm, dtypes_for("nn.functional.instance_norm"), decompose=False),
     OpRow("aten.layer_norm.default", layer_norm, dtypes_for("nn.functional.layer_norm"), decompose=False),
     OpRow("aten.native_layer_norm.default", native_layer_norm, dtypes_for("native_layer_norm")),
-    OpRow("aten.native_layer_norm_backward.default", native_layer_norm_backward, dtypes_for("native_layer_norm")),
+    OpRow("aten.native_layer_norm_backward.default", native_layer_norm_backward, dtypes_for("native_layer_norm"),
+          tolerances=BACKWARD_FLOAT32),
 ]

@@ -144,3 +144,14 @@ def clamp_tensor_by_select(x, min=None, max=None):  # noqa: A002 - the schema's 
     if max is not None:
         y = _select_min(y, max.to(x.dtype))
     return _clip(y, -float("inf"), float("inf"))
+
+
+@on_call
+def gelu_float16_steps(x, approximate="none"):
+    """relax.nn.gelu's legalisation (legalize_ops/nn.py _nn_gelu) for float16: x * 0.5**0.5 in
+    float16, erf in float32 cast back, then x * (0.5 + erf * 0.5) in float16, one rounding per
+    operation; for negative x, 0.5 + erf * 0.5 cancels to a few float16 units, where torch
+    computes the whole expression in float32 and rounds once."""
+    half = torch.float16
+    erf = torch.erf((x * torch.tensor(0.5**0.5, dtype=half)).float()).to(half)
+    return x * (torch.tensor(0.5, dtype=half) + erf * torch.tensor(0.5, dtype=half))

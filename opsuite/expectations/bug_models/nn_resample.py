@@ -154,6 +154,8 @@ def grid_sampler_2d_grid_as_nchw(module, inputs):
             dtype = torch.float32
     if mode == 0 and padding in (0, 1) and grid.dtype == torch.float16:
         out = _bilinear_half_grid(x, torch.stack([gx, gy], dim=-1), padding, bool(corners))
+    elif mode == 2 and grid.dtype == torch.float16:
+        out = _bicubic_half_grid(x, torch.stack([gx, gy], dim=-1), padding, bool(corners))
     else:
         out = F.grid_sample(x, read, ("bilinear", "nearest", "bicubic")[mode],
                             ("zeros", "border", "reflection")[padding], bool(corners)).to(dtype)
@@ -183,6 +185,76 @@ def roi_align_offset_before_scale(module, inputs):
         # topi computes (box - 0.5) * scale; torchvision computes box' * scale - 0.5
         rois = torch.cat([rois[:, :1], boxes + 0.5 / scale], dim=1)
     return [roi_align(x, rois, (pooled_h, pooled_w), scale, ratio, bool(aligned))]
+
+
+def _reflect_tap(index: torch.Tensor, size: int, corners: bool) -> torch.Tensor:
+    """topi's _reflect_coordinates of an integer tap, then the clip to [0, size - 1] (exact in
+    float64: the taps are small integers)."""
+    low, span = (0.0, size - 1) if corners else (-0.5, size)
+    index = index.double()
+    if span > 0:
+        distance = (low - index).abs()
+        times = torch.div(distance.trunc(), span, rounding_mode="trunc")
+        extra = distance - times * span
+        reflected = torch.where(times % 2 == 0, extra + low, span - extra + low)
+        index = torch.where((index >= low) & (index <= span + low), index, reflected)
+    return index.clamp(0, size - 1).long()
+
+
+def _bicubic_half_grid(x: torch.Tensor, grid: torch.Tensor, padding: int, corners: bool) -> torch.Tensor:
+    """topi's _grid_sample_2d bicubic for a float16 grid, operation by operation: _unnormalize in
+    float16 ((g + 1) * (size - 1) / 2 with align_corners; else (g + 1) * size / 2, cast to float32,
+    - 0.5), the fraction and its shifts (f + 1, 1 - f, 2 - f) in that dtype, the cubic weights
+    (A = -0.75) and the sums in float32, left to right; taps clipped (border) or reflected then
+    clipped (reflection); a pixel outside the image is 0."""
+    h, w = x.shape[-2:]
+    half, single = torch.float16, torch.float32
+
+    def source(g, size):
+        if corners:
+            return (g + 1) * torch.tensor(size - 1, dtype=half) / 2
+        return ((g + 1) * torch.tensor(size, dtype=half) / 2).to(single) + torch.tensor(-0.5, dtype=single)
+
+    def weights(f):
+        def near(t):
+            return ((torch.tensor(1.25, dtype=single) * t - 2.25) * t) * t + 1.0
+
+        def far(t):
+            return ((torch.tensor(-0.75, dtype=single) * t - (-3.75)) * t + (-6.0)) * t - (-3.0)
+        return [far((f + 1).to(single)), near(f.to(single)), near((1 - f).to(single)), far((2 - f).to(single))]
+
+    def tap(index, size):
+        if padding == 1:
+            return index.clamp(0, size - 1)
+        if padding == 2:
+            return _reflect_tap(index, size, corners)
+        return index
+
+    y, xs = source(grid[..., 1], h), source(grid[..., 0], w)
+    y0, x0 = torch.floor(y), torch.floor(xs)
+    wy, wx = weights(y - y0), weights(xs - x0)
+    y0, x0 = y0.long(), x0.long()
+    data = x.to(single)
+    n = torch.arange(x.shape[0])[:, None, None]
+
+    def pixel(yi, xi):
+        inside = (yi >= 0) & (xi >= 0) & (yi < h) & (xi < w)
+        v = data[n, :, yi.clamp(0, h - 1), xi.clamp(0, w - 1)]  # (N, Ho, Wo, C)
+        return torch.where(inside[..., None], v, torch.zeros((), dtype=single))
+
+    rows = []
+    for i in range(4):
+        yi = tap(y0 - 1 + i, h)
+        row = None
+        for j in range(4):
+            term = pixel(yi, tap(x0 - 1 + j, w)) * wx[j][..., None]
+            row = term if row is None else row + term
+        rows.append(row)
+    out = None
+    for i in range(4):
+        term = rows[i] * wy[i][..., None]
+        out = term if out is None else out + term
+    return out.permute(0, 3, 1, 2)
 
 
 def _bilinear_half_grid(x: torch.Tensor, grid: torch.Tensor, padding: int, corners: bool) -> torch.Tensor:
