@@ -45,8 +45,21 @@ DEPLOY_DIR = "deploy"
 # Op cases drawn for deploy by default: each costs a fresh process that imports torch and TVM
 # (seconds), so the quick suite ships a few dozen of its ~4000 op cases (measured: README).
 DEFAULT_SAMPLE = 0.01
-# The fresh process's own limit; a case drawn for deploy gets this much more time.
+# The fresh process's limit: its start-up and load, plus its run of the program, which may take
+# this many times the worker's own run of it (a model's run is minutes on 2 cores: vit_h_14's
+# was 909 s beside another model, so a flat limit failed every large model).
 DEPLOY_SECONDS = 120.0
+RUN_FACTOR = 3.0
+
+
+def loader_limit(run_seconds: float) -> float:
+    """How long the loading process may take for a case whose run in the worker took run_seconds."""
+    return DEPLOY_SECONDS + RUN_FACTOR * max(run_seconds, 0.0)
+
+
+def case_limit(limit: float) -> float:
+    """A shipped case's time limit, from its own: the fresh process runs the program again."""
+    return limit + loader_limit(limit)
 # What shipping usually adds to a case, on 2 cores (for the order in which cases are handed out).
 EXPECTED_SECONDS = 3.0
 DOCTOR_ENV = "HARNESS_DEPLOY_DOCTOR"
@@ -167,9 +180,10 @@ class _Loader:
                     return
                 self.buffer += chunk
 
-    def run(self, library: Path, inputs: Path, outputs: Path, device: str, record: dict) -> None:
-        """Load and run one library there (raises DeployFailure); the record's `deploy.loader`
-        says which process did."""
+    def run(self, library: Path, inputs: Path, outputs: Path, device: str, record: dict,
+            limit: float = DEPLOY_SECONDS) -> None:
+        """Load and run one library there within `limit` seconds (raises DeployFailure); the
+        record's `deploy.loader` says which process did."""
         proc = self.proc if self.proc is not None and self.proc.poll() is None else self._start()
         record["deploy"]["loader"] = proc.pid
         request = {"library": str(library), "inputs": str(inputs), "out": str(outputs), "device": device}
@@ -180,7 +194,7 @@ class _Loader:
             self.stop()
             raise DeployFailure("the loading process exited before the case was sent") from None
         step = "start-up"
-        for line in self._lines(time.monotonic() + DEPLOY_SECONDS):
+        for line in self._lines(time.monotonic() + limit):
             kind, _, rest = line.partition(" ")
             if kind == "step":
                 step = rest
@@ -195,7 +209,7 @@ class _Loader:
             returncode = proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             self.stop()
-            raise DeployFailure(f"the loading process gave no result within {DEPLOY_SECONDS:g}s (at {step})") from None
+            raise DeployFailure(f"the loading process gave no result within {limit:g}s (at {step})") from None
         self.proc = None
         how = _signal_name(-returncode) if returncode < 0 else f"exit status {returncode}"
         raise DeployFailure(f"the loading process died ({how}) at {step}")
@@ -204,8 +218,10 @@ class _Loader:
 _LOADER = _Loader()
 
 
-def ship(executable, tensors: list, name: str, plan: DeployPlan, device: str, record: dict) -> list:
-    """Export, load and run elsewhere; the deployed outputs (raises DeployFailure)."""
+def ship(executable, tensors: list, name: str, plan: DeployPlan, device: str, record: dict,
+         run_seconds: float = 0.0) -> list:
+    """Export, load and run elsewhere, within loader_limit(run_seconds) (the worker's own run of
+    the program); the deployed outputs (raises DeployFailure)."""
     import torch
 
     plan.directory.mkdir(parents=True, exist_ok=True)
@@ -221,7 +237,7 @@ def ship(executable, tensors: list, name: str, plan: DeployPlan, device: str, re
         _doctor(library)
         torch.save([t.detach().cpu().contiguous() for t in tensors], inputs)
         outputs.unlink(missing_ok=True)
-        _LOADER.run(library, inputs, outputs, device, record)
+        _LOADER.run(library, inputs, outputs, device, record, loader_limit(run_seconds))
     finally:
         record["deploy"]["seconds"] = round(time.perf_counter() - start, 6)
     return torch.load(outputs, weights_only=True)

@@ -68,14 +68,15 @@ class PoolOptions:
     frontend: str = "export"  # the road into TVM; batches are built on the export road only
 
     def limit(self, case: Case) -> float:
-        """A case's time limit: its own or the run's, plus tuning and the deploy stage's process."""
+        """A case's time limit: its own or the run's, plus tuning and the deploy stage's process
+        (which runs the program again: harness.deploy.case_limit)."""
         from harness import deploy, tuning
 
         limit = case.timeout or self.timeout
         if self.pipeline == "tuned" and case.dynamic is None:
             limit = tuning.case_limit(limit, self.trials)
         if deploy.selected(case, self.deploy_sample, self.target):
-            limit += deploy.DEPLOY_SECONDS
+            limit = deploy.case_limit(limit)
         return limit
 
 

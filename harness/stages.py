@@ -303,7 +303,8 @@ def _deployed(case, session, record, clock, executable, module, inputs, expected
     name = safe_name(case.case_id)
     try:
         with clock.stage("deploy", "deploy_error"):
-            actual = deploy.ship(executable, tensor_leaves(inputs), name, plan, session.spec.name, record)
+            actual = deploy.ship(executable, tensor_leaves(inputs), name, plan, session.spec.name, record,
+                                 run_seconds=record["seconds"].get("run") or 0.0)
             result = judge(case, expected, actual, module, inputs)
             if not result["ok"]:
                 for key in ("max_abs_err", "max_rel_err", "rel_l2_err", "cosine", "judged_by", "facets"):

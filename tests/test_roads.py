@@ -179,3 +179,35 @@ def test_a_case_drawn_for_deploy_and_every_tuned_case_run_alone():
     drawn_here = [drawn(c.case_id, 0.5) for c in cases]
     assert 0 < sum(drawn_here) < 6  # a mix: the drawn ones leave, the rest still share a batch
     assert sorted(_units(cases, deploy_sample=0.5)) == sorted([1] * sum(drawn_here) + [6 - sum(drawn_here)])
+
+
+def test_the_loading_process_gets_the_cases_own_run_time_again(tmp_path, monkeypatch):
+    """A fresh process runs the program again: a model whose run took minutes in the worker gets
+    minutes there too (a flat 120 s failed every large model of the zoo), and the case's own limit
+    grows by as much."""
+    import tvm
+    from tvm.relax.frontend.torch import from_exported_program
+
+    from harness import deploy
+
+    class Sin(torch.nn.Module):
+        def forward(self, x):
+            return torch.sin(x)
+
+    x = torch.randn(3)
+    executable = tvm.compile(from_exported_program(torch.export.export(Sin(), (x,))), target="llvm")
+    limits = []
+
+    def loader_run(library, inputs, outputs, device, record, limit=deploy.DEPLOY_SECONDS):
+        limits.append(limit)
+        raise deploy.DeployFailure("stopped here")
+
+    monkeypatch.setattr(deploy._LOADER, "run", loader_run)
+    plan = deploy.DeployPlan(tmp_path, 1.0)
+    for run_seconds in (0.01, 909.0):
+        with pytest.raises(deploy.DeployFailure):
+            deploy.ship(executable, [x], "sin", plan, "llvm", {}, run_seconds=run_seconds)
+    assert limits[0] < 2 * deploy.DEPLOY_SECONDS
+    assert limits[1] >= deploy.DEPLOY_SECONDS + 2 * 909.0
+    # The case's limit covers its own work and the fresh process's.
+    assert deploy.case_limit(2166.0) >= 2166.0 + deploy.loader_limit(2166.0)
