@@ -51,6 +51,12 @@ DEFAULT_SAMPLE = 0.01
 DEPLOY_SECONDS = 120.0
 RUN_FACTOR = 3.0
 
+# What shipping usually adds to a case, on 2 cores (for the order in which cases are handed out).
+EXPECTED_SECONDS = 3.0
+DOCTOR_ENV = "HARNESS_DEPLOY_DOCTOR"
+# A loader larger than this after a case is replaced before the next one.
+LOADER_MAX_RSS_MB = 3000.0
+
 
 def loader_limit(run_seconds: float) -> float:
     """How long the loading process may take for a case whose run in the worker took run_seconds."""
@@ -60,11 +66,6 @@ def loader_limit(run_seconds: float) -> float:
 def case_limit(limit: float) -> float:
     """A shipped case's time limit, from its own: the fresh process runs the program again."""
     return limit + loader_limit(limit)
-# What shipping usually adds to a case, on 2 cores (for the order in which cases are handed out).
-EXPECTED_SECONDS = 3.0
-DOCTOR_ENV = "HARNESS_DEPLOY_DOCTOR"
-# A loader larger than this after a case is replaced before the next one.
-LOADER_MAX_RSS_MB = 3000.0
 
 
 class DeployFailure(Exception):
