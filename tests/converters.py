@@ -73,6 +73,15 @@ JUST_OUTSIDE_AND_INSIDE = {"sin.default": _scaled(relax.op.sin, 1 + 2e-5),
 REMOVED = {"sin.default": None}
 # TVM's FX table (from_fx, the fx and dynamo roads) is keyed by the called function's name.
 FX_WRONG = {"sin": wrong_function}
+
+
+def flatten_plus_one(node, importer):
+    """torch.flatten of a batch of 2 (the fx road's conv_bn_program), plus 1."""
+    flat = importer.block_builder.emit(relax.op.reshape(_arg(node, importer), (2, -1)))
+    return importer.block_builder.emit(relax.op.add(flat, relax.const(1.0, "float32")))
+
+
+FX_FLATTEN_PLUS_ONE = {"flatten": flatten_plus_one}
 RAISES = {"sin.default": raises}
 SEGFAULTS = {"sin.default": segfaults}
 ABORTS = {"sin.default": aborts}

@@ -142,3 +142,22 @@ class Passthrough(torch.nn.Module):
 
 def passthrough_program(rows=3):
     return Passthrough(), (_input(rows),)
+
+
+class ConvBn(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv, self.bn = torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4)
+
+    def forward(self, x):
+        return torch.flatten(self.bn(self.conv(x)), 1)
+
+
+def conv_bn_program():
+    """A convolution and an eval-mode BatchNorm2d whose running statistics are far from any
+    batch's, then torch.flatten: the fx road's batch-norm bug shows in every output element."""
+    torch.manual_seed(0)
+    module = ConvBn().eval()
+    module.bn.running_mean.fill_(3.0)
+    module.bn.running_var.fill_(5.0)
+    return module, (torch.randn(2, 3, 6, 6),)

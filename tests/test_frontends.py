@@ -3,6 +3,7 @@ table is caught through fx and through dynamo, a graph break never passes throug
 export-road expectation says nothing about another road, and the default road's records are
 what they were before the option existed."""
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import torch
 
 from harness.case import Case, Expectation, Program
 from harness.records import new_record
+from opsuite.expectations import entries
 from reports import matrix
 from reports.load import load
 from tests import factories
@@ -286,3 +288,23 @@ def test_a_tvm_error_dynamo_swallows_is_still_tvms_error(monkeypatch):
     (record,) = run_case(case, Session(resolve("llvm"), None, frontend="dynamo"), new_record(case, "llvm", {}, frontend="dynamo"))
     assert (record["status"], record["stage"], record["call"]) == ("import_unsupported", "import", "aten"), record
     assert record["dynamo"]["tvm_calls"] == 0
+
+
+def test_the_fx_batch_norm_bug_is_explained_by_its_model_and_a_second_fault_is_not(tmp_path):
+    """The zoo's declared fx-road bug (BatchNorm2d normalised with batch statistics), on a small
+    conv + batch-norm model: its model explains the failure alone, and a doctored flatten on top
+    of it is an unexpected mismatch that names the known part."""
+    (entry,) = [e for e in entries.load() if e["id"] == "models.fx_batch_norm_training"]
+    case = Case("conv_bn[float32-0]", "model", "resnet18", Program(factories.conv_bn_program), "float32",
+                expectations=(entries.to_expectation(entry),))
+    known = run([case], tmp_path / "known", frontend="fx")["conv_bn[float32-0]"]
+    assert (known["status"], known["raw_status"], known["expectation"]) == (
+        "xfail", "mismatch", "models.fx_batch_norm_training")
+    assert known["model_checks"]["models.fx_batch_norm_training"]["ok"]
+    both = run([case], tmp_path / "both", "tests.converters:FX_FLATTEN_PLUS_ONE",
+               frontend="fx")["conv_bn[float32-0]"]
+    assert (both["status"], both["partly_expected"]) == ("mismatch", "models.fx_batch_norm_training")
+    assert not both["model_checks"]["models.fx_batch_norm_training"]["ok"]
+    # Through export the same model passes: the bug is the FX translator's.
+    assert run([dataclasses.replace(case, expectations=())], tmp_path / "export")[
+        "conv_bn[float32-0]"]["status"] == "pass"
