@@ -299,6 +299,26 @@ def test_sample_empty_reads_a_zero_size_dim_in_an_opinfo_sample_description():
     assert not empty(opinfo("(Tensor[10,20])")) and not empty(opinfo("(Tensor[])"))
     assert not empty(opinfo("(Tensor[5], (0, 1))"))  # a 0 outside a tensor's shape
     assert not empty(_case(torch.zeros(3, 0)))  # an op-table case has no sample description
+
+
+def test_predicates_see_an_opinfo_cases_own_call():
+    """An OpInfo case names only its sample; the predicates build its call and read the same
+    tensors and arguments the worker's module calls the op with."""
+    from opsuite.opinfo.cases import sample_case, screen
+
+    def sample(entry, index):
+        return sample_case(entry, screen()[entry], "float32", index, 0)
+
+    vector, empty, zero_dim = sample("isfinite", 0), sample("isfinite", 1), sample("isfinite", 2)
+    assert [predicates.parse("empty")(c) for c in (vector, empty, zero_dim)] == [False, True, False]
+    assert [predicates.parse("scalar")(c) for c in (vector, empty, zero_dim)] == [False, False, True]
+    assert predicates.parse("!empty & !scalar")(vector)
+    keepdim, plain = sample("mean", 1), sample("mean", 0)  # (Tensor[], dim=0, keepdim=True), (Tensor[])
+    assert predicates.parse("kwarg:keepdim")(keepdim) and not predicates.parse("kwarg:keepdim")(plain)
+    assert predicates.parse("value:keepdim=True")(keepdim)
+    assert not predicates.parse("value:dtype='float32'")(plain)  # the sample's name is not its call
+
+
 def test_shuffle_side_zero_follows_the_measured_zero_size_shapes():
     zero = predicates.parse("shuffle_side_zero")
     op = "aten.pixel_shuffle.default"

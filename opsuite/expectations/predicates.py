@@ -2,7 +2,9 @@
 
 In known_failures/*.toml, `when = "NAME"` or `when = "NAME:ARG"`, negated with `!`, joined with
 `&` (`"kwarg:alpha & !empty"`: a value bug that an empty output cannot show) and alternatives with
-`|`, which binds looser (`"nan | inf & !empty"` is nan, or inf on a non-empty input):
+`|`, which binds looser (`"nan | inf & !empty"` is nan, or inf on a non-empty input). Each
+predicate reads the call the case makes: an op-table case carries its arguments, an OpInfo
+case's are built from its sample (its first argument, the sample's input, is `self`):
     kwarg:NAME      the call passes keyword argument NAME
     value:NAME=V    the call passes argument NAME (by keyword, or by position as the op's
                     schema names it) with the value V, a Python literal: `value:window_length=1`
@@ -69,8 +71,7 @@ In known_failures/*.toml, `when = "NAME"` or `when = "NAME:ARG"`, negated with `
                     with a padding value it can see, so whether the NaN or the padding's lowest
                     survives is not what the row-major select model says
     sample_empty    an OpInfo case's sample description names a tensor with a zero-size
-                    dimension (`Tensor[1,0,3]`): OpInfo inputs are built in the worker, so
-                    `empty` cannot see them
+                    dimension (`Tensor[1,0,3]`)
     shuffle_side_zero  a pixel_shuffle call whose leading dims (all but the last three) are
                     nonzero and exactly one spatial side is 0: the width with a factor of 1 or
                     2, or the height with a factor of 1 (RewriteDataflowReshape takes only those
@@ -95,6 +96,22 @@ import torch
 
 from harness.case import Case
 
+_OPINFO_CALLS: dict = {}  # case id -> the call an OpInfo case makes (built once per process)
+
+
+def _call(case: Case) -> dict:
+    """The call a case makes: {"op", "args", "kwargs"}. An op-table case carries its arguments;
+    an OpInfo case carries only the name of its sample, so its call is built here, and every
+    predicate sees the same tensors and arguments the worker's module will call the op with."""
+    if "opinfo" not in case.meta:
+        return case.program.kwargs
+    key = (case.case_id, case.seed)
+    if key not in _OPINFO_CALLS:
+        module, inputs = case.program.build()
+        args, kwargs = module.call_arguments(inputs)
+        _OPINFO_CALLS[key] = {"op": None, "args": tuple(args), "kwargs": dict(kwargs)}
+    return _OPINFO_CALLS[key]
+
 
 def _tensors(case: Case) -> list[torch.Tensor]:
     found = []
@@ -109,19 +126,19 @@ def _tensors(case: Case) -> list[torch.Tensor]:
             for v in value.values():
                 walk(v)
 
-    walk(dict(case.program.kwargs))
+    walk(dict(_call(case)))
     return found
 
 
 def kwarg(name: str, case: Case) -> bool:
-    return name in (case.program.kwargs.get("kwargs") or {})
+    return name in (_call(case).get("kwargs") or {})
 
 
 def _named_arguments(case: Case) -> dict:
     """The call's arguments by their schema names (positional ones named by the aten schema)."""
-    given = dict(case.program.kwargs.get("kwargs") or {})
-    op = case.program.kwargs.get("op")
-    args = list(case.program.kwargs.get("args") or ())
+    given = dict(_call(case).get("kwargs") or {})
+    op = _call(case).get("op")
+    args = list(_call(case).get("args") or ())
     if isinstance(op, str) and op.count(".") == 2 and args:
         namespace, packet, overload = op.split(".")
         try:
@@ -129,6 +146,8 @@ def _named_arguments(case: Case) -> dict:
         except AttributeError:
             return given
         given.update(zip((a.name for a in schema.arguments), args, strict=False))
+    elif op is None and args:  # an OpInfo call: its first argument is the sample's input
+        given.setdefault("self", args[0])
     return given
 
 
@@ -185,8 +204,8 @@ def empty_reduction(case: Case) -> bool:
     if not tensors:
         return False
     x = tensors[0]
-    args = list(case.program.kwargs.get("args") or ())
-    dims = args[1] if len(args) > 1 else (case.program.kwargs.get("kwargs") or {}).get("dim")
+    args = list(_call(case).get("args") or ())
+    dims = args[1] if len(args) > 1 else (_call(case).get("kwargs") or {}).get("dim")
     if dims is None or dims == []:
         return x.numel() == 0
     dims = [dims] if isinstance(dims, int) else list(dims)
@@ -227,7 +246,7 @@ def above(bound: str, case: Case) -> bool:
 
 
 def _ints(case: Case) -> list[int]:
-    args = list(case.program.kwargs.get("args") or ()) + list((case.program.kwargs.get("kwargs") or {}).values())
+    args = list(_call(case).get("args") or ()) + list((_call(case).get("kwargs") or {}).values())
     return [a for a in args if isinstance(a, int) and not isinstance(a, bool)]
 
 
@@ -240,12 +259,12 @@ def scalar_outside(case: Case) -> bool:
 
 
 def zero_scalar(case: Case) -> bool:
-    args = list(case.program.kwargs.get("args") or ()) + list((case.program.kwargs.get("kwargs") or {}).values())
+    args = list(_call(case).get("args") or ()) + list((_call(case).get("kwargs") or {}).values())
     return any(isinstance(a, bool | int | float) and a == 0 for a in args)
 
 
 def zero_divisor(case: Case) -> bool:
-    args = list(case.program.kwargs.get("args") or ())
+    args = list(_call(case).get("args") or ())
     if len(args) < 2:
         return False
     divisor = args[1]
@@ -262,7 +281,7 @@ def scalar_min(case: Case) -> bool:
 
 
 def zerodim_widens(case: Case) -> bool:
-    args = [a for a in case.program.kwargs.get("args") or () if isinstance(a, torch.Tensor)]
+    args = [a for a in _call(case).get("args") or () if isinstance(a, torch.Tensor)]
     if len(args) != 2 or args[0].dtype == args[1].dtype or not any(a.dim() == 0 for a in args):
         return False
     return torch.result_type(*args) != torch.promote_types(args[0].dtype, args[1].dtype)
@@ -280,7 +299,7 @@ def float_outside(case: Case) -> bool:
     if dtype is None or dtype == torch.bool:  # numpy makes any float a bool, NaN included
         return False
     info = torch.iinfo(dtype)
-    args = list(case.program.kwargs.get("args") or ()) + list((case.program.kwargs.get("kwargs") or {}).values())
+    args = list(_call(case).get("args") or ()) + list((_call(case).get("kwargs") or {}).values())
     for value in (a for a in args if isinstance(a, float)):
         if value != value or value in (float("inf"), float("-inf")):
             return True
@@ -290,7 +309,7 @@ def float_outside(case: Case) -> bool:
 
 
 def const_divisor_zero(case: Case) -> bool:
-    args = list(case.program.kwargs.get("args") or ())
+    args = list(_call(case).get("args") or ())
     tensors = _tensors(case)
     if len(args) < 2 or isinstance(args[1], torch.Tensor) or not isinstance(args[1], bool | int | float) or not tensors:
         return False
@@ -301,7 +320,7 @@ def const_divisor_zero(case: Case) -> bool:
 
 
 def nan_first(case: Case) -> bool:
-    args = [a for a in case.program.kwargs.get("args") or () if isinstance(a, torch.Tensor)]
+    args = [a for a in _call(case).get("args") or () if isinstance(a, torch.Tensor)]
     if len(args) < 2 or not args[0].is_floating_point():
         return False
     first, second = torch.broadcast_tensors(args[0], args[1])
@@ -345,7 +364,7 @@ def shows(model_name: str, case: Case) -> bool:
 def alpha_shows(case: Case) -> bool:
     if not kwarg("alpha", case):
         return False
-    kwargs = dict(case.program.kwargs.get("kwargs") or {})
+    kwargs = dict(_call(case).get("kwargs") or {})
     kwargs.pop("alpha")
     try:
         with torch.no_grad():  # on copies: an in-place op (add_) would write into the case's own inputs
@@ -359,7 +378,7 @@ def alpha_shows(case: Case) -> bool:
 
 
 def _python_numbers(case: Case) -> list[float]:
-    args = list(case.program.kwargs.get("args") or ()) + list((case.program.kwargs.get("kwargs") or {}).values())
+    args = list(_call(case).get("args") or ()) + list((_call(case).get("kwargs") or {}).values())
     return [a for a in args if isinstance(a, int | float) and not isinstance(a, bool)]
 
 
@@ -369,7 +388,7 @@ def _python_floats(case: Case) -> list[float]:
 
 def _floating_dtype(case: Case) -> torch.dtype | None:
     tensors = _tensors(case)
-    dtype = tensors[0].dtype if tensors else (case.program.kwargs.get("kwargs") or {}).get("dtype")
+    dtype = tensors[0].dtype if tensors else (_call(case).get("kwargs") or {}).get("dtype")
     return dtype if isinstance(dtype, torch.dtype) and dtype.is_floating_point else None
 
 
@@ -440,7 +459,7 @@ def adaptive_pool2d_unbatched(case: Case) -> bool:
 def nan_then_padding(case: Case) -> bool:
     from opsuite.expectations.bug_models.nn_pool import _out_size, _tuple, _windows
 
-    op = str(case.program.kwargs.get("op", ""))
+    op = str(_call(case).get("op", ""))
     nd = next((n for n in (1, 2, 3) if f"max_pool{n}d" in op), None)
     given = _named_arguments(case)
     x = _first_tensor(given)
@@ -471,6 +490,8 @@ _EMPTY_TENSOR = re.compile(r"Tensor\[(?:\d+,)*0(?:,\d+)*\]")  # Tensor[0], Tenso
 
 def sample_empty(case: Case) -> bool:
     return bool(_EMPTY_TENSOR.search(str(case.meta.get("sample", ""))))
+
+
 def shuffle_side_zero(case: Case) -> bool:
     given = _named_arguments(case)
     x, r = _first_tensor(given), given.get("upscale_factor")
