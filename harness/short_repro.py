@@ -271,6 +271,8 @@ def render(case: Case, record: dict, tvm_target: dict, convert_map: str | None) 
     """The short repro's source; raises Unwritable (with the reason) where it cannot express the case."""
     if convert_map:
         raise Unwritable(f"the run used the custom convert map {convert_map}: only the full repro loads it")
+    if record.get("frontend", "export") != "export":
+        raise Unwritable(f"the short form follows the export road only; the full repro follows {record['frontend']}")
     if record.get("stage") == "symbolic":
         raise Unwritable("the failure is the harness's symbolic check of the imported module (full repro only)")
     raw = record.get("raw_status") or record["status"]
