@@ -128,3 +128,64 @@ def full_parts(record: dict) -> dict:
             "road_definitions": _DEFINITIONS.format(call=record.get("call")),
             "front": _FX_FRONT if road == "fx" else _DYNAMO_STEPS, "builds": road == "fx",
             "tail_source": tail}
+
+
+# ---------------------------------------------------------------- the short form
+# Through dynamo the short form tells a failure only as far as its counters can: dynamo's own,
+# inside TVM's backend (import_error), a graph break or eager instead of TVM (import_error), or a
+# wrong result. Where inside the backend TVM failed is the full repro's probe's to say.
+_DYNAMO_UNTOLD = ("compile_error", "run_error")
+
+_SHORT_DYNAMO = '''graphs = calls = 0
+
+
+def tvm_backend(gm, example_inputs):  # torch's "tvm" backend, counted: only TVM's result may pass
+    global graphs, status
+    graphs, status = graphs + 1, "import_error"  # a failure from here on is TVM's
+    compiled = torch._dynamo.lookup_backend("tvm")(gm, example_inputs)
+    status = "export_error"
+
+    def counted(*args):
+        global calls
+        calls += 1
+        return compiled(*args)
+    return counted'''
+
+
+def short_module(module, inputs, record: dict, recorded: bool):
+    """The module the road ran for this record (an op case's public call), for the short form to
+    spell (`recorded`: from the torch calls its forward makes); raises Unwritable where the record
+    cannot be reproduced that way."""
+    from harness.literals import Unwritable
+
+    road, raw = record.get("frontend"), record.get("raw_status") or record["status"]
+    if road == "dynamo" and raw in _DYNAMO_UNTOLD:
+        raise Unwritable("a failure inside TVM's dynamo backend: only the full repro's probe tells its stage")
+    if road == "dynamo" and record.get("stage") == "dynamo" and recorded:
+        # What breaks a graph (torch._dynamo.graph_break(), Python on a tensor's value) is Python
+        # between the calls, which recording the calls leaves out.
+        raise Unwritable("dynamo did not hand TVM the whole program: the recorded calls leave out what broke it")
+    chosen, call = frontends.user_call(module, inputs)
+    if call != record.get("call"):
+        raise Unwritable(f"the harness called {record.get('call')}, here {call} was chosen")
+    return chosen
+
+
+def short_steps(road: str, each: str, fresh: str) -> tuple[list[str], list[str], str]:
+    """For the short form: the road's steps from eager's result to TVM's (fx: up to the import,
+    the export road's compile and run follow; dynamo: all of them), the definitions they need,
+    and the importer's import line."""
+    if road == "fx":
+        return (["    status = \"import_error\"; gm = torch.fx.symbolic_trace(model)",
+                 f"    mod = from_fx(gm, [(tuple(t.shape), str(t.dtype).removeprefix(\"torch.\")) for t in {each}])"],
+                [], "from tvm.relax.frontend.torch import from_fx")
+    steps = ["    status = \"export_error\"; torch._dynamo.reset()  # dynamo's own capture, until a graph reaches TVM",
+             f"    with torch.no_grad(): actual = leaves(torch.compile(model, backend=tvm_backend, dynamic=False)(*{fresh}))"]
+    return steps, [_SHORT_DYNAMO], "import torch._dynamo"
+
+
+SHORT_DYNAMO_VERDICT = [
+    "breaks = torch._dynamo.utils.counters[\"graph_break\"]",
+    "if breaks or not graphs or not calls:  # a graph break, no graph, or eager ran instead: not TVM's result",
+    "    print(f\"graph breaks: {sorted(breaks)}; graphs to TVM: {graphs}; calls of TVM's code: {calls}\")",
+    "    sys.exit(print(\"status: import_error\") or 1)"]
