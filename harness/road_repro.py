@@ -152,10 +152,9 @@ def tvm_backend(gm, example_inputs):  # torch's "tvm" backend, counted: only TVM
     return counted'''
 
 
-def short_module(module, inputs, record: dict, recorded: bool):
-    """The module the road ran for this record (an op case's public call), for the short form to
-    spell (`recorded`: from the torch calls its forward makes); raises Unwritable where the record
-    cannot be reproduced that way."""
+def check_short(record: dict, recorded: bool) -> None:
+    """Raises Unwritable where the short form cannot tell this road's record apart (`recorded`: the
+    program is spelled from the torch calls its forward makes, not by its factory)."""
     from harness.literals import Unwritable
 
     road, raw = record.get("frontend"), record.get("raw_status") or record["status"]
@@ -165,6 +164,13 @@ def short_module(module, inputs, record: dict, recorded: bool):
         # What breaks a graph (torch._dynamo.graph_break(), Python on a tensor's value) is Python
         # between the calls, which recording the calls leaves out.
         raise Unwritable("dynamo did not hand TVM the whole program: the recorded calls leave out what broke it")
+
+
+def short_module(module, inputs, record: dict):
+    """The module the road ran for this record (an op case's public call), for the short form to
+    spell; raises Unwritable where eager here chooses another call than the harness did."""
+    from harness.literals import Unwritable
+
     chosen, call = frontends.user_call(module, inputs)
     if call != record.get("call"):
         raise Unwritable(f"the harness called {record.get('call')}, here {call} was chosen")

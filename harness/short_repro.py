@@ -189,7 +189,7 @@ def _program(case: Case, record: dict) -> dict:
             return {**part, "inputs": [f"inputs = {spelled['inputs']}"], "names": None, "flat": None}
     module, inputs = _seeded_build(case, **size)
     if record.get("frontend", "export") != "export":
-        module = road_repro.short_module(module, inputs, record, recorded=hook is None)
+        module = road_repro.short_module(module, inputs, record)
     tensors = _flat_tensors(inputs)
     names = input_names(len(tensors))
     copies = [copy.deepcopy(t) for t in tensors]  # one per input, even where the case passes one twice
@@ -290,6 +290,8 @@ def render(case: Case, record: dict, tvm_target: dict, convert_map: str | None) 
     raw = record.get("raw_status") or record["status"]
     if case.check is not None and raw in _COMPARED:
         raise Unwritable(f"a property check ({case.check.__name__}) judges the values, not an equality")
+    if record.get("frontend", "export") != "export":
+        road_repro.check_short(record, recorded=_factory_hook(case) is None)
     part = _program(case, record)
     data = list(part["inputs"])
     if part.get("names") is not None:
