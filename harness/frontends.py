@@ -237,6 +237,18 @@ def _graph_breaks() -> list[str]:
     return sorted(counters["graph_break"])
 
 
+def not_from_tvm(probe: DynamoProbe, breaks: list[str]) -> str | None:
+    """Why dynamo's result is not TVM's (the error of an `import_error` at stage `dynamo`), or None.
+    Standalone on purpose: the road's repro script embeds it (harness.road_repro)."""
+    if breaks:
+        return f"GraphBreak: {breaks[0].splitlines()[0]}" + (f" (and {len(breaks) - 1} more)" if len(breaks) > 1 else "")
+    if not probe.graphs:
+        return "NoGraph: no graph reached TVM (eager ran the module)"
+    if not probe.calls:
+        return "EagerFallback: TVM's compiled graph was never called"
+    return None
+
+
 def _dynamo(case, session, record, clock, module, inputs, expected) -> dict:
     from torch._dynamo.utils import counters
 
@@ -254,14 +266,9 @@ def _dynamo(case, session, record, clock, module, inputs, expected) -> dict:
                 raise _dynamo_failure(probe, exc) from exc
             if probe.failed is not None:  # dynamo swallowed TVM's error (suppress_errors) and ran eager
                 raise _dynamo_failure(probe, probe.failed[1])
-            breaks = _graph_breaks()
-            if breaks:
-                raise StageFailure("import_error", "dynamo", f"GraphBreak: {breaks[0].splitlines()[0]}"
-                                   + (f" (and {len(breaks) - 1} more)" if len(breaks) > 1 else ""))
-            if not probe.graphs:
-                raise StageFailure("import_error", "dynamo", "NoGraph: no graph reached TVM (eager ran the module)")
-            if not probe.calls:
-                raise StageFailure("import_error", "dynamo", "EagerFallback: TVM's compiled graph was never called")
+            why = not_from_tvm(probe, _graph_breaks())
+            if why is not None:
+                raise StageFailure("import_error", "dynamo", why)
     finally:
         record["dynamo"] = {"graphs": probe.graphs, "compiled": probe.compiled, "tvm_calls": probe.calls,
                             "graph_breaks": [b.splitlines()[0] for b in _graph_breaks()]}

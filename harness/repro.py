@@ -71,14 +71,13 @@ def _describe(value) -> str:
 
 
 _TEMPLATE = '''#!/usr/bin/env python3
-"""Repro for {case_id} on {target}: {status} ({raw_status}) at stage {stage}.
+"""Repro for {case_id} on {target}{road_label}: {status} ({raw_status}) at stage {stage}.
 
 error: {error}
 seed: {seed}    dtype: {dtype}    inputs: {shapes}
 arguments: {arguments}
 {notes}
-Needs only torch and apache-tvm (torchvision for models). Runs eager, torch.export,
-run_decompositions, from_exported_program, tvm.compile, the Relax VM and the comparison;
+Needs only torch and apache-tvm (torchvision for models). {road_doc}
 prints `status: WORD` last and exits 0 only when the case passes.
 """
 from __future__ import annotations
@@ -90,7 +89,7 @@ import sys
 import torch
 import tvm
 from tvm import relax
-from tvm.relax.frontend.torch import from_exported_program
+{road_import}
 
 # ---------------------------------------------------------------- the case
 SEED = {seed}
@@ -130,20 +129,7 @@ def dynamic_shapes():
                  for axes in DYNAMIC["shapes"])
 
 
-def convert_map():
-    if not CONVERT_MAP:
-        return None, frozenset()
-    import importlib
-    module, attr = CONVERT_MAP.split(":")
-    table = getattr(importlib.import_module(module), attr)
-    custom = {{k: v for k, v in table.items() if v is not None}}
-    removed = frozenset(k for k, v in table.items() if v is None)
-    if removed:  # a None entry removes the importer's own converter
-        from tvm.relax.frontend.torch.exported_program_translator import ExportedProgramImporter
-        original = ExportedProgramImporter.create_convert_map
-        ExportedProgramImporter.create_convert_map = lambda self: {{
-            k: v for k, v in original(self).items() if k not in removed}}
-    return custom or None, removed
+{road_definitions}
 
 
 def device_compile(mod, ex):
@@ -188,36 +174,7 @@ def main():
     with torch.no_grad():
         import copy
         expected = stage("eager", "skip", lambda: flat(module(*copy.deepcopy(inputs))))
-    ep = stage("export", "export_error",
-               lambda: torch.export.export(module, copy.deepcopy(inputs), dynamic_shapes=dynamic_shapes()))
-    if DECOMPOSE:
-        ep = stage("decompose", "export_error", ep.run_decompositions)
-    custom, _ = convert_map()
-
-    def do_import():
-        try:
-            return from_exported_program(ep, run_ep_decomposition=False, custom_convert_map=custom)
-        except AssertionError as exc:
-            if "Unsupported function type" in str(exc):
-                finish("import_unsupported", str(exc))
-            raise
-    mod = stage("import", "import_error", do_import)
-{symbolic_call}
-    ex = stage("compile", "compile_error", lambda: tvm.compile(mod, target=tvm.target.Target(TARGET)))
-    if TARGET["kind"] == "cuda" and not tvm.cuda(0).exist:
-        device_compile(mod, ex)
-        finish("skip", f"compiled for CUDA, kernels for {{', '.join(DEVICE_ARCHS)}}; no GPU here to run it (no-gpu)")
-    device = tvm.cuda(0) if TARGET["kind"] == "cuda" else tvm.cpu(0)
-    if SIZE:
-        module, inputs = {factory_name}(**{{**KWARGS, **SIZE}})
-        with torch.no_grad():
-            expected = flat(module(*copy.deepcopy(inputs)))
-
-    def run():
-        vm = relax.VirtualMachine(ex, device)
-        tensors = [x for x in flat(inputs) if isinstance(x, torch.Tensor)]
-        return tvm_outputs(vm["main"](*device_inputs(tensors, device)))
-    actual = stage("run", "run_error", run)
+{steps}
 {compare_call}
 
 
@@ -231,11 +188,66 @@ def main():
 # (verbatim from module harness.compare)
 {compare_source}
 {check_source}
-{symbolic_source}
+{tail_source}
 
 if __name__ == "__main__":
     main()
 '''
+
+
+# The export road's parts of the template (harness.road_repro has the other roads').
+_EXPORT_DOC = """Runs eager, torch.export,
+run_decompositions, from_exported_program, tvm.compile, the Relax VM and the comparison;"""
+
+_EXPORT_IMPORT = "from tvm.relax.frontend.torch import from_exported_program"
+
+_EXPORT_CONVERT_MAP = '''def convert_map():
+    if not CONVERT_MAP:
+        return None, frozenset()
+    import importlib
+    module, attr = CONVERT_MAP.split(":")
+    table = getattr(importlib.import_module(module), attr)
+    custom = {k: v for k, v in table.items() if v is not None}
+    removed = frozenset(k for k, v in table.items() if v is None)
+    if removed:  # a None entry removes the importer's own converter
+        from tvm.relax.frontend.torch.exported_program_translator import ExportedProgramImporter
+        original = ExportedProgramImporter.create_convert_map
+        ExportedProgramImporter.create_convert_map = lambda self: {
+            k: v for k, v in original(self).items() if k not in removed}
+    return custom or None, removed'''
+
+_EXPORT_FRONT = '''    ep = stage("export", "export_error",
+               lambda: torch.export.export(module, copy.deepcopy(inputs), dynamic_shapes=dynamic_shapes()))
+    if DECOMPOSE:
+        ep = stage("decompose", "export_error", ep.run_decompositions)
+    custom, _ = convert_map()
+
+    def do_import():
+        try:
+            return from_exported_program(ep, run_ep_decomposition=False, custom_convert_map=custom)
+        except AssertionError as exc:
+            if "Unsupported function type" in str(exc):
+                finish("import_unsupported", str(exc))
+            raise
+    mod = stage("import", "import_error", do_import)'''
+
+# After the import, every road that builds with tvm.compile (export, fx): a template of its own,
+# formatted with the factory's name.
+_COMPILE_AND_RUN = '''    ex = stage("compile", "compile_error", lambda: tvm.compile(mod, target=tvm.target.Target(TARGET)))
+    if TARGET["kind"] == "cuda" and not tvm.cuda(0).exist:
+        device_compile(mod, ex)
+        finish("skip", f"compiled for CUDA, kernels for {{', '.join(DEVICE_ARCHS)}}; no GPU here to run it (no-gpu)")
+    device = tvm.cuda(0) if TARGET["kind"] == "cuda" else tvm.cpu(0)
+    if SIZE:
+        module, inputs = {factory_name}(**{{**KWARGS, **SIZE}})
+        with torch.no_grad():
+            expected = flat(module(*copy.deepcopy(inputs)))
+
+    def run():
+        vm = relax.VirtualMachine(ex, device)
+        tensors = [x for x in flat(inputs) if isinstance(x, torch.Tensor)]
+        return tvm_outputs(vm["main"](*device_inputs(tensors, device)))
+    actual = stage("run", "run_error", run)'''
 
 _COMPARE_VALUES = '''    result = compare_outputs(expected, actual, tol=TOLERANCE)
     print(f"max_abs_err={result['max_abs_err']} max_rel_err={result['max_rel_err']} degenerate={result['degenerate']}")
@@ -273,6 +285,18 @@ def render(case: Case, record: dict, tvm_target: dict, convert_map: str | None,
         dynamic = {"dims": {k: list(v) for k, v in case.dynamic.dims.items()},
                    "shapes": [None if a is None else {str(k): v for k, v in a.items()}
                               for a in case.dynamic.shapes]}
+    factory_name = case.program.factory.__name__
+    if record.get("frontend", "export") == "export":
+        road = {"road_label": "", "road_doc": _EXPORT_DOC, "road_import": _EXPORT_IMPORT,
+                "road_definitions": _EXPORT_CONVERT_MAP, "tail_source": symbolic_source,
+                "steps": f"{_EXPORT_FRONT}\n{symbolic_call}\n{_COMPILE_AND_RUN.format(factory_name=factory_name)}"}
+    else:
+        from harness import road_repro
+
+        road = road_repro.full_parts(record)
+        builds = road.pop("builds")
+        road["steps"] = road.pop("front") + (
+            f"\n{_COMPILE_AND_RUN.format(factory_name=factory_name)}" if builds else "")
     notes = "\n".join(f"{k}: {v}" for k, v in sorted(case.meta.items()) if k in ("reproduce", "hypothesis", "note"))
     short = (f"short form: none, this is the only repro ({only_because})" if only_because
              else f"short form: {safe_name(record['case_id'])}.short.py (the case in one screen)")
@@ -289,8 +313,8 @@ def render(case: Case, record: dict, tvm_target: dict, convert_map: str | None,
         kwargs_blob=_blob(dict(case.program.kwargs)), size=record.get("sizes"), dynamic=dynamic,
         decompose=case.decompose,
         tolerance=(case.tolerance.rtol, case.tolerance.atol) if case.tolerance else None,
-        tvm_target=tvm_target, convert_map=convert_map, factory_name=case.program.factory.__name__,
-        compare_call=compare_call, symbolic_call=symbolic_call, symbolic_source=symbolic_source,
+        tvm_target=tvm_target, convert_map=convert_map, factory_name=factory_name,
+        compare_call=compare_call, **road,
     )
 
 

@@ -169,12 +169,6 @@ def write_repros(case: Case, record: dict, out: Path, tvm_target: dict, convert_
     from harness.literals import Unwritable
 
     only_because = None
-    if record.get("frontend", "export") != "export":
-        # The scripts spell out the export road; a failure of another road is rerun with `check`.
-        why = (f"repro scripts follow the export road; rerun: harness check {record['op']} "
-               f"--frontend {record['frontend']}")
-        record["short_repro_error"] = record["repro_error"] = why
-        return
     try:
         record["short_repro"] = short_repro.write(case, record, out, tvm_target, convert_map)
     except Unwritable as err:

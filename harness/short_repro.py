@@ -38,6 +38,7 @@ from pathlib import Path
 
 import torch
 
+from harness import road_repro
 from harness.calls import forward_source, input_names
 from harness.case import Case, safe_name
 from harness.literals import (
@@ -48,6 +49,8 @@ from harness.literals import (
     same_bits,
     tensor_source,
 )
+
+_EXPORT_IMPORTER = "from tvm.relax.frontend.torch import from_exported_program"
 
 # Statuses reached only by running TVM's output through the comparison.
 _COMPARED = ("mismatch",)
@@ -147,12 +150,11 @@ def _definitions(module, items) -> str:
     return "\n\n".join(chunks)
 
 
-def _ordered_imports(extra: set[str]) -> list[str]:
+def _ordered_imports(extra: set[str], importer: str = _EXPORT_IMPORTER) -> list[str]:
     """The standard library, torch and TVM, then what the program needs, then the importer."""
     stdlib = sorted(line for line in extra | {"import sys"} if _bound_name(line) in sys.stdlib_module_names)
     others = sorted(extra - set(stdlib), key=lambda line: (line.startswith("from"), line))
-    return [", ".join(stdlib + ["torch", "tvm", "tvm_ffi"]).replace(", import ", ", "), *others,
-            "from tvm.relax.frontend.torch import from_exported_program"]
+    return [", ".join(stdlib + ["torch", "tvm", "tvm_ffi"]).replace(", import ", ", "), *others, importer]
 
 
 def _bound_name(import_line: str) -> str:
@@ -186,6 +188,8 @@ def _program(case: Case, record: dict) -> dict:
         if spelled.get("inputs") is not None:
             return {**part, "inputs": [f"inputs = {spelled['inputs']}"], "names": None, "flat": None}
     module, inputs = _seeded_build(case, **size)
+    if record.get("frontend", "export") != "export":
+        module = road_repro.short_module(module, inputs, record)
     tensors = _flat_tensors(inputs)
     names = input_names(len(tensors))
     copies = [copy.deepcopy(t) for t in tensors]  # one per input, even where the case passes one twice
@@ -234,8 +238,9 @@ def _to_tvm(tensors, dtype: str, device: str) -> tuple[str, list[str]]:
     return f"tvm.runtime.tensor(t{contiguous}.numpy(){at})", []
 
 
-def _pipeline(case: Case, part: dict, tvm_target: dict) -> tuple[list[str], list[str]]:
-    """The stages, each under the status it fails with, and the verdict; plus the imports they need."""
+def _pipeline(case: Case, part: dict, tvm_target: dict, road: str = "export") -> tuple[list[str], list[str]]:
+    """The stages, each under the status it fails with, and the verdict; plus the imports they need
+    (the road's importer last)."""
     dynamic = case.dynamic is not None
     device = "tvm.cuda(0)" if tvm_target["kind"] == "cuda" else "tvm.cpu(0)"
     to_tvm, imports = _to_tvm(part.get("flat"), case.dtype, device)
@@ -247,24 +252,33 @@ def _pipeline(case: Case, part: dict, tvm_target: dict) -> tuple[list[str], list
     each = "inputs" if part.get("names") is not None else "torch.utils._pytree.tree_leaves(inputs)"
     lines = ["status = \"skip\"  # the failing stage's status is printed last, exit 0 only on pass", "try:"]
     lines += [] if dynamic else eager
-    lines += [f"    status = \"export_error\"; ep = torch.export.export({export_args}){decompose}",
-              "    status = \"import_error\"; mod = from_exported_program(ep, run_ep_decomposition=False)",
-              f"    status = \"compile_error\"; ex = tvm.compile(mod, target={target})"]
+    if road == "export":
+        lines += [f"    status = \"export_error\"; ep = torch.export.export({export_args}){decompose}",
+                  "    status = \"import_error\"; mod = from_exported_program(ep, run_ep_decomposition=False)"]
+    else:
+        steps, definitions, importer = road_repro.short_steps(road, each, fresh)
+        lines = definitions + [""] * bool(definitions) + lines + steps
+    if road != "dynamo":
+        lines.append(f"    status = \"compile_error\"; ex = tvm.compile(mod, target={target})")
     if tvm_target["kind"] == "cuda":
         lines.append("    status = \"skip\"; assert tvm.cuda(0).exist, \"compiled for CUDA; no GPU here to run it\"")
     lines += ["    status = \"skip\""] + eager if dynamic else []
-    lines += [f"    status = \"run_error\"; vm = tvm.relax.VirtualMachine(ex, {device})",
-              f"    actual = leaves(vm[\"main\"](*[{to_tvm} for t in {each}]))",
-              "except Exception as exc:  # an op without a converter is import_unsupported",
+    if road != "dynamo":
+        lines += [f"    status = \"run_error\"; vm = tvm.relax.VirtualMachine(ex, {device})",
+                  f"    actual = leaves(vm[\"main\"](*[{to_tvm} for t in {each}]))"]
+    # Through dynamo TVM's error comes wrapped in dynamo's: its message still names the missing op.
+    raised = ("status == \"import_error\"" if road == "dynamo" else "isinstance(exc, AssertionError)")
+    lines += ["except Exception as exc:  # an op without a converter is import_unsupported",
               "    print(f\"{type(exc).__name__}: {exc}\"[:2000])",
-              "    unsupported = isinstance(exc, AssertionError) and \"Unsupported function type\" in str(exc)",
-              "    sys.exit(print(f\"status: {'import_unsupported' if unsupported else status}\") or 1)",
-              "problem = compare(expected, actual)",
+              f"    unsupported = {raised} and \"Unsupported function type\" in str(exc)",
+              "    sys.exit(print(f\"status: {'import_unsupported' if unsupported else status}\") or 1)"]
+    lines += road_repro.SHORT_DYNAMO_VERDICT if road == "dynamo" else []
+    lines += ["problem = compare(expected, actual)",
               "print(problem or \"outputs agree\", f\"status: {'mismatch' if problem else 'pass'}\", sep=\"\\n\")",
               "sys.exit(1 if problem else 0)"]
     if part.get("mutates"):
         imports.append("import copy")
-    return lines, imports
+    return lines, imports + [importer if road != "export" else _EXPORT_IMPORTER]
 
 
 def render(case: Case, record: dict, tvm_target: dict, convert_map: str | None) -> str:
@@ -276,6 +290,8 @@ def render(case: Case, record: dict, tvm_target: dict, convert_map: str | None) 
     raw = record.get("raw_status") or record["status"]
     if case.check is not None and raw in _COMPARED:
         raise Unwritable(f"a property check ({case.check.__name__}) judges the values, not an equality")
+    if record.get("frontend", "export") != "export":
+        road_repro.check_short(record, recorded=_factory_hook(case) is None)
     part = _program(case, record)
     data = list(part["inputs"])
     if part.get("names") is not None:
@@ -285,10 +301,14 @@ def render(case: Case, record: dict, tvm_target: dict, convert_map: str | None) 
     data += _tolerance_lines(case, part.get("output"), case.dtype)
     used = names_used("\n".join(data))
     specials = [f"{n} = float({n!r})" for n in ("nan", "inf") if n in used]
-    pipeline, pipeline_imports = _pipeline(case, part, tvm_target)
+    road = record.get("frontend", "export")
+    if road == "fx" and part.get("names") is None:
+        raise Unwritable("the factory spells the inputs: only the full repro traces them as the fx road does")
+    pipeline, pipeline_imports = _pipeline(case, part, tvm_target, road)
+    *pipeline_imports, importer = pipeline_imports
     used_text = "\n".join([part["source"], *part["build"], *data, *pipeline])
     wanted = {line for line in pipeline_imports + part["imports"] if _bound_name(line) in _identifiers(used_text)}
-    imports = _ordered_imports(wanted)
+    imports = _ordered_imports(wanted, importer)
     complex_ = part.get("output") is None or any(
         isinstance(t, torch.Tensor) and t.is_complex() for t in torch.utils._pytree.tree_leaves(part["output"]))
     compare = _COMPARE + (_COMPLEX if complex_ else "") + (_VALUES if case.check is None else
