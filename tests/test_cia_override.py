@@ -8,12 +8,18 @@ and nothing the harness's override leaves behind may change what torch's gives n
 from __future__ import annotations
 
 import functools
+import json
+import subprocess
+import sys
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import torch
 
 from harness import cia_override
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # CIA-heavy rows: ops that stay whole through torch.export and are taken apart by the override.
 CIA_HEAVY = ("aten.linear.default", "aten.layer_norm.default", "aten.dropout.default",
@@ -80,8 +86,19 @@ def row_program(row):
         return case.case_id, None
 
 
+def kernels_now() -> dict:
+    """Every CIA op's Python kernels, as objects: a dict compares them by identity."""
+    from torch.export import exported_program as ep_module
+
+    return {op: dict(op.py_kernels) for op in ep_module._collect_all_valid_cia_ops()}
+
+
 def compare(programs) -> tuple[list, list]:
+    """The programs decomposed three ways; the ids compared and those that differ, with the
+    parts that differ and whether torch's two runs agreed. Every CIA op's kernels must be the
+    same objects after all runs as before them."""
     compared, differing = [], []
+    kernels = kernels_now()
     for case_id, ep in programs:
         if ep is None:
             continue
@@ -91,6 +108,7 @@ def compare(programs) -> tuple[list, list]:
             differing.append((case_id, [part for part in range(len(first))
                                         if len(mine) != len(first) or first[part] != mine[part]],
                               first == again))
+    assert kernels_now() == kernels, "a CIA op's Python kernels changed"
     return compared, differing
 
 
@@ -168,12 +186,13 @@ def state(table: dict, kept: dict) -> dict:
             for op, mine in table.items()}
 
 
-def test_state_inside_and_after_the_block_matches_torchs():
+def state_comparison() -> dict:
+    """Torch's override and the harness's on the same table from the same state: what each
+    leaves inside the block and after it, compared (run in a fresh process by the test)."""
     from torch.export import exported_program as ep_module
 
     table, _ = ep_module._split_decomp_table_to_cia_and_python_decomp(
         ep_module.default_decompositions().materialize())
-    assert len(table) > 400
     with fast(False):
         with ep_module._override_composite_implicit_decomp(table):
             pass  # torch drops the fake rules some CIA ops came with (aten.item) on its first exit
@@ -186,11 +205,23 @@ def test_state_inside_and_after_the_block_matches_torchs():
         with ep_module._override_composite_implicit_decomp(table):
             mine_inside = state(table, kept)
         mine_after = state(table, kept)
-    assert mine_inside == torch_inside
-    assert mine_after == torch_after
-    assert {op: found[:2] for op, found in mine_after.items()} == {op: found[:2] for op, found in before.items()}
-    # Every op changed inside the block: the comparisons above are not of two untouched states.
-    assert all(torch_inside[op][0] != before[op][0] for op in before)
+    return {"ops": len(table), "inside": mine_inside == torch_inside, "after": mine_after == torch_after,
+            "restored": {op: found[:2] for op, found in mine_after.items()}
+            == {op: found[:2] for op, found in before.items()},
+            "with_kernels_before": sum(bool(found[0]) for found in before.values()),
+            "changed_inside": sum(torch_inside[op][0] != before[op][0] for op in before)}
+
+
+def test_state_inside_and_after_the_block_matches_torchs():
+    # A fresh process: a test before this one that ran a broken override would have changed
+    # the very state compared here.
+    code = "import json; from tests.test_cia_override import state_comparison; print(json.dumps(state_comparison()))"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found["inside"] and found["after"] and found["restored"], found
+    # Every op changes inside the block and some had kernels before: not two untouched states.
+    assert found["ops"] > 400 and found["changed_inside"] == found["ops"] and found["with_kernels_before"] > 50, found
 
 
 def test_install_is_idempotent_and_reversible():
