@@ -1,11 +1,19 @@
 """What the harness costs: its run of N small op cases against a bare loop over the same stages.
 
     python -m harness.bench [--cases N] [--batch 4 8 16 32]
+    python -m harness.bench --decompositions ROUNDS
+
 
 The harness runs them unbatched and in batches of each size (harness.batch). Both sides run the same programs in the same process kind (a fresh Python that has
 imported torch and TVM); the bare loop calls torch.export, run_decompositions,
 from_exported_program, tvm.compile, the VM and torch.allclose directly, with no isolation,
 records, expectations or repro scripts. Figures are ratios measured in one run.
+
+`--decompositions` times `run_decompositions()` as the worker runs it (harness.decompose_cache
+installed) with torch's CompositeImplicitAutograd override and with harness.cia_override's, one
+call of each in turn in one process, and prints the medians and their ratio, of the process's
+CPU seconds (what the call costs, which the machine's other load barely changes) and of wall
+seconds.
 """
 
 from __future__ import annotations
@@ -88,6 +96,59 @@ def harness_run(count: int, batch: int) -> dict:
             "batched": sum(1 for r in records if r.get("batch"))}
 
 
+def decomposition_programs() -> dict:
+    """A one-op program and a small layer whose CIA ops (linear, layer_norm, gelu, dropout) the
+    override decomposes, exported once each."""
+    import torch
+
+    class Twice(torch.nn.Module):
+        def forward(self, x):
+            return torch.ops.aten.add.Tensor(x, x)
+
+    class Layer(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear, self.norm = torch.nn.Linear(16, 16), torch.nn.LayerNorm(16)
+
+        def forward(self, x):
+            return torch.nn.functional.dropout(torch.nn.functional.gelu(self.norm(self.linear(x))), 0.1)
+
+    return {"one op": torch.export.export(Twice(), (torch.zeros(2),)),
+            "linear+layer_norm+gelu+dropout": torch.export.export(Layer(), (torch.randn(4, 16),))}
+
+
+def decomposition_ratio(rounds: int) -> dict:
+    """Median CPU and wall seconds of run_decompositions() per program with torch's override
+    and with the harness's, alternating call by call (ABBA) after one untimed call of each, each
+    call after a full garbage collection."""
+    import gc
+    import statistics
+
+    from harness import cia_override, decompose_cache
+
+    decompose_cache.install()
+    found = {}
+    for name, ep in decomposition_programs().items():
+        times: dict[tuple[bool, str], list[float]] = {(f, c): [] for f in (False, True) for c in ("cpu", "wall")}
+        for i in range(rounds + 1):
+            for fast in (False, True) if i % 2 == 0 else (True, False):
+                cia_override.install() if fast else cia_override.uninstall()
+                gc.collect()  # the last call's garbage is not charged to this one
+                cpu, wall = time.process_time(), time.perf_counter()
+                ep.run_decompositions()
+                if i:
+                    times[fast, "cpu"].append(time.process_time() - cpu)
+                    times[fast, "wall"].append(time.perf_counter() - wall)
+        cia_override.uninstall()
+        found[name] = {}
+        for clock in ("cpu", "wall"):
+            torch_s, fast_s = statistics.median(times[False, clock]), statistics.median(times[True, clock])
+            pairs = zip(times[False, clock], times[True, clock], strict=True)
+            found[name][clock] = {"torch": torch_s, "harness": fast_s, "ratio": fast_s / torch_s,
+                                  "pairwise_ratio": statistics.median([f / t for t, f in pairs])}
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     from harness.pool import DEFAULT_BATCH
 
@@ -97,7 +158,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, nargs="+", default=[DEFAULT_BATCH],
                         help="batch sizes to time beside unbatched runs (e.g. 4 8 16 32)")
     parser.add_argument("--bare", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--decompositions", type=int, metavar="ROUNDS",
+                        help="only time run_decompositions() with torch's CIA override against the harness's")
     args = parser.parse_args(argv)
+    if args.decompositions is not None:
+        if args.decompositions < 1:
+            parser.error("--decompositions takes a number of rounds of at least 1")
+        for name, clocks in decomposition_ratio(args.decompositions).items():
+            for clock, found in clocks.items():
+                print(f"run_decompositions, {name}, {clock} s: torch's override {found['torch']:.4f}, "
+                      f"the harness's {found['harness']:.4f} (medians of {args.decompositions}); "
+                      f"ratio {found['ratio']:.3f}, median of pairwise ratios {found['pairwise_ratio']:.3f}")
+        return 0
     if args.bare:
         print(json.dumps({"per_case": bare_loop(args.cases)}))
         return 0

@@ -113,9 +113,10 @@ def main(argv: list[str]) -> int:
         import torch
 
         torch.set_num_threads(int(os.environ.get("HARNESS_THREADS", "1")))
-        from harness import decompose_cache
+        from harness import cia_override, decompose_cache
 
         decompose_cache.install()
+        cia_override.install()
         from harness import memory
         from harness.batch import run_batch
         from harness.stages import Session, run_case
