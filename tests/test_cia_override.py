@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import subprocess
 import sys
 from contextlib import contextmanager
@@ -50,14 +51,27 @@ def _value(v):
     return str(v) if isinstance(v, (int, float, bool, torch.SymInt, type(None))) else type(v).__name__
 
 
+def _unbacked_renumbered(parts: tuple) -> tuple:
+    """The parts with unbacked symbols numbered by first appearance: every decomposition of one
+    ExportedProgram draws new ones from its shape environment (u0, then u2, then u4 for
+    take(x, scalar index)), so the same graph comes back with other names."""
+    names: dict[str, str] = {}
+
+    def rename(match):
+        return names.setdefault(match.group(0), f"u{len(names)}")
+
+    return tuple(re.sub(r"\bu\d+\b", rename, part) if isinstance(part, str) else
+                 [(node, re.sub(r"\bu\d+\b", rename, str(value))) for node, value in part] for part in parts)
+
+
 def decomposed(ep) -> tuple:
     """What a decomposition gives: the code, the signature and each node's value, or the error."""
     try:
         out = ep.run_decompositions()
     except Exception as err:  # noqa: BLE001 - an error must be the same error both ways
         return (f"{type(err).__name__}: {err}",)
-    return (out.graph_module.code, str(out.graph_signature),
-            [(node.name, _value(node.meta.get("val"))) for node in out.graph.nodes])
+    return _unbacked_renumbered((out.graph_module.code, str(out.graph_signature),
+                                 [(node.name, _value(node.meta.get("val"))) for node in out.graph.nodes]))
 
 
 def three_ways(ep) -> tuple:
