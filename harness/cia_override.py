@@ -1,7 +1,7 @@
 """A cheaper `_override_composite_implicit_decomp` for `run_decompositions()` in the worker.
 
-For every CompositeImplicitAutograd op of the decomposition table (about 5,200 with the default
-core-ATen table), torch's context manager puts 22 Python kernels into `op.py_kernels` through
+For every CompositeImplicitAutograd op of the decomposition table (512 with the default core-ATen
+table in torch 2.14.1), torch's context manager puts 22 Python kernels into `op.py_kernels` through
 `op.py_impl(key)(fn)` on entry and restores the saved table on exit. `py_impl` builds two
 `typing.Callable[...]` aliases for its inner function's annotations on every call (torch/_ops.py
 has no postponed annotations), and that is most of the cost: in torch 2.14.1 the override took

@@ -150,7 +150,7 @@ def _definitions(module, items) -> str:
     return "\n\n".join(chunks)
 
 
-def _ordered_imports(extra: set[str], importer: str = _EXPORT_IMPORTER) -> list[str]:
+def _ordered_imports(extra: set[str], importer: str) -> list[str]:
     """The standard library, torch and TVM, then what the program needs, then the importer."""
     stdlib = sorted(line for line in extra | {"import sys"} if _bound_name(line) in sys.stdlib_module_names)
     others = sorted(extra - set(stdlib), key=lambda line: (line.startswith("from"), line))
@@ -238,9 +238,9 @@ def _to_tvm(tensors, dtype: str, device: str) -> tuple[str, list[str]]:
     return f"tvm.runtime.tensor(t{contiguous}.numpy(){at})", []
 
 
-def _pipeline(case: Case, part: dict, tvm_target: dict, road: str = "export") -> tuple[list[str], list[str]]:
-    """The stages, each under the status it fails with, and the verdict; plus the imports they need
-    (the road's importer last)."""
+def _pipeline(case: Case, part: dict, tvm_target: dict, road: str = "export") -> tuple[list[str], list[str], str]:
+    """The stages, each under the status it fails with, and the verdict; the imports they need;
+    and the road's importer."""
     dynamic = case.dynamic is not None
     device = "tvm.cuda(0)" if tvm_target["kind"] == "cuda" else "tvm.cpu(0)"
     to_tvm, imports = _to_tvm(part.get("flat"), case.dtype, device)
@@ -253,6 +253,7 @@ def _pipeline(case: Case, part: dict, tvm_target: dict, road: str = "export") ->
     lines = ["status = \"skip\"  # the failing stage's status is printed last, exit 0 only on pass", "try:"]
     lines += [] if dynamic else eager
     if road == "export":
+        importer = _EXPORT_IMPORTER
         lines += [f"    status = \"export_error\"; ep = torch.export.export({export_args}){decompose}",
                   "    status = \"import_error\"; mod = from_exported_program(ep, run_ep_decomposition=False)"]
     else:
@@ -278,7 +279,7 @@ def _pipeline(case: Case, part: dict, tvm_target: dict, road: str = "export") ->
               "sys.exit(1 if problem else 0)"]
     if part.get("mutates"):
         imports.append("import copy")
-    return lines, imports + [importer if road != "export" else _EXPORT_IMPORTER]
+    return lines, imports, importer
 
 
 def render(case: Case, record: dict, tvm_target: dict, convert_map: str | None) -> str:
@@ -304,8 +305,7 @@ def render(case: Case, record: dict, tvm_target: dict, convert_map: str | None) 
     road = record.get("frontend", "export")
     if road == "fx" and part.get("names") is None:
         raise Unwritable("the factory spells the inputs: only the full repro traces them as the fx road does")
-    pipeline, pipeline_imports = _pipeline(case, part, tvm_target, road)
-    *pipeline_imports, importer = pipeline_imports
+    pipeline, pipeline_imports, importer = _pipeline(case, part, tvm_target, road)
     used_text = "\n".join([part["source"], *part["build"], *data, *pipeline])
     wanted = {line for line in pipeline_imports + part["imports"] if _bound_name(line) in _identifiers(used_text)}
     imports = _ordered_imports(wanted, importer)

@@ -136,9 +136,10 @@ def kwarg(name: str, case: Case) -> bool:
 
 def _named_arguments(case: Case) -> dict:
     """The call's arguments by their schema names (positional ones named by the aten schema)."""
-    given = dict(_call(case).get("kwargs") or {})
-    op = _call(case).get("op")
-    args = list(_call(case).get("args") or ())
+    call = _call(case)
+    given = dict(call.get("kwargs") or {})
+    op = call.get("op")
+    args = list(call.get("args") or ())
     if isinstance(op, str) and op.count(".") == 2 and args:
         namespace, packet, overload = op.split(".")
         try:
