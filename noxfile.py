@@ -29,7 +29,8 @@ nox.options.sessions = ["lint", "tests", "slow", "cpu"]
 
 
 def _env(session: nox.Session) -> str:
-    """The project environment's python, (re)installed when pyproject.toml changed.
+    """The project environment's python, (re)installed when pyproject.toml changed (also under
+    `nox --install-only`, which sets it up and runs nothing else).
 
     HARNESS_TVM (a TVM version or wheel path/URL) puts that TVM over the pinned one, as the
     nightly workflow's manual trigger asks (`python -m harness.nightly install-tvm`).
@@ -38,12 +39,12 @@ def _env(session: nox.Session) -> str:
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + tvm.encode()).hexdigest()
     if not PYTHON.exists():
         base = shutil.which("python3.11") or sys.executable
-        session.run(base, "-m", "venv", str(VENV), external=True)
+        session.run_install(base, "-m", "venv", str(VENV), external=True)
     if not STAMP.exists() or STAMP.read_text() != digest:
-        session.run(str(PYTHON), "-m", "pip", "install", "--quiet", "--upgrade", "pip", external=True)
-        session.run(str(PYTHON), "-m", "pip", "install", "--quiet", "-e", str(ROOT), external=True)
+        session.run_install(str(PYTHON), "-m", "pip", "install", "--quiet", "--upgrade", "pip", external=True)
+        session.run_install(str(PYTHON), "-m", "pip", "install", "--quiet", "-e", str(ROOT), external=True)
         if tvm:
-            session.run(str(PYTHON), "-m", "harness.nightly", "install-tvm", tvm, external=True)
+            session.run_install(str(PYTHON), "-m", "harness.nightly", "install-tvm", tvm, external=True)
         STAMP.write_text(digest)
     return str(PYTHON)
 

@@ -1,16 +1,19 @@
 """The deploy stage: ship a case's built executable and run it in another process.
 
-After a static case passes in its worker, the executable is written with `export_library` to
-`<out>/deploy/<case>.so`, its inputs beside it, and a second Python process that never compiles
-anything loads and runs it (tvm.runtime.load_module, relax.VirtualMachine): the worker's
-`python -m harness.deploy_check --serve`, started at its first shipped case and kept, so that
-its imports of torch and TVM (3 s) are paid once per worker, not per case. Its outputs are
-judged against the eager reference by the same judge as the in-process run. Any failure
-(export, load, run, a dead or hung loader, different outputs) is `deploy_error` at stage
-`deploy`; a loader that died or hung is replaced for the next case, and one grown past
-LOADER_MAX_RSS_MB (libraries hold a model's weights) is too. A passing case's files are
-removed; a failing one's stay, and its record's `deploy.command` reruns them in a new process
-of their own (`python -m harness.deploy_check LIB INPUTS OUT`).
+A static case chosen to ship is compiled in its worker and its executable written with
+`export_library` to `<out>/deploy/<case>.so`, its inputs beside it; a second Python process that
+never compiles anything loads and runs it (tvm.runtime.load_module, relax.VirtualMachine): the
+worker's `python -m harness.deploy_check --serve`, started at its first shipped case and kept, so
+that its imports of torch and TVM (3 s) are paid once per worker, not per case. That run is the
+case's run: its outputs are judged against the eager reference by the same judge, and a pass is
+credited from it, so a model runs once, not twice (harness.stages). When it fails (export, load,
+run, a dead or hung loader, different outputs), the worker runs the program itself: if that fails
+too, the case's verdict is the worker's (run_error, mismatch, crash, timeout, as for a case that
+does not ship); if it passes, the case is `deploy_error` at stage `deploy`. A loader that died or
+hung is replaced for the next case, and one grown past LOADER_MAX_RSS_MB (libraries hold a
+model's weights) is too. A passing case's files are removed; a deploy_error's stay, and its
+record's `deploy.command` reruns them in a new process of their own
+(`python -m harness.deploy_check LIB INPUTS OUT`).
 
 Which cases deploy (`--deploy-sample F`): every model case; a deterministic fraction F of op
 cases (by a hash of the case id, so a rerun deploys the same ones); every case with a declared
@@ -46,8 +49,8 @@ DEPLOY_DIR = "deploy"
 # (seconds), so the quick suite ships a few dozen of its ~4000 op cases (measured: README).
 DEFAULT_SAMPLE = 0.01
 # The fresh process's limit: its start-up and load, plus its run of the program, which may take
-# this many times the worker's own run of it (a model's run is minutes on 2 cores: vit_h_14's
-# was 909 s beside another model, so a flat limit failed every large model).
+# this many times the case's own limit (a model's run is minutes on 2 cores: vit_h_14's was 909 s
+# beside another model, so a flat limit failed every large model).
 DEPLOY_SECONDS = 120.0
 RUN_FACTOR = 3.0
 
@@ -58,13 +61,14 @@ DOCTOR_ENV = "HARNESS_DEPLOY_DOCTOR"
 LOADER_MAX_RSS_MB = 3000.0
 
 
-def loader_limit(run_seconds: float) -> float:
-    """How long the loading process may take for a case whose run in the worker took run_seconds."""
-    return DEPLOY_SECONDS + RUN_FACTOR * max(run_seconds, 0.0)
+def loader_limit(limit: float) -> float:
+    """How long the loading process may take for a case whose own limit is `limit` seconds."""
+    return DEPLOY_SECONDS + RUN_FACTOR * max(limit, 0.0)
 
 
 def case_limit(limit: float) -> float:
-    """A shipped case's time limit, from its own: the fresh process runs the program again."""
+    """A shipped case's time limit, from its own: the fresh process's share, and the run here
+    that decides the verdict when the shipped run fails (harness.stages)."""
     return limit + loader_limit(limit)
 
 
@@ -220,9 +224,9 @@ _LOADER = _Loader()
 
 
 def ship(executable, tensors: list, name: str, plan: DeployPlan, device: str, record: dict,
-         run_seconds: float = 0.0) -> list:
-    """Export, load and run elsewhere, within loader_limit(run_seconds) (the worker's own run of
-    the program); the deployed outputs (raises DeployFailure)."""
+         limit: float = DEPLOY_SECONDS) -> list:
+    """Export, load and run elsewhere within `limit` seconds; the deployed outputs (raises
+    DeployFailure)."""
     import torch
 
     plan.directory.mkdir(parents=True, exist_ok=True)
@@ -238,7 +242,7 @@ def ship(executable, tensors: list, name: str, plan: DeployPlan, device: str, re
         _doctor(library)
         torch.save([t.detach().cpu().contiguous() for t in tensors], inputs)
         outputs.unlink(missing_ok=True)
-        _LOADER.run(library, inputs, outputs, device, record, loader_limit(run_seconds))
+        _LOADER.run(library, inputs, outputs, device, record, limit)
     finally:
         record["deploy"]["seconds"] = round(time.perf_counter() - start, 6)
     return torch.load(outputs, weights_only=True)

@@ -67,22 +67,27 @@ class PoolOptions:
     deploy_sample: float = 0.0  # which cases ship after they pass (harness.deploy); 0: none
     frontend: str = "export"  # the road into TVM; batches are built on the export road only
 
-    def limit(self, case: Case) -> float:
-        """A case's time limit: its own or the run's, plus tuning and the deploy stage's process
-        (which runs the program again: harness.deploy.case_limit)."""
-        from harness import deploy, tuning
+    def own_limit(self, case: Case) -> float:
+        """A case's time limit without the deploy stage: its own or the run's, plus tuning."""
+        from harness import tuning
 
         limit = case.timeout or self.timeout
         if self.pipeline == "tuned" and case.dynamic is None:
             limit = tuning.case_limit(limit, self.trials)
-        if deploy.selected(case, self.deploy_sample, self.target):
-            limit = deploy.case_limit(limit)
         return limit
+
+    def limit(self, case: Case) -> float:
+        """A case's time limit: own_limit, plus the deploy stage's process for a case that ships
+        (harness.deploy.case_limit)."""
+        from harness import deploy
+
+        limit = self.own_limit(case)
+        return deploy.case_limit(limit) if deploy.selected(case, self.deploy_sample, self.target) else limit
 
 
 class _Worker:
     def __init__(self, slot: int, options: PoolOptions):
-        self.slot = slot
+        self.slot, self.options = slot, options
         self.buffer = bytearray()
         self.case: Case | None = None
         self.base: dict | None = None
@@ -147,7 +152,7 @@ class _Worker:
 
     def assign(self, case: Case, base: dict, limit: float) -> None:
         self._start(case, base, limit)
-        send(self.proc.stdin, {"op": "run", "case": case, "base": base})
+        send(self.proc.stdin, {"op": "run", "case": case, "base": base, "limit": self.options.own_limit(case)})
 
     def assign_batch(self, members: list[tuple[Case, dict]], batch_id: str, limit: float) -> None:
         self._start(*members[0], limit)

@@ -203,8 +203,11 @@ def _same(a: list, b: list) -> bool:
 
 
 def run_case(case: Case, session: Session, base: dict,
-             progress: Callable[[str, dict], None] = lambda stage, record: None) -> list[dict]:
-    """Run every stage of one case; returns its records (one, or one per dynamic size)."""
+             progress: Callable[[str, dict], None] = lambda stage, record: None,
+             limit: float | None = None) -> list[dict]:
+    """Run every stage of one case; returns its records (one, or one per dynamic size). `limit`
+    is the case's own time limit (without the deploy stage's share), which sizes the loading
+    process's of a shipped case."""
     if session.frontend != "export":
         from harness import frontends
 
@@ -231,15 +234,18 @@ def run_case(case: Case, session: Session, base: dict,
             executable = session.build(mod, record, case)
         if not session.spec.can_run:
             raise StageFailure("skip", "run", None, skip_reason="no-gpu")
-        with clock.stage("run", "run_error"):
-            vm = session.relax.VirtualMachine(executable, session.device)
-        if case.dynamic is None:
-            one = _run_and_compare(case, session, vm, record, clock, module, inputs, expected)
-            if one["status"] == "pass":
-                _deployed(case, session, one, _Clock(one, progress), executable, module, inputs, expected)
-            outcome.append(one)
+        if case.dynamic is None and _ships(case, session):
+            outcome.append(_shipped(case, session, record, progress, executable, module, inputs, expected, limit))
         else:
-            outcome.extend(_run_sizes(case, session, vm, record, clock))
+            with clock.stage("run", "run_error"):
+                vm = session.relax.VirtualMachine(executable, session.device)
+            if case.dynamic is None:
+                one = _run_and_compare(case, session, vm, record, clock, module, inputs, expected)
+                if one["status"] == "pass":
+                    one["deploy"] = deploy.skipped(case, session.deploy.fraction if session.deploy else 0.0)
+                outcome.append(one)
+            else:
+                outcome.extend(_run_sizes(case, session, vm, record, clock))
     except StageFailure as failure:
         _fail(record, failure)
         outcome = per_size(case, record) if case.dynamic is not None and not outcome else [*outcome, record]
@@ -294,27 +300,56 @@ def _vm_call(session, vm, inputs) -> list:
     return tvm_outputs(vm["main"](*device_inputs(tensor_leaves(inputs), session.device)))
 
 
-def _deployed(case, session, record, clock, executable, module, inputs, expected) -> None:
-    """The deploy stage of a case that passed here (harness.deploy): ship, run elsewhere, judge."""
-    plan = session.deploy
-    if plan is None or not deploy.selected(case, plan.fraction, session.spec.name):
-        record["deploy"] = deploy.skipped(case, plan.fraction if plan else 0.0)
-        return
-    name = safe_name(case.case_id)
+def _ships(case, session) -> bool:
+    return session.deploy is not None and deploy.selected(case, session.deploy.fraction, session.spec.name)
+
+
+def _shipped(case, session, record, progress, executable, module, inputs, expected, limit) -> dict:
+    """A case chosen to ship (harness.deploy) is run by the fresh process only, so a model runs
+    once, not twice. Only when that fails is the program run here too, and the verdict is the one
+    this process gives (run_error, mismatch; a crash or a hang ends the worker as it always did),
+    or deploy_error when the program passes here and the shipped library does not."""
+    plan, name = session.deploy, safe_name(case.case_id)
+    shipped = copy.deepcopy(record)
+    clock = _Clock(shipped, progress)
     try:
         with clock.stage("deploy", "deploy_error"):
-            actual = deploy.ship(executable, tensor_leaves(inputs), name, plan, session.spec.name, record,
-                                 run_seconds=record["seconds"].get("run") or 0.0)
-            result = judge(case, expected, actual, module, inputs)
-            if not result["ok"]:
-                for key in ("max_abs_err", "max_rel_err", "rel_l2_err", "cosine", "judged_by", "facets"):
-                    record[key] = result.get(key)
-                raise StageFailure("deploy_error", "deploy", f"the deployed library's outputs differ: {result['message']}")
+            actual = deploy.ship(executable, tensor_leaves(inputs), name, plan, session.spec.name, shipped,
+                                 limit=deploy.loader_limit(limit if limit is not None else case.timeout or 0.0))
+        compare_stage(case, session, shipped, clock, module, inputs, expected, actual)
     except StageFailure as failure:
-        _fail(record, failure)
-        return
-    deploy.clean(plan, name, record)
-    record["status"] = "pass"
+        return _shipped_failed(case, session, record, progress, executable, module, inputs, expected,
+                               shipped, failure)
+    deploy.clean(plan, name, shipped)
+    return shipped
+
+
+def _shipped_failed(case, session, record, progress, executable, module, inputs, expected, shipped,
+                    failure: StageFailure) -> dict:
+    """The run here decides what a failed shipped case is (see _shipped)."""
+    here = copy.deepcopy(record)
+    clock = _Clock(here, progress)
+    try:
+        with clock.stage("run", "run_error"):
+            vm = session.relax.VirtualMachine(executable, session.device)
+    except StageFailure as own:
+        _fail(here, own)
+        deploy.clean(session.deploy, safe_name(case.case_id), shipped)
+        return here
+    one = _run_and_compare(case, session, vm, here, clock, module, inputs, expected)
+    # The time spent shipping is the case's too, whatever its verdict.
+    one["seconds"]["deploy"] = shipped["seconds"]["deploy"]
+    one["peak_rss_mb"]["deploy"] = shipped["peak_rss_mb"]["deploy"]
+    if one["status"] != "pass":
+        deploy.clean(session.deploy, safe_name(case.case_id), shipped)
+        return one
+    one["deploy"] = shipped["deploy"]
+    if failure.status == "mismatch":
+        for key in ("max_abs_err", "max_rel_err", "rel_l2_err", "cosine", "judged_by", "facets"):
+            one[key] = shipped.get(key)
+        failure = StageFailure("deploy_error", "deploy", f"the deployed library's outputs differ: {failure.error}")
+    _fail(one, failure)
+    return one
 
 
 def _run_and_compare(case, session, vm, record, clock, module, inputs, expected) -> dict:

@@ -148,7 +148,7 @@ def main(argv: list[str]) -> int:
                       progress)
             send(channel, {"type": "batch_done", "rss_mb": memory.rss_mb()})
             continue
-        records = run_case(message["case"], session, message["base"], progress)
+        records = run_case(message["case"], session, message["base"], progress, message.get("limit"))
         send(channel, {"type": "done", "records": records, "rss_mb": memory.rss_mb()})
 
 

@@ -22,11 +22,13 @@ def _one(records: dict) -> dict:
     return record
 
 
-def test_a_deployed_case_with_right_outputs_passes(tmp_path):
+def test_a_deployed_case_with_right_outputs_passes_on_the_shipped_run_alone(tmp_path):
     record = _one(run([sin_case()], tmp_path, deploy_sample=1.0))
     assert record["status"] == "pass", record["error"]
-    assert record["stage"] == "deploy"
+    assert record["stage"] == "compare"
     assert record["deploy"]["ran"] is True
+    # The fresh process's run is the case's run: the worker never ran the program (a model runs once).
+    assert "run" not in record["seconds"] and list(record["seconds"])[-3:-1] == ["deploy", "compare"]
     assert record["deploy"]["seconds"] > 0 and record["seconds"]["deploy"] >= record["deploy"]["seconds"]
     assert "harness.deploy_check" in record["deploy"]["command"]
     # A pass keeps nothing: a model's library holds its weights.
@@ -78,8 +80,21 @@ def test_one_loader_serves_a_worker_and_a_dead_one_is_replaced(tmp_path, monkeyp
     died = [r for r in records if r["status"] == "deploy_error"]
     assert len(died) == 1 and "died (SIGKILL) at load" in died[0]["error"], [r["error"] for r in records]
     passed = [r for r in records if r["status"] == "pass"]
-    assert len(passed) == 2 and all(r["stage"] == "deploy" for r in passed)
+    assert len(passed) == 2 and all(r["stage"] == "compare" for r in passed)
     assert passed[0]["deploy"]["loader"] == passed[1]["deploy"]["loader"] != died[0]["deploy"]["loader"]
+
+
+def test_a_shipped_case_that_fails_here_too_gets_the_verdict_of_a_case_that_does_not_ship(tmp_path):
+    """A wrong converter fails the shipped run and the run here alike: the case is the mismatch it
+    is without the deploy stage (same status, stage, signature, facets), not a deploy_error, and
+    keeps no files."""
+    shipped = _one(run([sin_case()], tmp_path / "shipped", convert_map="tests.converters:WRONG", deploy_sample=1.0))
+    alone = _one(run([sin_case()], tmp_path / "alone", convert_map="tests.converters:WRONG", deploy_sample=0.0))
+    fields = ("raw_status", "stage", "error", "error_signature", "facets", "max_abs_err", "deploy")
+    assert shipped["raw_status"] == "mismatch"
+    assert {k: shipped[k] for k in fields} == {k: alone[k] for k in fields}
+    assert shipped["seconds"]["deploy"] > 0 and "run" in shipped["seconds"]
+    assert not list((tmp_path / "shipped" / "deploy").iterdir())
 
 
 def test_a_declared_deploy_error_is_xfail_and_is_deployed_whatever_the_sample(tmp_path, monkeypatch):
@@ -181,21 +196,13 @@ def test_a_case_drawn_for_deploy_and_every_tuned_case_run_alone():
     assert sorted(_units(cases, deploy_sample=0.5)) == sorted([1] * sum(drawn_here) + [6 - sum(drawn_here)])
 
 
-def test_the_loading_process_gets_the_cases_own_run_time_again(tmp_path, monkeypatch):
-    """A fresh process runs the program again: a model whose run took minutes in the worker gets
-    minutes there too (a flat 120 s failed every large model of the zoo), and the case's own limit
-    grows by as much."""
-    import tvm
-    from tvm.relax.frontend.torch import from_exported_program
-
+def test_the_loading_process_gets_the_cases_own_limit_again(tmp_path, monkeypatch):
+    """The fresh process runs the program: a model whose run takes minutes gets minutes there too
+    (a flat 120 s failed every large model of the zoo), sized by the case's own limit, which the
+    pool sends with the case; and the case's limit grows by as much."""
     from harness import deploy
+    from harness.pool import PoolOptions
 
-    class Sin(torch.nn.Module):
-        def forward(self, x):
-            return torch.sin(x)
-
-    x = torch.randn(3)
-    executable = tvm.compile(from_exported_program(torch.export.export(Sin(), (x,))), target="llvm")
     limits = []
 
     def loader_run(library, inputs, outputs, device, record, limit=deploy.DEPLOY_SECONDS):
@@ -203,11 +210,17 @@ def test_the_loading_process_gets_the_cases_own_run_time_again(tmp_path, monkeyp
         raise deploy.DeployFailure("stopped here")
 
     monkeypatch.setattr(deploy._LOADER, "run", loader_run)
-    plan = deploy.DeployPlan(tmp_path, 1.0)
-    for run_seconds in (0.01, 909.0):
-        with pytest.raises(deploy.DeployFailure):
-            deploy.ship(executable, [x], "sin", plan, "llvm", {}, run_seconds=run_seconds)
+    case = sin_case()
+    from harness.session import Session
+    from harness.stages import run_case
+    from harness.targets import resolve
+
+    session = Session(resolve("llvm"), out=tmp_path, deploy_sample=1.0)
+    for own in (1.0, 909.0):
+        (record,) = run_case(case, session, {"seconds": {}, "peak_rss_mb": {}, "deploy": None}, limit=own)
+        assert record["status"] == "deploy_error" and "stopped here" in record["error"], record["error"]
     assert limits[0] < 2 * deploy.DEPLOY_SECONDS
     assert limits[1] >= deploy.DEPLOY_SECONDS + 2 * 909.0
-    # The case's limit covers its own work and the fresh process's.
-    assert deploy.case_limit(2166.0) >= 2166.0 + deploy.loader_limit(2166.0)
+    options = PoolOptions(target="llvm", timeout=2166.0, deploy_sample=1.0)
+    assert options.own_limit(case) == (case.timeout or 2166.0)
+    assert options.limit(case) >= options.own_limit(case) + deploy.loader_limit(options.own_limit(case))
