@@ -327,16 +327,15 @@ def _shipped(case, session, record, progress, executable, module, inputs, expect
 def _shipped_failed(case, session, record, progress, executable, module, inputs, expected, shipped,
                     failure: StageFailure) -> dict:
     """The run here decides what a failed shipped case is (see _shipped)."""
-    here = copy.deepcopy(record)
-    clock = _Clock(here, progress)
+    one = copy.deepcopy(record)
+    clock = _Clock(one, progress)
     try:
         with clock.stage("run", "run_error"):
             vm = session.relax.VirtualMachine(executable, session.device)
     except StageFailure as own:
-        _fail(here, own)
-        deploy.clean(session.deploy, safe_name(case.case_id), shipped)
-        return here
-    one = _run_and_compare(case, session, vm, here, clock, module, inputs, expected)
+        _fail(one, own)
+    else:
+        one = _run_and_compare(case, session, vm, one, clock, module, inputs, expected)
     # The time spent shipping is the case's too, whatever its verdict.
     one["seconds"]["deploy"] = shipped["seconds"]["deploy"]
     one["peak_rss_mb"]["deploy"] = shipped["peak_rss_mb"]["deploy"]
