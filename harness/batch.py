@@ -27,7 +27,7 @@ from collections.abc import Callable
 
 import torch
 
-from harness import deploy, expect
+from harness import expect
 from harness.case import Case
 from harness.stages import (
     Session,
@@ -156,7 +156,7 @@ def run_batch(members: list[tuple[Case, dict]], session: Session, batch_id: str,
                 raise StageFailure("skip", "run", None, skip_reason="no-gpu")
             compare_stage(case, session, record, clock, module, inputs, expected, outputs)
             # A case drawn for the deploy stage never joins a batch (harness.pool): this one was not.
-            record["deploy"] = deploy.skipped(case, session.deploy.fraction if session.deploy else 0.0)
+            record["deploy"] = session.not_shipped(case)
         except StageFailure as failure:
             _fail(record, failure)
         report(index, total_seconds([record]))

@@ -199,8 +199,6 @@ if __name__ == "__main__":
 _EXPORT_DOC = """Runs eager, torch.export,
 run_decompositions, from_exported_program, tvm.compile, the Relax VM and the comparison;"""
 
-_EXPORT_IMPORT = "from tvm.relax.frontend.torch import from_exported_program"
-
 _EXPORT_CONVERT_MAP = '''def convert_map():
     if not CONVERT_MAP:
         return None, frozenset()
@@ -286,13 +284,13 @@ def render(case: Case, record: dict, tvm_target: dict, convert_map: str | None,
                    "shapes": [None if a is None else {str(k): v for k, v in a.items()}
                               for a in case.dynamic.shapes]}
     factory_name = case.program.factory.__name__
+    from harness import road_repro
+
     if record.get("frontend", "export") == "export":
-        road = {"road_label": "", "road_doc": _EXPORT_DOC, "road_import": _EXPORT_IMPORT,
+        road = {"road_label": "", "road_doc": _EXPORT_DOC, "road_import": road_repro.IMPORT["export"],
                 "road_definitions": _EXPORT_CONVERT_MAP, "tail_source": symbolic_source,
                 "steps": f"{_EXPORT_FRONT}\n{symbolic_call}\n{_COMPILE_AND_RUN.format(factory_name=factory_name)}"}
     else:
-        from harness import road_repro
-
         road = road_repro.full_parts(record)
         builds = road.pop("builds")
         road["steps"] = road.pop("front") + (

@@ -38,7 +38,9 @@ torch's "tvm" backend behind counters (a graph break, no graph reaching TVM or e
 instead of TVM's graph is import_error, never a pass), then the comparison (the dynamo road);""",
 }
 
-_IMPORT = {"fx": "from tvm.relax.frontend.torch import from_fx", "dynamo": "import torch._dynamo"}
+# Each road's importer, as the full and the short repro import it.
+IMPORT = {"export": "from tvm.relax.frontend.torch import from_exported_program",
+          "fx": "from tvm.relax.frontend.torch import from_fx", "dynamo": "import torch._dynamo"}
 
 _DEFINITIONS = '''# The module this road runs: an op case calls the op's public function (torch.sin, Tensor.add_)
 # where the harness found it does in eager what the overload does (the record's `call`).
@@ -124,7 +126,7 @@ def full_parts(record: dict) -> dict:
             "import contextlib  # fx_convert_map's\n"
             + ("import time  # DynamoProbe's\n" if road == "dynamo" else "")
             + "\n\n" + sources + (_DYNAMO_FAILED if road == "dynamo" else "") + "\n")
-    return {"road_label": f" through {road}", "road_doc": _DOC[road], "road_import": _IMPORT[road],
+    return {"road_label": f" through {road}", "road_doc": _DOC[road], "road_import": IMPORT[road],
             "road_definitions": _DEFINITIONS.format(call=record.get("call")),
             "front": _FX_FRONT if road == "fx" else _DYNAMO_STEPS, "builds": road == "fx",
             "tail_source": tail}
@@ -184,10 +186,10 @@ def short_steps(road: str, each: str, fresh: str) -> tuple[list[str], list[str],
     if road == "fx":
         return (["    status = \"import_error\"; gm = torch.fx.symbolic_trace(model)",
                  f"    mod = from_fx(gm, [(tuple(t.shape), str(t.dtype).removeprefix(\"torch.\")) for t in {each}])"],
-                [], "from tvm.relax.frontend.torch import from_fx")
+                [], IMPORT["fx"])
     steps = ["    status = \"export_error\"; torch._dynamo.reset()  # dynamo's own capture, until a graph reaches TVM",
              f"    with torch.no_grad(): actual = leaves(torch.compile(model, backend=tvm_backend, dynamic=False)(*{fresh}))"]
-    return steps, [_SHORT_DYNAMO], "import torch._dynamo"
+    return steps, [_SHORT_DYNAMO], IMPORT["dynamo"]
 
 
 SHORT_DYNAMO_VERDICT = [

@@ -41,6 +41,12 @@ class Session:
 
             preflight()
 
+    def not_shipped(self, case: Case) -> dict:
+        """The record's `deploy` for a passing case this run does not ship."""
+        from harness.deploy import skipped
+
+        return skipped(case, self.deploy.fraction if self.deploy else 0.0)
+
     def build(self, mod, record: dict, case: Case | None = None):
         """tvm.compile, after tuning under the tuned pipeline; on CUDA also the device compile,
         whose report goes to `device_compile`."""

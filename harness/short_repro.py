@@ -50,8 +50,6 @@ from harness.literals import (
     tensor_source,
 )
 
-_EXPORT_IMPORTER = "from tvm.relax.frontend.torch import from_exported_program"
-
 # Statuses reached only by running TVM's output through the comparison.
 _COMPARED = ("mismatch",)
 
@@ -253,7 +251,7 @@ def _pipeline(case: Case, part: dict, tvm_target: dict, road: str = "export") ->
     lines = ["status = \"skip\"  # the failing stage's status is printed last, exit 0 only on pass", "try:"]
     lines += [] if dynamic else eager
     if road == "export":
-        importer = _EXPORT_IMPORTER
+        importer = road_repro.IMPORT["export"]
         lines += [f"    status = \"export_error\"; ep = torch.export.export({export_args}){decompose}",
                   "    status = \"import_error\"; mod = from_exported_program(ep, run_ep_decomposition=False)"]
     else:

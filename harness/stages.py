@@ -242,7 +242,7 @@ def run_case(case: Case, session: Session, base: dict,
             if case.dynamic is None:
                 one = _run_and_compare(case, session, vm, record, clock, module, inputs, expected)
                 if one["status"] == "pass":
-                    one["deploy"] = deploy.skipped(case, session.deploy.fraction if session.deploy else 0.0)
+                    one["deploy"] = session.not_shipped(case)
                 outcome.append(one)
             else:
                 outcome.extend(_run_sizes(case, session, vm, record, clock))

@@ -45,6 +45,8 @@ EXPECT = "tests/test_records_and_expectations.py"
 EXPECTATIONS_COMMAND = "tests/test_expectations_command.py"
 BATCH = "tests/test_batch.py"
 GATE = "tests/test_nightly_gate.py"
+ROADS = "tests/test_roads.py"
+CIA = "tests/test_cia_override.py"
 BREAKAGES = (
     B("resume reruns every case", "harness/runner.py",
       "    todo = [c for c in cases if c.case_id not in done]",
@@ -223,6 +225,27 @@ BREAKAGES = (
       "    if minimal:",
       "    if False:",
       (f"{GATE}::test_the_findings_show_the_shrunk_example_merged_from_the_shards",)),
+    B("a shipped case is run by the worker as well", "harness/stages.py",
+      "    return shipped",
+      "    return _run_and_compare(case, session, session.relax.VirtualMachine(executable, session.device), "
+      "shipped, clock, module, inputs, expected)",
+      (f"{ROADS}::test_a_deployed_case_with_right_outputs_passes_on_the_shipped_run_alone",)),
+    B("a shipped case that fails here too is called a deploy_error", "harness/stages.py",
+      '    if one["status"] != "pass":',
+      "    if False:",
+      (f"{ROADS}::test_a_shipped_case_that_fails_here_too_gets_the_verdict_of_a_case_that_does_not_ship",)),
+    B("a road's repro imports the export road's importer", "harness/road_repro.py",
+      '    return {"road_label": f" through {road}", "road_doc": _DOC[road], "road_import": IMPORT[road],',
+      '    return {"road_label": f" through {road}", "road_doc": _DOC[road], "road_import": IMPORT["export"],',
+      ("tests/test_road_repro.py::test_a_road_failure_repro_follows_the_road_and_its_convert_map",)),
+    B("the override leaves its kernels behind after the block", "harness/cia_override.py",
+      "                op.py_kernels.update(saved)",
+      "                op.py_kernels.update(saved) if False else None",
+      (f"{CIA}::test_state_inside_and_after_the_block_matches_torchs",)),
+    B("the override skips the backend kernels of an op with none", "harness/cia_override.py",
+      "                    kernels.update(dict.fromkeys(backend_table, orig_cia_callable))",
+      "                    pass",
+      (f"{CIA}::test_state_inside_and_after_the_block_matches_torchs",)),
 )
 
 
