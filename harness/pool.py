@@ -16,6 +16,7 @@ record is always a case's own.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import os
 import selectors
@@ -41,6 +42,20 @@ DEFAULT_TIMEOUT = 60.0
 
 # The most op cases one batch holds by default (`--batch`); measured with `python -m harness.bench`.
 DEFAULT_BATCH = 16
+
+
+# What a worker's start-up (torch, TVM, the warm-up compile) costs against the cases it runs:
+# about 4 s of CPU, the time of some 13 op cases at about 0.3 s each (`harness check` measured
+# with --jobs 1 and 2, python -m harness.bench for the per-case cost).
+WORKER_START_SECONDS = 4.0
+OP_CASE_SECONDS = 0.3
+
+
+def useful_jobs(cases: list[Case], jobs: int) -> int:
+    """How many of `jobs` workers the cases keep busy for longer than each one takes to start:
+    one for a short `harness check`, whose second worker would only slow the first."""
+    work = sum(c.cost if c.kind == "model" else OP_CASE_SECONDS for c in cases)
+    return max(1, min(jobs, math.floor(work / WORKER_START_SECONDS)))
 
 
 class PoolError(Exception):
@@ -277,6 +292,10 @@ class Pool:
         except BaseException:
             self.close()
             raise
+
+    def keep_to(self, jobs: int) -> None:
+        """Start no more than `jobs` workers from now on (those already started stay)."""
+        self.options = dataclasses.replace(self.options, jobs=max(1, min(self.options.jobs, jobs)))
 
     def start(self, count: int | None = None) -> None:
         """Start `count` workers (default: every one) now, before there is a case for them:

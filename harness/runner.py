@@ -14,7 +14,7 @@ from pathlib import Path
 from harness import env, expect
 from harness.case import FAILURES, Case, wants_repro
 from harness.deploy import DEFAULT_SAMPLE
-from harness.pool import DEFAULT_BATCH, DEFAULT_TIMEOUT, Pool, PoolOptions
+from harness.pool import DEFAULT_BATCH, DEFAULT_TIMEOUT, Pool, PoolOptions, useful_jobs
 from harness.progress import Progress  # noqa: F401 - the command line takes it from here
 from harness.records import (
     MINIMAL_FILE,
@@ -128,6 +128,8 @@ def execute(cases: list[Case] | Callable[[], list[Case]], options: RunOptions,
         raise
     done = finished_cases(existing)
     todo = [c for c in cases if c.case_id not in done]
+    if pool is not None:
+        pool.keep_to(useful_jobs(todo, options.jobs))
     spec = resolve(options.target)
     versions = env.library_versions()
     pool = pool or pool_for(max(1, min(options.jobs, len(todo) or 1)))

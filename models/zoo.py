@@ -25,8 +25,10 @@ CNN = ("downsamples by 32 and ends in adaptive pooling, so any size from 32 runs
 ALEXNET = "smallest multiple of 32 it takes: below 63x63 its third max-pool has nothing to pool"
 INCEPTION = ("smallest multiple of 32 it takes: the stem needs 75x75 (at 64x64 a 3x3 kernel "
              "outgrows a 2x2 map)")
-VIT = ("fixed by the architecture: the position embedding is built for 224x224 and forward "
-       "asserts that size")
+VIT = ("the position embedding is built for the builder's image_size (without weights any size "
+       "divisible by the patch): 64x64 (56x56 for 14x14 patches) gives 4x4 patches (2x2 for 32x32 "
+       "patches), so every attention still mixes several tokens besides the class token, at a "
+       "sequence 12x (/32: 10x) shorter than 224x224's")
 SWIN = ("window-constrained: 224x224 (V2: 256x256) is the size whose 7x7 (V2: 8x8) windows tile "
         "every stage exactly and keep shifted windows in three of four stages; smaller inputs "
         "run too but take the padding path, and below 128x128 the third stage loses its shift")
@@ -118,8 +120,8 @@ ROWS: dict[str, ModelRow] = {row.name: row for row in [
     *_rows("swin_t swin_s swin_b", 224, SWIN),
     *_rows("swin_v2_t swin_v2_s swin_v2_b", 256, SWIN),
     *_rows("vgg11 vgg11_bn vgg13 vgg13_bn vgg16 vgg16_bn vgg19 vgg19_bn", 64, CNN),
-    *_rows("vit_b_16 vit_b_32 vit_l_16 vit_l_32", 224, VIT),
-    ModelRow("vit_h_14", 224, VIT),
+    *_rows("vit_b_16 vit_b_32 vit_l_16 vit_l_32", 64, VIT, options={"image_size": 64}),
+    ModelRow("vit_h_14", 56, VIT, options={"image_size": 56}),
     # ------------------------------------------------------------ segmentation
     *_rows("deeplabv3_mobilenet_v3_large deeplabv3_resnet50 deeplabv3_resnet101 fcn_resnet50 "
            "fcn_resnet101 lraspp_mobilenet_v3_large", 64, SEGMENTATION),

@@ -172,3 +172,20 @@ def test_no_worker_outlives_a_killed_run(tmp_path):
     while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
         time.sleep(0.1)
     assert not [pid for pid in workers if _alive(pid)], "workers outlived the killed run"
+
+
+def test_a_short_check_runs_on_one_worker_and_a_long_one_on_every_job(tmp_path):
+    """`harness check` (cases built while a worker starts) starts a second worker only for work
+    that repays its start-up; `run` keeps --jobs as given."""
+    from harness.pool import useful_jobs
+    from harness.runner import RunOptions, execute
+
+    pid_file = tmp_path / "pids"
+    cases = [_pid_case(pid_file, i) for i in range(6)]
+    execute(lambda: cases, RunOptions(out=tmp_path / "check", jobs=2, batch=1))
+    assert len(set(_pids(pid_file))) == 1 and len(_pids(pid_file)) == 6
+    assert [p.name for p in (tmp_path / "check" / "logs").iterdir()] == ["worker-0.log"]
+    many = [_pid_case(pid_file, i) for i in range(40)]
+    assert useful_jobs(many, 2) == 2 and useful_jobs(many, 1) == 1 and useful_jobs(cases, 2) == 1
+    model = Case("m[float32-64x64]", "model", "m", Program(factories.pid_program, {}), "float32", cost=60.0)
+    assert useful_jobs([model], 4) == 4  # one long unit: the pool itself starts only one worker for it

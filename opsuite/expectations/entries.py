@@ -164,14 +164,25 @@ def _may_name(entry: dict, op: str) -> bool:
     return any(op.startswith(p) or p.startswith(op) for p in prefixes)
 
 
+# Every family that attaches expectations reads every file: one process reads them once, and
+# again only when a file changed (`expectations update` rewrites them).
+_COMPILED: dict[Path, tuple] = {}
+
+
+def _compiled(directory: Path) -> list[tuple[dict, Expectation]]:
+    stamp = tuple((p, p.stat().st_mtime_ns, p.stat().st_size) for p in files(directory))
+    if directory not in _COMPILED or _COMPILED[directory][0] != stamp:
+        _COMPILED[directory] = (stamp, [(e, to_expectation(e)) for e in load(directory)])
+    return _COMPILED[directory][1]
+
+
 def attach(cases: list[Case], entries: list[dict] | None = None, tvm_version: str | None = None) -> list[Case]:
     """The cases with the expectations of every entry that names them and whose `tvm` scope
     holds the TVM in use (tvm_version, default the one this process imports)."""
-    entries = load() if entries is None else entries
-    if any("tvm" in e for e in entries):
+    compiled = _compiled(DIRECTORY) if entries is None else [(e, to_expectation(e)) for e in entries]
+    if any("tvm" in e for e, _ in compiled):
         running = tvm_version or env.tvm_version()
-        entries = [e for e in entries if applies_to_tvm(e, running)]
-    compiled = [(e, to_expectation(e)) for e in entries]
+        compiled = [(e, x) for e, x in compiled if applies_to_tvm(e, running)]
     # Each case is matched only against the entries whose patterns could name its op: a
     # nightly profile has tens of thousands of cases and hundreds of entries.
     candidates: dict[str, list] = {}

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 
-import ml_dtypes
 import numpy as np
 import torch
 
@@ -21,6 +20,10 @@ from opsuite.expectations.bug_models.linalg import _matmul_float32
 
 def _np_arange(start, end, step, dtype: torch.dtype) -> torch.Tensor:
     if dtype == torch.bfloat16:
+        # Imported here: loading the expectations must not cost a process that never calls a
+        # model the second ml_dtypes takes to import.
+        import ml_dtypes
+
         found = np.arange(start, end, step, dtype=ml_dtypes.bfloat16)
         return torch.from_numpy(found.view(np.int16).copy()).view(torch.bfloat16)
     return torch.from_numpy(np.arange(start, end, step, dtype=torch.empty((), dtype=dtype).numpy().dtype))
