@@ -44,9 +44,10 @@ DEFAULT_TIMEOUT = 60.0
 DEFAULT_BATCH = 16
 
 
-# What a worker's start-up (torch, TVM, the warm-up compile) costs against the cases it runs:
-# about 4 s of CPU, the time of some 13 op cases at about 0.3 s each (`harness check` measured
-# with --jobs 1 and 2, python -m harness.bench for the per-case cost).
+# A worker's start-up measured 5.6 s on 2 cores (torch 1.3 s, the first export's dynamo start
+# 1.6 s, TVM 2.5 s), an op case about 0.3 s run alone. Another worker is started only for work
+# of at least WORKER_START_SECONDS, less than a start-up, because part of its start overlaps
+# the cases the first worker runs meanwhile.
 WORKER_START_SECONDS = 4.0
 OP_CASE_SECONDS = 0.3
 

@@ -129,6 +129,8 @@ def execute(cases: list[Case] | Callable[[], list[Case]], options: RunOptions,
     done = finished_cases(existing)
     todo = [c for c in cases if c.case_id not in done]
     if pool is not None:
+        # `check` (cases built while a worker starts): another worker only for work that repays
+        # its start-up; `run` keeps --jobs as given.
         pool.keep_to(useful_jobs(todo, options.jobs))
     spec = resolve(options.target)
     versions = env.library_versions()

@@ -170,7 +170,7 @@ _COMPILED: dict[Path, tuple] = {}
 
 
 def _compiled(directory: Path) -> list[tuple[dict, Expectation]]:
-    stamp = tuple((p, p.stat().st_mtime_ns, p.stat().st_size) for p in files(directory))
+    stamp = tuple((p, (st := p.stat()).st_mtime_ns, st.st_size) for p in files(directory))
     if directory not in _COMPILED or _COMPILED[directory][0] != stamp:
         _COMPILED[directory] = (stamp, [(e, to_expectation(e)) for e in load(directory)])
     return _COMPILED[directory][1]
