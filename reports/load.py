@@ -16,7 +16,8 @@ from harness.case import FAILURES
 from harness.records import ResultsError, frontend_of, read_results  # noqa: F401 - frontend_of: part of this module's API
 
 # A record's outcome: its status, except that a pass on a degenerate reference proves little
-# ("degenerate") and a CUDA case that compiled on a machine without a GPU "compiles".
+# ("degenerate"; unless every reference of the op is, by its definition: a pass of zeros proves
+# all it can) and a CUDA case that compiled on a machine without a GPU "compiles".
 GOOD = ("pass", "compiles")
 # Worst first: the order cells are coloured and counts are listed in.
 SEVERITY = ("crash", "timeout", "deploy_error", "run_error", "compile_error", "import_error", "import_unsupported",
@@ -48,11 +49,17 @@ def load(directory: str | Path) -> Run:
 
 def outcome(record: dict) -> str:
     status = record["status"]
-    if status == "pass" and record.get("degenerate"):
+    if status == "pass" and record.get("degenerate") and not by_definition(record):
         return "degenerate"
     if status == "skip" and record.get("skip_reason") == "no-gpu":
         return "compiles"  # the engine only says no-gpu after tvm.compile for CUDA succeeded
     return status
+
+
+def by_definition(record: dict) -> str | None:
+    """Why the record's reference is degenerate whatever was drawn (its row says: a fill is
+    constant, isnan of an integer all False), or None."""
+    return (record.get("meta") or {}).get("degenerate_by_definition")
 
 
 def column(record: dict, by_frontend: bool = False) -> str:

@@ -15,8 +15,9 @@ Grades, over a row's own non-probe records (skips are "not applicable": eager do
 the dtype). A CUDA case on a machine without a GPU "compiles": TVM generated its kernels and the
 device compiler accepted every one of them for each listed arch; nothing ran.
 - full:     at least one case passed on a non-degenerate reference, and no case failed (a pass on
-            a degenerate reference, e.g. an empty output, is neither proof nor failure; a case
-            that compiles is no failure);
+            a degenerate reference, e.g. an empty output, is neither proof nor failure, unless
+            the op's row says every reference of that dtype is, as a fill's is; a case that
+            compiles is no failure);
 - partial:  at least one such pass or case that compiles, and at least one case that did not
             pass (a failure, an expected failure, an unexpected pass);
 - compiles: no case ran, some compile and none failed: the most a machine without a GPU proves;

@@ -22,7 +22,8 @@ DENOMINATOR_LABELS = {"convert_map": "importer convert-map keys", "core": "core 
                       "opinfo": "OpInfo entries", "model": "TorchVision models"}
 GRADE_RULES = (
     "**full**: some case passed on a non-degenerate reference and none failed (a pass on a "
-    "degenerate reference, e.g. an empty output, neither proves nor fails); **partial**: some "
+    "degenerate reference, e.g. an empty output, neither proves nor fails, unless the op's row "
+    "says every reference of that dtype is: a fill's, isnan's of integers); **partial**: some "
     "passed (or compiled), some did not (a failure, an expected failure, an unexpected pass); "
     "**compiles**: no case ran (CUDA without a GPU), some compiled and none failed; **unproven**: "
     "cases passed, but only on degenerate references (empty, all-zero, constant), none on a proper "
@@ -94,7 +95,19 @@ def summary_tables(summary: dict) -> list[str]:
     for target, counts in summary["statuses_by_target"].items():
         lines.append(f"| {target} | {sum(counts.values())} | " + " | ".join(str(counts[s]) for s in statuses) + " |")
     lines.append(f"| all | {summary['cases']} | " + " | ".join(str(summary['statuses'][s]) for s in statuses) + " |")
+    if summary.get("degenerate"):
+        lines += ["", degenerate_line(summary["degenerate"])]
     return lines
+
+
+def degenerate_line(figures: dict) -> str:
+    """How many passes rest on a reference that proves little, by tier, and how many on one that
+    the op's definition makes degenerate whatever is drawn."""
+    share = figures["drawn"] / figures["passes"] if figures["passes"] else 0.0
+    tiers = ", ".join(f"{n} {t}" for t, n in figures["drawn_by_tier"].items())
+    return (f"Passes on a degenerate reference: {figures['drawn']} of {figures['passes']} ({share:.1%})"
+            + (f": {tiers} tier" if tiers else "")
+            + f"; {figures['by_definition']} more whose op gives no other (a fill, isnan of an integer).")
 
 
 def failing_cells(row: MatrixRow) -> list[tuple[str, str]]:

@@ -11,7 +11,7 @@ import collections
 
 from harness.case import STATUSES
 from reports import differential, universe
-from reports.load import FAILING, Run
+from reports.load import FAILING, Run, by_definition
 from reports.matrix import Matrix, column_key, grade_counts
 from reports.triage import Bug
 
@@ -41,10 +41,22 @@ def summarise(run: Run, matrix: Matrix, found: list[Bug]) -> dict:
         "rows_outside_denominators": sum(1 for r in matrix.rows if not r.row.denominators),
         "bugs": len(found),
         "bugs_unexpected": sum(1 for b in found if b.expected < b.count),
+        "degenerate": degenerate(records),
         "seconds_total": round(seconds, 3),
         "device_compile": device_compile(records),
         **_frontends(records),
     }
+
+
+def degenerate(records: list[dict]) -> dict:
+    """Passes on a degenerate reference, apart from those whose op makes every reference of the
+    dtype degenerate (they prove all the op can): the share the draws are held to."""
+    passes = [r for r in records if r["status"] == "pass"]
+    flagged = [r for r in passes if r.get("degenerate")]
+    drawn = [r for r in flagged if not by_definition(r)]
+    tiers = collections.Counter((r.get("meta") or {}).get("tier") or r["kind"] for r in drawn)
+    return {"passes": len(passes), "drawn": len(drawn), "by_definition": len(flagged) - len(drawn),
+            "drawn_by_tier": dict(sorted(tiers.items()))}
 
 
 def _frontends(records: list[dict]) -> dict:

@@ -136,3 +136,10 @@ def test_rows_keep_degenerate_references_only_by_definition():
     assert not keeping & set(INFORMATIVE) - {"aten.isnan.default", "aten.isfinite.default"}
     isnan = next(row for row in rows() if row.op == "aten.isnan.default")
     assert not isnan.degenerate_by_definition("float32") and isnan.degenerate_by_definition("int32")
+
+
+def test_a_case_carries_why_its_reference_is_degenerate_by_definition():
+    isnan = next(row for row in rows() if row.op == "aten.isnan.default")
+    cases = row_cases(isnan, "quick", 0)
+    told = {c.dtype: c.meta.get("degenerate_by_definition") for c in cases}
+    assert told["int32"] == isnan.degenerate["int32"] and told["float32"] is None

@@ -168,3 +168,21 @@ def test_an_op_only_samples_reach_is_a_row_graded_on_the_cases_that_reach_it(tmp
 def test_an_op_whose_only_passes_are_degenerate_is_unproven(outcomes, expected):
     row = universe.CoverageRow("aten.x.default", "aten", ["core"], planned=1)
     assert grade(collections.Counter(outcomes), row) == expected
+
+
+def test_a_pass_degenerate_by_its_ops_definition_proves_and_is_counted_apart(tmp_path):
+    from reports import summary
+    from reports.render_md import degenerate_line
+
+    why = {"degenerate_by_definition": "the output is constant by definition"}
+    records = [record("aten.zeros.default[float32-0]", "aten.zeros.default", degenerate="all-zero", meta=why),
+               record("aten.neg.default[float32-0]", "aten.neg.default", degenerate="all-zero", meta={"tier": "edge"}),
+               record("aten.neg.default[float32-1]", "aten.neg.default", meta={"tier": "normal"}),
+               record("aten.abs.default[float32-0]", "aten.abs.default", "xfail", raw="mismatch")]
+    run = load.load(write_dir(tmp_path, records))
+    table = matrix.build(run)
+    assert table.by_name["aten.zeros.default"].grade == "full"
+    assert table.by_name["aten.neg.default"].cells["llvm/float32"].text == "1/2 · 1 degenerate"
+    figures = summary.summarise(run, table, [])["degenerate"]
+    assert figures == {"passes": 3, "drawn": 1, "by_definition": 1, "drawn_by_tier": {"edge": 1}}
+    assert degenerate_line(figures).startswith("Passes on a degenerate reference: 1 of 3 (33.3%): 1 edge tier; 1 more")
