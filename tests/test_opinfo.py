@@ -201,3 +201,46 @@ def test_check_of_an_entry_left_out_of_quick_runs_its_nightly_cases(tmp_path):
     assert "checking its nightly ones" in done.stdout
     ran = [line.split()[0] for line in done.stdout.splitlines() if line.startswith("opinfo.add[")]
     assert ran == [c.case_id for c in opinfo.cases("nightly", 0) if c.op == "opinfo.add"]
+
+
+def test_a_half_used_sample_generator_is_closed_before_samples_returns(monkeypatch):
+    """A sample generator left to the cyclic garbage collector runs its cleanup (a decorator's
+    torch.no_grad re-entered) inside whatever trace is under way later: it must close now."""
+    import copy
+    import gc
+
+    from torch.testing._internal.opinfo.core import SampleInput
+
+    closed, holder = [], []
+
+    def cyclic(op, device, dtype, requires_grad, **kwargs):
+        keep = holder  # the generator's frame holds the list that holds the generator: a cycle
+        try:
+            for i in range(5):
+                yield SampleInput(torch.full((2,), float(i + len(keep))))
+        finally:
+            closed.append(True)
+
+    def sample_inputs_func(*args, **kwargs):
+        holder.append(cyclic(*args, **kwargs))
+        return holder[-1]
+
+    entry = copy.copy(P.find_entry("bincount"))
+    entry.sample_inputs_func = sample_inputs_func
+    monkeypatch.setattr(P, "find_entry", lambda name, variant="": entry)
+    gc.disable()
+    try:
+        found = P.samples("bincount", "", "float32", 0, count=2)
+        assert len(found) == 2 and closed == [True]
+    finally:
+        gc.enable()
+
+
+def test_samples_are_the_entrys_own_draws():
+    for name in ("bincount", "index_put", "add", "nn.functional.conv2d"):
+        entry = P.find_entry(name)
+        P.seed_all(3)
+        tracked = [P.describe(s.input) + P.describe(s.args) + P.describe(s.kwargs)
+                   for s in entry.sample_inputs("cpu", torch.float32, requires_grad=False, set_seed=False)][:4]
+        ours = [P.describe(s.input) + P.describe(s.args) + P.describe(s.kwargs) for s in P.samples(name, "", "float32", 3, 4)]
+        assert ours == tracked, name

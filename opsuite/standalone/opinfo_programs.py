@@ -52,9 +52,7 @@ def samples(name, variant, dtype, seed, count=None):
     entry = find_entry(name, variant)
     seed_all(seed)
     found = []
-    # set_seed=False: by default OpInfo reseeds before every sample with a seed of its own,
-    # which would make every run seed draw the same values.
-    generated = iter(entry.sample_inputs("cpu", getattr(torch, dtype), requires_grad=False, set_seed=False))
+    generated = _sample_iterator(entry, getattr(torch, dtype))
     try:
         with torch.no_grad():
             for sample in generated:
@@ -63,9 +61,22 @@ def samples(name, variant, dtype, seed, count=None):
                     break
     finally:
         # Close a half-used sample generator now: left to the garbage collector, its cleanup
-        # can run inside a later torch.export trace and fail there.
+        # (a decorator's `torch.no_grad()` re-entered) runs inside whatever torch.export trace
+        # is under way and records `_set_grad_enabled` into that graph (seen on index_put).
         getattr(generated, "close", lambda: None)()
     return found
+
+
+def _sample_iterator(entry, dtype):
+    """The entry's samples as its sample function yields them, so that the generator itself can
+    be closed. OpInfo.sample_inputs wraps it in a tracking iterator without `close`; called with
+    set_seed=False (by default OpInfo reseeds before every sample with a seed of its own, which
+    would make every run seed draw the same values) that wrapper adds nothing to the draws."""
+    from torch.testing._internal.opinfo.core import OpInfo
+
+    if type(entry).sample_inputs is OpInfo.sample_inputs:
+        return iter(entry.sample_inputs_func(entry, "cpu", dtype, False))
+    return iter(entry.sample_inputs("cpu", dtype, requires_grad=False, set_seed=False))
 
 
 def sample_at(name, variant, dtype, index, seed):
