@@ -104,9 +104,9 @@ def degenerate_line(figures: dict) -> str:
     """How many passes rest on a reference that proves little, by tier, and how many on one that
     the op's definition makes degenerate whatever is drawn."""
     share = figures["drawn"] / figures["passes"] if figures["passes"] else 0.0
-    tiers = ", ".join(f"{n} {t}" for t, n in figures["drawn_by_tier"].items())
+    tiers = ", ".join(f"{t} {n}" for t, n in figures["drawn_by_tier"].items())
     return (f"Passes on a degenerate reference: {figures['drawn']} of {figures['passes']} ({share:.1%})"
-            + (f": {tiers} tier" if tiers else "")
+            + (f" (where: {tiers})" if tiers else "")
             + f"; {figures['by_definition']} more whose op gives no other (a fill, isnan of an integer).")
 
 

@@ -54,7 +54,9 @@ def degenerate(records: list[dict]) -> dict:
     passes = [r for r in records if r["status"] == "pass"]
     flagged = [r for r in passes if r.get("degenerate")]
     drawn = [r for r in flagged if not by_definition(r)]
-    tiers = collections.Counter((r.get("meta") or {}).get("tier") or r["kind"] for r in drawn)
+    # an op row's tier; else a dynamic program, an OpInfo sample or a model
+    tiers = collections.Counter((r.get("meta") or {}).get("tier")
+                                or (r["kind"] if r["kind"] != "op" else r.get("family") or "op") for r in drawn)
     return {"passes": len(passes), "drawn": len(drawn), "by_definition": len(flagged) - len(drawn),
             "drawn_by_tier": dict(sorted(tiers.items()))}
 

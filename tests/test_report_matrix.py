@@ -178,11 +178,12 @@ def test_a_pass_degenerate_by_its_ops_definition_proves_and_is_counted_apart(tmp
     records = [record("aten.zeros.default[float32-0]", "aten.zeros.default", degenerate="all-zero", meta=why),
                record("aten.neg.default[float32-0]", "aten.neg.default", degenerate="all-zero", meta={"tier": "edge"}),
                record("aten.neg.default[float32-1]", "aten.neg.default", meta={"tier": "normal"}),
-               record("aten.abs.default[float32-0]", "aten.abs.default", "xfail", raw="mismatch")]
+               record("aten.abs.default[float32-0]", "aten.abs.default", "xfail", raw="mismatch"),
+               record("opinfo.abs[float32-s0]", "opinfo.abs", degenerate="empty", family="opinfo")]
     run = load.load(write_dir(tmp_path, records))
     table = matrix.build(run)
     assert table.by_name["aten.zeros.default"].grade == "full"
     assert table.by_name["aten.neg.default"].cells["llvm/float32"].text == "1/2 · 1 degenerate"
     figures = summary.summarise(run, table, [])["degenerate"]
-    assert figures == {"passes": 3, "drawn": 1, "by_definition": 1, "drawn_by_tier": {"edge": 1}}
-    assert degenerate_line(figures).startswith("Passes on a degenerate reference: 1 of 3 (33.3%): 1 edge tier; 1 more")
+    assert figures == {"passes": 4, "drawn": 2, "by_definition": 1, "drawn_by_tier": {"edge": 1, "opinfo": 1}}
+    assert degenerate_line(figures).startswith("Passes on a degenerate reference: 2 of 4 (50.0%) (where: edge 1, opinfo 1); 1 more")
