@@ -118,9 +118,9 @@ def case_from_call(row: OpRow, call: Call, dtype: str, index: int, seed: int, hy
     tolerance: Tolerance | None = row.tolerances.get(dtype)
     meta = {"variant": variant, "tier": tier, "row": row_id(row),
             "hypothesis": f"seed={hypothesis_seed_} example={index} (opsuite.generate.collect)"}
-    if row.degenerate_by_definition(dtype):
+    if reason := row.degenerate_by_definition(dtype):
         # the reports count such a pass as proof: no draw of this op could give another reference
-        meta["degenerate_by_definition"] = row.degenerate.get(dtype) or row.degenerate["*"]
+        meta["degenerate_by_definition"] = reason
     return Case(
         case_id=case_id, kind="op", op=row.op,
         program=Program(row.factory, {"op": row.op, "args": list(call.args), "kwargs": dict(call.kwargs)}),

@@ -11,7 +11,7 @@ import collections
 
 from harness.case import STATUSES
 from reports import differential, universe
-from reports.load import FAILING, Run, by_definition
+from reports.load import FAILING, Run, outcome
 from reports.matrix import Matrix, column_key, grade_counts
 from reports.triage import Bug
 
@@ -53,7 +53,7 @@ def degenerate(records: list[dict]) -> dict:
     dtype degenerate (they prove all the op can): the share the draws are held to."""
     passes = [r for r in records if r["status"] == "pass"]
     flagged = [r for r in passes if r.get("degenerate")]
-    drawn = [r for r in flagged if not by_definition(r)]
+    drawn = [r for r in flagged if outcome(r) == "degenerate"]  # the matrix's own rule
     # an op row's tier; else a dynamic program, an OpInfo sample or a model
     tiers = collections.Counter((r.get("meta") or {}).get("tier")
                                 or (r["kind"] if r["kind"] != "op" else r.get("family") or "op") for r in drawn)

@@ -63,8 +63,9 @@ class OpRow:
         if stray or not all(reason.strip() for reason in self.degenerate.values()):
             raise ValueError(f"{self.op}: a degenerate-by-definition entry needs a dtype of the row and a reason")
 
-    def degenerate_by_definition(self, dtype: str) -> bool:
-        return bool(self.degenerate.get(dtype) or self.degenerate.get("*"))
+    def degenerate_by_definition(self, dtype: str) -> str | None:
+        """Why every reference of `dtype` is degenerate (the row's reason), or None."""
+        return self.degenerate.get(dtype) or self.degenerate.get("*")
 
 
 def decomposed_twin(row: OpRow, dtypes: tuple[str, ...] = ("float32",)) -> OpRow:
