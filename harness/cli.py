@@ -22,7 +22,7 @@ from harness.deploy import DEFAULT_SAMPLE
 from harness.family import OPTIONS
 from harness.pool import DEFAULT_BATCH, DEFAULT_TIMEOUT, PoolError
 from harness.records import ResultsError, read_results
-from harness.runner import Progress, RunOptions, execute, format_line, minimise, repro_lines
+from harness.runner import SHRINK_CHOICES, Progress, RunOptions, execute, format_line, minimise, repro_lines
 from harness.targets import TARGETS, available_cores
 from harness.tuning import DEFAULT_TRIALS, PIPELINES, TuningUnavailable, check_dependencies
 
@@ -73,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run cases and write DIR/results.jsonl and the reports")
     _add_selection(run)
     _add_run_options(run)
+    run.add_argument("--shrink", default="all", choices=SHRINK_CHOICES,
+                     help="nightly profile: which failures hypothesis shrinks to minimal examples "
+                          "(unexpected: only those no expectation explains, as the nightly gate does)")
 
     check = commands.add_parser("check", help="run every case of one op or model, a line per case")
     check.add_argument("name", metavar="OP", help="e.g. aten.add.Tensor, add, or a model name")
@@ -217,7 +220,8 @@ def cmd_run(args) -> int:
     if args.profile == "nightly":
         for family, _ in _families(args):
             if family.minimise is not None:
-                minimise([c for c in cases if c.family == family.name], records, options, family.minimise)
+                minimise([c for c in cases if c.family == family.name], records, options, family.minimise,
+                         which=args.shrink)
     _render(out)
     return _finish(records, [f for f, _ in _families(args)], out)
 

@@ -185,17 +185,28 @@ def write_repros(case: Case, record: dict, out: Path, tvm_target: dict, convert_
         record["repro_error"] = one_line_error(err)
 
 
+# Which failures a nightly run shrinks (`harness run --shrink`).
+SHRINK_CHOICES = ("all", "unexpected", "none")
+
+
 def minimise(cases: list[Case], records: list[dict], options: RunOptions, shrinker,
-             echo: Callable[[str], None] = print) -> list[dict]:
+             echo: Callable[[str], None] = print, which: str = "all") -> list[dict]:
     """Hand the run's failures to a family's shrinker; record each minimal case and its repro.
+
+    `which`: "all" shrinks every failure, declared ones too (their minimal examples feed triage
+    and issue drafts); "unexpected" only those no expectation explains (a gate that reruns the
+    same seed every night would shrink the same declared failures again); "none" nothing.
 
     `shrinker(failures, run_one, seed)` returns (case, record) pairs; `run_one` runs a case in
     the same isolated workers as the run. Minimal records go to DIR/minimal.jsonl, apart from
     the run's own records, so counts in results.jsonl stay those of the generated cases.
     """
     by_id = {c.case_id: c for c in cases}
+    if which not in SHRINK_CHOICES:
+        raise ValueError(f"which={which!r}: expected one of {', '.join(SHRINK_CHOICES)}")
+    status = (lambda r: r["status"]) if which == "unexpected" else (lambda r: r.get("raw_status") or r["status"])
     failures = [(by_id[r["case_id"]], r) for r in records
-                if r["case_id"] in by_id and (r.get("raw_status") or r["status"]) in FAILURES]
+                if which != "none" and r["case_id"] in by_id and status(r) in FAILURES]
     if not failures:
         return []
     spec = resolve(options.target)

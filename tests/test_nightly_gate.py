@@ -18,7 +18,9 @@ import pytest
 from harness import cli, nightly
 from harness.nightly_verdict import explore_seed, judge
 from harness.records import ResultsWriter, read_results
+from harness.runner import SHRINK_CHOICES, RunOptions, minimise
 from tests.crafted import record, write_dir
+from tests.helpers import sin_case
 
 A, B, C = "aten.a.default[float32-0]", "aten.b.default[float32-0]", "aten.c.default[float32-0]"
 FLAKY = {"id": "amax-empty-uint8", "reason": "reads uninitialised memory", "flaky": True}
@@ -155,7 +157,8 @@ def test_the_exploration_seed_is_new_each_run_and_never_the_gates():
 
 def test_the_mode_sets_the_seed(monkeypatch, capsys):
     monkeypatch.setenv("GITHUB_RUN_ID", "777")
-    assert nightly.seeded("gate", ["--jobs", "1"]) == ["--jobs", "1", "--seed", "0"]
+    assert nightly.seeded("gate", ["--jobs", "1"]) == ["--jobs", "1", "--seed", "0", "--shrink", "unexpected"]
+    assert nightly.seeded("gate", ["--shrink=all"]) == ["--shrink=all", "--seed", "0"]  # the caller's choice stands
     assert nightly.seeded("explore", ["--jobs", "1"]) == ["--jobs", "1", "--seed", "777"]
     assert "exploration seed 777 (from GITHUB_RUN_ID 777)" in capsys.readouterr().out
     with pytest.raises(nightly.NightlyError, match="drop --seed"):
@@ -196,3 +199,20 @@ def test_the_findings_show_the_shrunk_example_merged_from_the_shards(tmp_path):
     section = (merged / "triage.md").read_text().split("## New findings (1)")[1]
     assert f"shrunk example: `aten.a.default[float32-min]` on llvm, inputs [[1]] (shrunk from `{A}`)" in section
     assert "- repro: `python repro/llvm/aten.a.default_float32-min.py`" in section
+
+
+def test_the_gate_shrinks_only_what_no_expectation_explains(tmp_path):
+    cases = [sin_case(variant=v) for v in ("declared", "new", "passing")]
+    records = [_r(cases[0].case_id, "xfail", raw="mismatch"), _r(cases[1].case_id, "mismatch"),
+               _r(cases[2].case_id)]
+    handed = {}
+
+    def shrinker(failures, run_one, seed):
+        handed[which] = [case.case_id for case, _ in failures]
+        return []
+
+    for which in SHRINK_CHOICES:
+        minimise(cases, records, RunOptions(out=tmp_path, jobs=1), shrinker, which=which)
+    assert handed == {"all": [cases[0].case_id, cases[1].case_id], "unexpected": [cases[1].case_id]}  # none: no call
+    with pytest.raises(ValueError, match="expected one of all, unexpected, none"):
+        minimise(cases, records, RunOptions(out=tmp_path, jobs=1), shrinker, which="declared")
