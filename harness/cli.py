@@ -22,7 +22,15 @@ from harness.deploy import DEFAULT_SAMPLE
 from harness.family import OPTIONS
 from harness.pool import DEFAULT_BATCH, DEFAULT_TIMEOUT, PoolError
 from harness.records import ResultsError, read_results
-from harness.runner import SHRINK_CHOICES, Progress, RunOptions, execute, format_line, minimise, repro_lines
+from harness.runner import (
+    SHRINK_CHOICES,
+    Progress,
+    RunOptions,
+    execute,
+    format_line,
+    minimise,
+    repro_lines,
+)
 from harness.targets import TARGETS, available_cores
 from harness.tuning import DEFAULT_TRIALS, PIPELINES, TuningUnavailable, check_dependencies
 
