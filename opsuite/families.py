@@ -19,16 +19,11 @@ UPDATE = "python -m opsuite.expectations update {results}"
 def op_cases(profile: str, seed: int, wanted=None):
     """Every row's cases, or only those of ops `wanted(op)` accepts (see harness.sources.load),
     then the dynamic-shape programs (ids `dyn.*`), filtered alike."""
-    from opsuite import dynamic
+    from opsuite import dynamic, plan
     from opsuite.expectations.entries import attach
-    from opsuite.generate import row_cases
     from opsuite.table import rows
 
-    found = []
-    for row in rows():
-        if wanted is not None and not wanted(row.op):
-            continue
-        found.extend(row_cases(row, profile, seed))
+    found = plan.cases([row for row in rows() if wanted is None or wanted(row.op)], profile, seed)
     found.extend(dynamic.cases(profile, seed, wanted))
     return attach(found)
 

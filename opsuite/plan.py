@@ -1,0 +1,64 @@
+"""The op table's cases built in several processes: a nightly plan is ~27,000 hypothesis draws.
+
+Building the nightly profile's op cases takes about five minutes of one core (hypothesis draws
+and validates its strategies, and each normal-tier draw runs eager once to reject degenerate
+references), while a run's workers wait for the plan. Rows are independent: each (row, dtype,
+tier) draws under its own seed (opsuite.generate), so any process builds the same cases for a
+row, and the rows are dealt round-robin to PROCESSES spawned processes (neighbouring rows are
+often alike in cost) and their cases put back in table order. A small selection (`harness check
+OP`) is built here, where starting processes would cost more than it saves.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+from concurrent.futures import ProcessPoolExecutor
+from itertools import repeat
+
+from harness.case import Case
+from opsuite.generate import row_cases, row_id
+from opsuite.table.row import OpRow
+
+# At most this many processes, and only for a selection of at least MIN_ROWS rows: a spawned
+# process spends ~3 s importing torch and the table before it draws anything.
+PROCESSES_ENV = "HARNESS_PLAN_PROCESSES"
+MIN_ROWS = 40
+
+
+def processes(rows: int) -> int:
+    """How many processes build `rows` rows: HARNESS_PLAN_PROCESSES, else the usable cores."""
+    if rows < MIN_ROWS:
+        return 1
+    chosen = os.environ.get(PROCESSES_ENV)
+    if chosen is not None:
+        if not chosen.isdigit() or int(chosen) < 1:
+            raise ValueError(f"{PROCESSES_ENV}={chosen!r}: expected a whole number of processes, at least 1")
+        return int(chosen)
+    from harness.targets import available_cores
+
+    return available_cores()
+
+
+def _cases_of(ids: list[str], profile: str, seed: int) -> bytes:
+    """The rows' cases, pickled here by value: left to the pool, torch's reductions would send
+    each tensor as a shared-memory file descriptor, and a nightly half-plan holds more tensors
+    than a process may open files (the process died)."""
+    from opsuite.table import rows
+
+    table = {row_id(row): row for row in rows()}
+    return pickle.dumps({i: row_cases(table[i], profile, seed) for i in ids}, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def cases(chosen: list[OpRow], profile: str, seed: int) -> list[Case]:
+    """Every case of `chosen`, in table order, as row_cases gives them one row at a time."""
+    count = min(processes(len(chosen)), len(chosen))
+    if count <= 1:
+        return [case for row in chosen for case in row_cases(row, profile, seed)]
+    ids = [row_id(row) for row in chosen]
+    by_row: dict[str, list[Case]] = {}
+    with ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn")) as pool:
+        for part in pool.map(_cases_of, [ids[i::count] for i in range(count)], repeat(profile), repeat(seed)):
+            by_row.update(pickle.loads(part))
+    return [case for i in ids for case in by_row[i]]
