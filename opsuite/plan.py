@@ -44,7 +44,7 @@ def processes(rows: int) -> int:
 def _cases_of(ids: list[str], profile: str, seed: int) -> bytes:
     """The rows' cases, pickled here by value: left to the pool, torch's reductions would send
     each tensor as a shared-memory file descriptor, and a nightly half-plan holds more tensors
-    than a process may open files (the process died)."""
+    than a process may open files (`OSError: [Errno 24] Too many open files`)."""
     from opsuite.table import rows
 
     table = {row_id(row): row for row in rows()}
