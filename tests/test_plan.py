@@ -33,11 +33,20 @@ def _value(x):
 
 
 def test_rows_built_in_two_processes_give_the_cases_one_process_gives(monkeypatch):
-    chosen = list(rows()[::9])  # ~44 rows from every part of the table
-    assert len(chosen) >= plan.MIN_ROWS
+    chosen = list(rows()[::20])  # ~20 rows from every part of the table
+    monkeypatch.setattr(plan, "MIN_ROWS", len(chosen))
     alone = [case for row in chosen for case in row_cases(row, "quick", 3)]
     monkeypatch.setenv(plan.PROCESSES_ENV, "2")
+    pools = []
+
+    class Counted(plan.ProcessPoolExecutor):
+        def __init__(self, workers, **options):
+            pools.append(workers)
+            super().__init__(workers, **options)
+
+    monkeypatch.setattr(plan, "ProcessPoolExecutor", Counted)
     shared = plan.cases(chosen, "quick", 3)
+    assert pools == [2]
     assert [c.case_id for c in shared] == [c.case_id for c in alone]
     differing = [a.case_id for a, b in zip(alone, shared, strict=True) if _value(a) != _value(b)]
     assert differing == []
