@@ -56,7 +56,7 @@ class NightlyError(Exception):
 def seeded(mode: str, run_args: list[str]) -> list[str]:
     """`harness run` options with the mode's seed (the gate's fixed one, or tonight's exploration
     seed) and, for the gate, `--shrink unexpected` unless the arguments choose."""
-    if any(a == "--seed" or a.startswith("--seed=") for a in run_args):
+    if _given("--seed", run_args):
         raise NightlyError("the mode sets the seed (gate: 0, explore: explore-seed); drop --seed")
     if mode == "explore":
         try:
@@ -68,8 +68,12 @@ def seeded(mode: str, run_args: list[str]) -> list[str]:
         return [*run_args, "--seed", str(seed)]
     # The gate reruns one seed, so its declared failures are the same every night (explorations
     # shrink every failure they meet): shrinking them again is minutes spent on nothing new.
-    shrink = [] if any(a == "--shrink" or a.startswith("--shrink=") for a in run_args) else ["--shrink", "unexpected"]
+    shrink = [] if _given("--shrink", run_args) else ["--shrink", "unexpected"]
     return [*run_args, "--seed", str(GATE_SEED), *shrink]
+
+
+def _given(option: str, run_args: list[str]) -> bool:
+    return any(a == option or a.startswith(option + "=") for a in run_args)
 
 
 def _today() -> datetime.date:

@@ -201,12 +201,15 @@ def minimise(cases: list[Case], records: list[dict], options: RunOptions, shrink
     the same isolated workers as the run. Minimal records go to DIR/minimal.jsonl, apart from
     the run's own records, so counts in results.jsonl stay those of the generated cases.
     """
-    by_id = {c.case_id: c for c in cases}
     if which not in SHRINK_CHOICES:
         raise ValueError(f"which={which!r}: expected one of {', '.join(SHRINK_CHOICES)}")
-    status = (lambda r: r["status"]) if which == "unexpected" else (lambda r: r.get("raw_status") or r["status"])
+    if which == "none":
+        return []
+    # A declared failure reads xfail; its raw status is the failure itself.
+    key = "status" if which == "unexpected" else "raw_status"
+    by_id = {c.case_id: c for c in cases}
     failures = [(by_id[r["case_id"]], r) for r in records
-                if which != "none" and r["case_id"] in by_id and status(r) in FAILURES]
+                if r["case_id"] in by_id and (r.get(key) or r["status"]) in FAILURES]
     if not failures:
         return []
     spec = resolve(options.target)
