@@ -29,12 +29,12 @@ MIN_ROWS = 40
 
 def processes(rows: int) -> int:
     """How many processes build `rows` rows: HARNESS_PLAN_PROCESSES, else the usable cores."""
+    chosen = os.environ.get(PROCESSES_ENV)
+    if chosen is not None and (not chosen.isdigit() or int(chosen) < 1):
+        raise ValueError(f"{PROCESSES_ENV}={chosen!r}: expected a whole number of processes, at least 1")
     if rows < MIN_ROWS:
         return 1
-    chosen = os.environ.get(PROCESSES_ENV)
     if chosen is not None:
-        if not chosen.isdigit() or int(chosen) < 1:
-            raise ValueError(f"{PROCESSES_ENV}={chosen!r}: expected a whole number of processes, at least 1")
         return int(chosen)
     from harness.targets import available_cores
 

@@ -60,5 +60,6 @@ def test_the_process_count(monkeypatch):
     assert plan.processes(plan.MIN_ROWS) == 3
     assert plan.processes(plan.MIN_ROWS - 1) == 1  # `harness check OP`: built where it is asked
     monkeypatch.setenv(plan.PROCESSES_ENV, "two")
-    with pytest.raises(ValueError, match="HARNESS_PLAN_PROCESSES='two': expected a whole number"):
-        plan.processes(plan.MIN_ROWS)
+    for rows_ in (plan.MIN_ROWS, 1):  # bad input is an error even where one process would build
+        with pytest.raises(ValueError, match="HARNESS_PLAN_PROCESSES='two': expected a whole number"):
+            plan.processes(rows_)
