@@ -13,10 +13,16 @@ checks, so a member's record is the one it gets alone:
 - when a shared stage fails (export, decomposition, import, compile, run), or the outputs or
   ops cannot be split exactly, nothing is credited from the batch: every member not yet judged
   runs alone, here, one after the other. A crash or a hang kills the worker; the pool then runs
-  every member not yet reported alone in fresh workers.
+  every member not yet reported alone in fresh workers;
+- but for one failure: the importer refuses a program whose graph holds an op it has no
+  converter for before it converts anything, naming every such op (`Unsupported function types
+  [...]`) by each node's name alone. A batch refused that way tells each member what it is told
+  alone, its own nodes' names among those refused: a member with one is given that record from
+  the batch, one without runs alone.
 
-Only cases whose declared failures are wrong outputs take part (harness.batch.batchable):
-a case expected to fail at a shared stage, crash, hang or pass only sometimes runs alone.
+Two kinds of cases take part (harness.batch.batch_kind), each in batches of its own: those
+whose declared failures are wrong outputs, and those declared to lack a converter. A case
+expected to fail otherwise at a shared stage, crash, hang or pass only sometimes runs alone.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import torch
 
 from harness import expect
 from harness.case import Case
+from harness.signature import one_line_error, unsupported_names, unsupported_ops
 from harness.stages import (
     Session,
     StageFailure,
@@ -49,13 +56,21 @@ SHARED = ("export", "decompose", "import", "compile", "run")
 _MEMBER = re.compile(r"^members\.(\d+)$")
 
 
-def batchable(case: Case, target: str) -> bool:
-    """Whether a case may run inside a batch: a static op case whose every declared failure
-    on this target is a wrong output (judged per member) that shows on every run."""
+def batch_kind(case: Case, target: str) -> str | None:
+    """Which batches a case may join (None: it runs alone). A static op case joins `outputs`
+    when every declared failure on this target is a wrong output (judged per member) that shows
+    on every run, `unsupported` when it is declared only to lack a converter (each member is
+    told its own missing ops). The kinds never mix: one member refused at import would send
+    every member expected to run back to run alone."""
     if case.kind != "op" or case.dynamic is not None or case.timeout is not None:
-        return False
-    return all(e.stage == "compare" and e.status == "mismatch" and not e.flaky
-               for e in expect.applicable(case, target, None))
+        return None
+    declared = list(expect.applicable(case, target, None))
+    if all(e.stage == "compare" and e.status == "mismatch" and not e.flaky for e in declared):
+        return "outputs"
+    if all(e.stage == "import" and e.status == "import_unsupported" and not e.flaky for e in declared):
+        return "unsupported"
+    return None
+
 
 
 class _Unsplittable(Exception):
@@ -135,18 +150,23 @@ def run_batch(members: list[tuple[Case, dict]], session: Session, batch_id: str,
     if not live:
         return
     shared: dict = {"seconds": {}, "peak_rss_mb": {}, "stage": None}
+    traced: list = []  # the batch's program and each member's ops, once decomposed
     try:
-        actual, ops = _shared_stages(live, session, shared, progress)
-    except (StageFailure, _Unsplittable):
-        for index, case, _, _, _, _ in live:
-            report(index, run_case(case, session, members[index][1], progress))
+        actual = _shared_stages(live, session, shared, progress, traced)
+    except (StageFailure, _Unsplittable) as failure:
+        refused = _refused_by_member(failure, traced, len(live))
+        for position, (index, case, record, _, _, _) in enumerate(live):
+            if refused and refused[position]:
+                _credit(record, batch_id, len(live), shared, traced[1][position])
+                _fail(record, StageFailure("import_unsupported", "import", refused[position],
+                                           unsupported_ops=unsupported_ops(refused[position])))
+                report(index, total_seconds([record]))
+            else:
+                report(index, run_case(case, session, members[index][1], progress))
         return
-    for (index, case, record, module, inputs, expected), outputs, aten_ops in zip(live, actual, ops, strict=True):
-        record["aten_ops"] = aten_ops
-        record["batch"] = {"id": batch_id, "size": len(live)}
-        for stage in SHARED:
-            record["seconds"][stage] = round(shared["seconds"].get(stage, 0.0) / len(live), 6)
-            record["peak_rss_mb"][stage] = shared["peak_rss_mb"].get(stage)
+    for (index, case, record, module, inputs, expected), outputs, aten_ops in zip(live, actual, traced[1],
+                                                                                 strict=True):
+        _credit(record, batch_id, len(live), shared, aten_ops)
         if "device_compile" in shared:
             record["device_compile"] = shared["device_compile"]
         clock = _Clock(record, progress)
@@ -162,8 +182,41 @@ def run_batch(members: list[tuple[Case, dict]], session: Session, batch_id: str,
         report(index, total_seconds([record]))
 
 
-def _shared_stages(live, session: Session, shared: dict, progress) -> tuple[list, list]:
-    """Export, decompose, import, compile and run the batch; each member's outputs and ops."""
+def _credit(record: dict, batch_id: str, size: int, shared: dict, aten_ops: list[str]) -> None:
+    """A member's record from the batch: its own ops, and its share of the shared stages' time."""
+    record["aten_ops"] = aten_ops
+    record["batch"] = {"id": batch_id, "size": size}
+    for stage in SHARED:
+        if stage in shared["seconds"]:
+            record["seconds"][stage] = round(shared["seconds"][stage] / size, 6)
+            record["peak_rss_mb"][stage] = shared["peak_rss_mb"].get(stage)
+
+
+def _refused_by_member(failure: Exception, traced: list, size: int) -> list[str | None] | None:
+    """For a batch the importer refused for missing converters, the error each member gets alone
+    (None for a member none of whose nodes was refused); None when the failure is another."""
+    if not isinstance(failure, StageFailure) or failure.status != "import_unsupported" or not traced:
+        return None
+    missing = unsupported_names(str(failure.__cause__))
+    if missing is None:
+        return None
+    names: list[set[str]] = [set() for _ in range(size)]
+    for node in traced[0].graph.nodes:
+        # The importer's own test: a call_function node whose target's __name__ has no converter.
+        if node.op != "call_function" or node.target.__name__ not in missing:
+            continue
+        owners = [int(m.group(1)) for path, _ in (node.meta.get("nn_module_stack") or {}).values()
+                  if (m := _MEMBER.match(path))]
+        if not owners:
+            return None  # a refused node of no member: nobody's error can be told apart
+        names[owners[0]].add(node.target.__name__)
+    return [one_line_error(AssertionError(f"Unsupported function types {sorted(n)}")) if n else None
+            for n in names]
+
+
+def _shared_stages(live, session: Session, shared: dict, progress, traced: list) -> list:
+    """Export, decompose, import, compile and run the batch; each member's outputs. `traced`
+    receives the decomposed program and each member's ops as soon as they exist."""
     clock = _Clock(shared, progress)
     batch = BatchModule([(module, inputs) for _, _, _, module, inputs, _ in live])
     every_input = tuple(inputs for _, _, _, _, inputs, _ in live)
@@ -172,14 +225,13 @@ def _shared_stages(live, session: Session, shared: dict, progress) -> tuple[list
     with clock.stage("decompose", "export_error"):
         if live[0][1].decompose:
             ep = ep.run_decompositions()
-        ops = member_ops(ep, len(live))
+        traced.extend((ep, member_ops(ep, len(live))))
     mod = import_stage(ep, session, clock)
     with clock.stage("compile", "compile_error"):
         executable = session.build(mod, shared)
     if not session.spec.can_run:
-        return [[] for _ in live], ops
+        return [[] for _ in live]
     with clock.stage("run", "run_error"):
         vm = session.relax.VirtualMachine(executable, session.device)
         raw = vm["main"](*device_inputs(tensor_leaves(every_input), session.device))
-        actual = split_outputs(raw, [len(expected) for *_, expected in live])
-    return actual, ops
+        return split_outputs(raw, [len(expected) for *_, expected in live])

@@ -7,7 +7,7 @@ killed and becomes a `timeout` record. Either way a fresh worker takes the next 
 the run goes on. Workers are also replaced after many cases or when they grow too large,
 so one leaky case cannot starve the rest of the run.
 
-With `batch` above 1, op cases that may share a program (harness.batch.batchable) go to a
+With `batch` above 1, op cases that may share a program (harness.batch.batch_kind) go to a
 worker in batches; each member's records come back as it is judged. When a batch's worker
 dies or hangs, every member it had not reported runs again alone, so a crash or timeout
 record is always a case's own.
@@ -317,32 +317,33 @@ class Pool:
     def _units(self, items: Iterable[tuple[Case, dict]]) -> deque[list[tuple[Case, dict]]]:
         """What each worker is handed: a case alone, or a batch of cases that share a program.
 
-        Batches fill up in the cases' order, one per kind of program (decomposed or not), no
-        larger than `batch`, nor than an even share per worker, so a short run keeps every
-        worker busy. A case drawn for the deploy stage ships its own library, so it runs alone;
-        under the tuned pipeline every case does (each is tuned with its own budget and logs).
+        Batches fill up in the cases' order, one per kind of program (decomposed or not) and
+        kind of case (harness.batch.batch_kind), no larger than `batch`, nor than an even share
+        per worker, so a short run keeps every worker busy. A case drawn for the deploy stage
+        ships its own library, so it runs alone; under the tuned pipeline every case does (each
+        is tuned with its own budget and logs).
         """
         from harness import deploy
-        from harness.batch import batchable
+        from harness.batch import batch_kind
 
         items = list(items)
         if self.options.batch <= 1 or self.options.pipeline == "tuned" or self.options.frontend != "export":
             return deque([item] for item in items)
-        together = [batchable(case, self.options.target)
-                    and not deploy.selected(case, self.options.deploy_sample, self.options.target)
-                    for case, _ in items]
-        share = math.ceil(sum(together) / max(1, self.options.jobs))
+        kinds = [None if deploy.selected(case, self.options.deploy_sample, self.options.target)
+                 else batch_kind(case, self.options.target) for case, _ in items]
+        share = math.ceil(sum(kind is not None for kind in kinds) / max(1, self.options.jobs))
         size = max(1, min(self.options.batch, share))
         units: deque[list[tuple[Case, dict]]] = deque()
-        open_batches: dict[bool, list] = {}
-        for item, joins in zip(items, together, strict=True):
-            if not joins:
+        open_batches: dict[tuple[bool, str], list] = {}
+        for item, kind in zip(items, kinds, strict=True):
+            if kind is None:
                 units.append([item])
                 continue
-            batch = open_batches.setdefault(item[0].decompose, [])
+            key = (item[0].decompose, kind)
+            batch = open_batches.setdefault(key, [])
             batch.append(item)
             if len(batch) == size:
-                units.append(open_batches.pop(item[0].decompose))
+                units.append(open_batches.pop(key))
         units.extend(batch for batch in open_batches.values())
         return self._longest_first(units)
 

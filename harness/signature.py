@@ -69,10 +69,16 @@ def error_signature(stage: str, error: str | None) -> str | None:
     return f"{stage}: {normalise(error)}"
 
 
+def unsupported_names(message: str) -> set[str] | None:
+    """The names in the importer's 'Unsupported function types [...]' message, as it wrote them
+    (each a graph node's `target.__name__`: `sin.default`), or None for another message."""
+    found = _UNSUPPORTED.search(str(message))
+    return set(re.findall(r"'([^']+)'", found.group(1))) if found else None
+
+
 def unsupported_ops(message: str) -> list[str] | None:
     """The op names in the importer's 'Unsupported function types [...]' message, as aten overloads."""
-    found = _UNSUPPORTED.search(str(message))
-    if not found:
+    names = unsupported_names(message)
+    if names is None:
         return None
-    names = re.findall(r"'([^']+)'", found.group(1))
     return sorted({n if n.startswith("aten.") or "." not in n else f"aten.{n}" for n in names})

@@ -71,6 +71,7 @@ WRONG = {"sin.default": wrong_function}
 JUST_OUTSIDE_AND_INSIDE = {"sin.default": _scaled(relax.op.sin, 1 + 2e-5),
                            "cos.default": _scaled(relax.op.cos, 1 + 0.5e-5)}
 REMOVED = {"sin.default": None}
+REMOVED_SIN_COS = {"sin.default": None, "cos.default": None}
 # TVM's FX table (from_fx, the fx and dynamo roads) is keyed by the called function's name.
 FX_WRONG = {"sin": wrong_function}
 

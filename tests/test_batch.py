@@ -66,6 +66,50 @@ def test_members_of_a_batch_get_the_records_they_get_alone(tmp_path):
     assert {r["batch"]["size"] for k, r in batched.items() if k in credited} == {len(credited)}
 
 
+class SinTimesCos(torch.nn.Module):
+    def forward(self, x):
+        return torch.sin(x) * torch.cos(x)
+
+
+def sin_times_cos_program():
+    return SinTimesCos(), (torch.randn(3, 4, generator=torch.Generator().manual_seed(6)),)
+
+
+def test_members_refused_for_missing_converters_get_the_records_they_get_alone(tmp_path):
+    """The importer names every op it lacks a converter for before converting anything: each
+    member refused that way is told its own ops (one, or two: its error lists both), a member
+    none of whose ops was refused runs alone (here it passes: an xpass), and a member of the
+    other kind never shares the refused program."""
+    from harness.case import Case, Program
+
+    at_import = Expectation("no converter", status="import_unsupported", stage="import", id="t.import",
+                            match=r"Unsupported function types \[.*'(sin|cos)\.default'")
+    x = torch.randn(3, 4, generator=torch.Generator().manual_seed(5))
+    cases = [
+        sin_case(variant="a", expectations=(at_import,)),
+        op_case("aten.cos.default", [x], variant="b", expectations=(at_import,)),
+        Case("sin_times_cos[float32-c]", "op", "aten.sin.default", Program(sin_times_cos_program, {}), "float32",
+             expectations=(at_import,)),
+        op_case("aten.tan.default", [x], variant="d", expectations=(at_import,)),
+        add_case(),
+    ]
+    alone = run(cases, tmp_path / "alone", "tests.converters:REMOVED_SIN_COS", batch=1)
+    batched = run(cases, tmp_path / "batched", "tests.converters:REMOVED_SIN_COS", batch=16)
+    assert {k: (r["raw_status"], r["status"]) for k, r in alone.items()} == {
+        "aten.sin.default[float32-a]": ("import_unsupported", "xfail"),
+        "aten.cos.default[float32-b]": ("import_unsupported", "xfail"),
+        "sin_times_cos[float32-c]": ("import_unsupported", "xfail"),
+        "aten.tan.default[float32-d]": ("pass", "pass"),
+        "aten.add.Tensor[float32-0]": ("pass", "pass"),
+    }
+    assert alone["sin_times_cos[float32-c]"]["unsupported_ops"] == ["aten.cos.default", "aten.sin.default"]
+    for case_id, record in alone.items():
+        assert _own(batched[case_id]) == _own(record), case_id
+    credited = {k: r["batch"]["size"] for k, r in batched.items() if r.get("batch")}
+    assert credited == {"aten.sin.default[float32-a]": 4, "aten.cos.default[float32-b]": 4,
+                        "sin_times_cos[float32-c]": 4}
+
+
 def test_a_batch_that_fails_to_import_runs_each_member_alone(tmp_path):
     cases = [add_case(), sin_case(), add_case(variant="b")]
     records = run(cases, tmp_path, "tests.converters:RAISES", batch=16)
@@ -115,21 +159,30 @@ def test_only_cases_that_can_share_a_program_are_batched():
                         facets=("values",), model=_cos_of_input)
     flaky = Expectation("reads uninitialised memory", status="mismatch", stage="compare", id="t.flaky",
                         facets=("values",), model=_cos_of_input, flaky=True)
+    at_compile = Expectation("fails to build", status="compile_error", stage="compile", id="t.compile",
+                             match="x")
     cases = [sin_case(variant=str(i)) for i in range(6)] + [
         sin_case(variant="crash", expectations=(crash,)),
         sin_case(variant="import", expectations=(at_import,)),
+        sin_case(variant="compile", expectations=(at_compile,)),
         sin_case(variant="wrong", expectations=(wrong,)),
+        sin_case(variant="import2", expectations=(at_import,)),
         sin_case(variant="flaky", expectations=(flaky,)),
         sin_case(variant="timeout", timeout=5.0),
         sin_case(variant="raw", decompose=False),
+        sin_case(variant="both", expectations=(at_import, wrong)),
     ]
     units = _units(cases, batch=4)
     alone = [u[0] for u in units if len(u) == 1]
     assert sorted(alone) == sorted(f"aten.sin.default[float32-{v}]"
-                                   for v in ("crash", "import", "flaky", "timeout", "raw"))
+                                   for v in ("crash", "compile", "flaky", "timeout", "raw", "both"))
     batches = [u for u in units if len(u) > 1]
-    assert [len(b) for b in batches] == [4, 3]  # seven batchable, at most four to a program
-    assert "aten.sin.default[float32-wrong]" in batches[1]
+    # seven whose failures are wrong outputs, at most four to a program; the two declared to
+    # lack a converter in a program of their own
+    assert sorted(map(sorted, batches)) == sorted(map(sorted, [
+        [f"aten.sin.default[float32-{v}]" for v in ("0", "1", "2", "3")],
+        [f"aten.sin.default[float32-{v}]" for v in ("4", "5", "wrong")],
+        ["aten.sin.default[float32-import]", "aten.sin.default[float32-import2]"]]))
     # An expectation scoped to another target leaves the case batchable on this one.
     cuda_only = Expectation("no converter on CUDA", status="import_unsupported", stage="import",
                             id="t.cuda", targets=("cuda",))
