@@ -13,7 +13,8 @@ Two things are printed but not held against a run, because two unbatched runs di
 too: the values inside a differing facet (how many elements, what TVM returned) where TVM reads
 memory outside its buffers, and the signature of a failure whose declared expectation says that
 no model can exist (`unmodelled`: every element is uninitialised memory, so even which facets
-differ, NaN or not, changes from run to run).
+differ, NaN or not, changes from run to run), or of a dynamic program's constraint probe that
+TVM ran silently wrong (it ran sizes outside the declared range, reading past its buffers).
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ DETAILS = ("facets", "error_signature")
 def _verdict(record: dict) -> dict:
     kinds = [(f.get("output"), f["facet"]) for f in record.get("facets") or []]
     return {**{k: _plain(record.get(k)) for k in KEYS + DETAILS}, "facet_kinds": repr(kinds),
-            "undefined": bool((record.get("expected") or {}).get("unmodelled"))}
+            "undefined": bool((record.get("expected") or {}).get("unmodelled"))
+            or (record.get("probe") or {}).get("outcome") == "silent-wrong"}
 
 
 def verdicts(directory: Path) -> dict[str, dict]:

@@ -222,15 +222,23 @@ def test_the_identity_check_holds_verdicts_and_excuses_only_undefined_values(tmp
             "status": "xfail", "raw_status": "mismatch", "stage": "compare",
             "error_signature": "compare: output N values", "facets": [values], "expected": {}}
     garbage = {**base, "facets": [{**values, "count": 2, "got": 5e-310}]}
-    write(tmp_path / "one", [base, {**base, "case_id": "b"}, {**base, "case_id": "c", "expected": {"unmodelled": "x"}}])
+    probe = {**base, "case_id": "d@probe", "status": "skip", "raw_status": "skip",
+             "probe": {"outcome": "silent-wrong"}}
+    write(tmp_path / "one", [base, {**base, "case_id": "b"}, {**base, "case_id": "c", "expected": {"unmodelled": "x"}},
+                             probe, {**probe, "case_id": "e@probe", "probe": {"outcome": "silent-correct"}}])
+    nan_too = {"error_signature": "compare: output N nan; output N values",
+               "facets": [{**values, "facet": "nan"}, values]}
     write(tmp_path / "two", [garbage,
                              {**base, "case_id": "b", "status": "mismatch"},
-                             {**base, "case_id": "c", "expected": {"unmodelled": "x"},
-                              "error_signature": "compare: output N nan; output N values",
-                              "facets": [{**values, "facet": "nan"}, values]}])
+                             {**base, "case_id": "c", "expected": {"unmodelled": "x"}, **nan_too},
+                             {**probe, **nan_too},
+                             {**probe, "case_id": "e@probe", "probe": {"outcome": "silent-correct"}, **nan_too}])
     lines, details = batch_identity.differences(tmp_path / "one", tmp_path / "two")
-    assert lines == ["b: status alone 'xfail' batched 'mismatch'"]
-    assert [d.split(":")[0] for d in details] == ["a", "c", "c"]
+    assert lines == ["b: status alone 'xfail' batched 'mismatch'",
+                     "e@probe: error_signature alone 'compare: output N values' batched "
+                     "'compare: output N nan; output N values'",
+                     "e@probe: facet_kinds alone \"[(0, 'values')]\" batched \"[(0, 'nan'), (0, 'values')]\""]
+    assert [d.split(":")[0] for d in details] == ["a", "c", "c", "d@probe", "d@probe"]
 
 
 def _sin_of_input(module, inputs):
