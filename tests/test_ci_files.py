@@ -33,6 +33,7 @@ ALLOWED = (
     "python3 -m nox -s gpu",
     "python3 -m nox -s batch_identity",
     "python3 -m nox -s roads",  # test_roads_session_runs_every_road_and_merges
+    "python -m harness merge ",  # tests/test_sharding.py, tests/test_frontends.py (roads-merge)
 )
 
 
@@ -71,8 +72,8 @@ def _check_runs(steps: list[dict], where: str) -> int:
 def test_workflow_calls_only_tested_commands():
     workflow = _load(WORKFLOW)
     jobs = workflow["jobs"]
-    assert set(jobs) == {"shard", "merge", "explore-shard", "explore-merge", "batches", "tuned", "roads", "gpu"}
-    assert "nox -s roads" in " ".join(s.get("run", "") for s in jobs["roads"]["steps"])
+    assert set(jobs) == {"shard", "merge", "explore-shard", "explore-merge", "batches", "tuned", "roads",
+                         "roads-merge", "gpu"}
     tuned = " ".join(s.get("run", "") for s in jobs["tuned"]["steps"])
     assert "--pipeline tuned" in tuned and "--mode gate" in tuned
     runs = sum(_check_runs(job["steps"], f"job {name}") for name, job in jobs.items())
@@ -94,6 +95,19 @@ def test_workflow_calls_only_tested_commands():
         assert f"merge {where}/{prefix}-* --mode {mode} " in merge_runs
         assert "$GITHUB_STEP_SUMMARY" in merge_runs
     assert jobs["shard"]["steps"][-1]["with"]["path"] == "shard-${{ matrix.shard }}"
+    # Every shard of the gate also runs through fx and dynamo, on the gate's draws, unshrunk; the
+    # roads' merge joins them with the gate's own shards (the export road).
+    roads = jobs["roads"]
+    assert roads["strategy"]["matrix"] == {"road": ["fx", "dynamo"], "shard": list(range(1, shards + 1))}
+    road_runs = " ".join(s.get("run", "") for s in roads["steps"])
+    assert "--mode gate " in road_runs and '--frontend "${{ matrix.road }}" --shrink none' in road_runs
+    assert "--profile \"$PROFILE\" --ops --models" in road_runs
+    assert roads["steps"][-1]["with"]["name"] == "road-${{ matrix.road }}-${{ matrix.shard }}"
+    assert jobs["roads-merge"]["needs"] == ["shard", "roads"]
+    patterns = {s["with"]["pattern"]: s["with"]["path"] for s in jobs["roads-merge"]["steps"]
+                if str(s.get("uses", "")).startswith("actions/download-artifact")}
+    assert patterns == {"shard-*": "shards", "road-*": "roads"}
+    assert "harness merge shards/shard-* roads/road-* " in " ".join(s.get("run", "") for s in jobs["roads-merge"]["steps"])
     # Only the gate reads the baseline, and it is the gate's own merged run (the exploration's is
     # named apart); the GPU job is self-hosted.
     merge_runs = " ".join(s.get("run", "") for s in jobs["merge"]["steps"])
