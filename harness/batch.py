@@ -72,7 +72,6 @@ def batch_kind(case: Case, target: str) -> str | None:
     return None
 
 
-
 class _Unsplittable(Exception):
     """The batch ran, but its outputs or ops cannot be given to members exactly."""
 
@@ -104,6 +103,14 @@ class BatchModule(torch.nn.Module):
         return tuple(outputs)
 
 
+def _owner(node) -> int | None:
+    """The member a graph node was traced in (its outermost `members.N` module), or None."""
+    for path, _ in (node.meta.get("nn_module_stack") or {}).values():
+        if m := _MEMBER.match(path):
+            return int(m.group(1))
+    return None
+
+
 def member_ops(ep, size: int) -> list[list[str]]:
     """Each member's ops in the batch's decomposed graph, as its own graph_aten_ops gives them."""
     nested = [m for m in ep.graph_module.modules() if isinstance(m, torch.fx.GraphModule)]
@@ -113,11 +120,10 @@ def member_ops(ep, size: int) -> list[list[str]]:
     for node in ep.graph.nodes:
         if node.op != "call_function" or (name := op_name(node.target)) is None:
             continue
-        owners = [int(m.group(1)) for path, _ in (node.meta.get("nn_module_stack") or {}).values()
-                  if (m := _MEMBER.match(path))]
-        if not owners:
+        owner = _owner(node)
+        if owner is None:
             raise _Unsplittable(f"node {node.name} belongs to no member")
-        found[owners[0]].add(name)
+        found[owner].add(name)
     return [sorted(ops) for ops in found]
 
 
@@ -205,11 +211,10 @@ def _refused_by_member(failure: Exception, traced: list, size: int) -> list[str 
         # The importer's own test: a call_function node whose target's __name__ has no converter.
         if node.op != "call_function" or node.target.__name__ not in missing:
             continue
-        owners = [int(m.group(1)) for path, _ in (node.meta.get("nn_module_stack") or {}).values()
-                  if (m := _MEMBER.match(path))]
-        if not owners:
+        owner = _owner(node)
+        if owner is None:
             return None  # a refused node of no member: nobody's error can be told apart
-        names[owners[0]].add(node.target.__name__)
+        names[owner].add(node.target.__name__)
     return [one_line_error(AssertionError(f"Unsupported function types {sorted(n)}")) if n else None
             for n in names]
 

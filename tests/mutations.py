@@ -198,7 +198,7 @@ BREAKAGES = (
       "        parts.append(tvm_outputs(entries[:count]))",
       (f"{BATCH}::test_members_of_a_batch_get_the_records_they_get_alone",)),
     B("a batch's ops all go to its first member", "harness/batch.py",
-      "        found[owners[0]].add(name)",
+      "        found[owner].add(name)",
       "        found[0].add(name)",
       (f"{BATCH}::test_members_of_a_batch_get_the_records_they_get_alone",)),
     B("a batch that fails to import loses its members", "harness/batch.py",
