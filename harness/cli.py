@@ -20,7 +20,7 @@ from harness import sources
 from harness.case import FRONTENDS, UNEXPECTED, safe_name
 from harness.deploy import DEFAULT_SAMPLE
 from harness.family import OPTIONS
-from harness.pool import DEFAULT_BATCH, DEFAULT_TIMEOUT, PoolError
+from harness.pool import DEFAULT_BATCH, DEFAULT_TIMEOUT, WORKER_CASES, PoolError
 from harness.records import ResultsError, read_results
 from harness.runner import (
     SHRINK_CHOICES,
@@ -61,6 +61,8 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resume", action="store_true", help="continue the run recorded in --out")
     parser.add_argument("--batch", type=int, default=DEFAULT_BATCH, metavar="N",
                         help="the most op cases compiled as one program, each judged alone (1: no batching)")
+    parser.add_argument("--worker-cases", type=int, default=WORKER_CASES, metavar="N",
+                        help="cases a worker runs before a fresh process replaces it")
     parser.add_argument("--pipeline", default="default", choices=PIPELINES,
                         help="tuned: MetaSchedule (static_shape_tuning) before tvm.compile, each case alone")
     parser.add_argument("--trials", type=int, default=DEFAULT_TRIALS, metavar="N",
@@ -172,6 +174,8 @@ def _options(args, out: Path, replace: bool = False) -> RunOptions:
         raise UsageError("--timeout must be positive")
     if args.batch < 1:
         raise UsageError("--batch must be at least 1")
+    if args.worker_cases < 1:
+        raise UsageError("--worker-cases must be at least 1")
     if args.trials < 0:
         raise UsageError("--trials must be at least 0")
     if not 0.0 <= args.deploy_sample <= 1.0:
@@ -191,7 +195,8 @@ def _options(args, out: Path, replace: bool = False) -> RunOptions:
     return RunOptions(out=out, target=args.target, profile=args.profile, seed=args.seed,
                       jobs=args.jobs, timeout=args.timeout, convert_map=args.convert_map,
                       resume=args.resume, replace=replace, batch=args.batch, pipeline=args.pipeline,
-                      trials=args.trials, deploy_sample=args.deploy_sample, frontend=args.frontend)
+                      trials=args.trials, deploy_sample=args.deploy_sample, frontend=args.frontend,
+                      worker_cases=args.worker_cases)
 
 
 def _render(out: Path) -> None:

@@ -40,8 +40,10 @@ STARTUP_SECONDS = 180.0  # the default limit on a worker's start (importing torc
 # Seconds a case may take when it sets no limit of its own (`--timeout`, `--harness-timeout`).
 DEFAULT_TIMEOUT = 60.0
 
-# The most op cases one batch holds by default (`--batch`); measured with `python -m harness.bench`.
-DEFAULT_BATCH = 16
+# The most op cases one batch holds by default (`--batch`). Measured on 2 cores: CPU seconds per
+# batched quick op case 0.1727 at 16, 0.1528 at 32, 0.1651 at 64 (`python -m harness.bench`, one
+# process); the quick profile back to back 393.8 s wall at 16 and 376.6 s at 32, same verdicts.
+DEFAULT_BATCH = 32
 
 
 # A worker's start-up measured 5.6 s on 2 cores (torch 1.3 s, the first export's dynamo start
@@ -50,6 +52,12 @@ DEFAULT_BATCH = 16
 # the cases the first worker runs meanwhile.
 WORKER_START_SECONDS = 4.0
 OP_CASE_SECONDS = 0.3
+
+# A worker is retired after this many cases (`--worker-cases`). Each replacement costs ~17 worker-s
+# (imports, warm-up, dynamo's first export, the deploy loader's own start); an op worker grows only
+# ~50 MB per 1,000 cases, and max_rss_mb still retires one that a model left large. Measured: the
+# quick profile at 400 took 478.6 s wall and without retirement 393.8 s; README (Workers).
+WORKER_CASES = 4000
 
 
 def useful_jobs(cases: list[Case], jobs: int) -> int:
@@ -73,7 +81,7 @@ class PoolOptions:
     threads: int = 1
     # Replacement limits: a worker is retired after this many cases, or when a case leaves it
     # larger than this; and a worker that is not ready within startup_seconds stops the pool.
-    max_cases_per_worker: int = 400
+    max_cases_per_worker: int = WORKER_CASES
     max_rss_mb: float = 8000.0
     startup_seconds: float = STARTUP_SECONDS
     batch: int = 1  # the most op cases one program holds (1: every case alone)

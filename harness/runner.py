@@ -14,7 +14,14 @@ from pathlib import Path
 from harness import env, expect
 from harness.case import FAILURES, Case, wants_repro
 from harness.deploy import DEFAULT_SAMPLE
-from harness.pool import DEFAULT_BATCH, DEFAULT_TIMEOUT, Pool, PoolOptions, useful_jobs
+from harness.pool import (
+    DEFAULT_BATCH,
+    DEFAULT_TIMEOUT,
+    WORKER_CASES,
+    Pool,
+    PoolOptions,
+    useful_jobs,
+)
 from harness.progress import Progress  # noqa: F401 - the command line takes it from here
 from harness.records import (
     MINIMAL_FILE,
@@ -55,6 +62,7 @@ class RunOptions:
     trials: int = DEFAULT_TRIALS  # the tuned pipeline's trial budget per case
     deploy_sample: float = DEFAULT_SAMPLE  # op cases drawn for the deploy stage (harness.deploy)
     frontend: str = "export"  # the road into TVM (harness.frontends)
+    worker_cases: int = WORKER_CASES  # cases a worker runs before a fresh one replaces it
 
 
 def _build_settings(options: RunOptions) -> dict:
@@ -112,6 +120,7 @@ def execute(cases: list[Case] | Callable[[], list[Case]], options: RunOptions,
         return Pool(PoolOptions(
             target=options.target, jobs=jobs, timeout=options.timeout, convert_map=options.convert_map,
             log_dir=Path(options.out) / "logs", threads=worker_threads(options.jobs), batch=options.batch,
+            max_cases_per_worker=options.worker_cases,
             **_build_settings(options)))
 
     pool = pool_for(options.jobs) if callable(cases) else None

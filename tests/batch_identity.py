@@ -24,6 +24,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from harness.pool import DEFAULT_BATCH
 from harness.records import read_results
 
 KEYS = ("status", "raw_status", "stage", "error_signature", "facet_kinds", "unsupported_ops", "aten_ops",
@@ -77,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.batch_identity", description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path, nargs="?")
     parser.add_argument("--ops", nargs="*", default=[], metavar="GLOB")
-    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--batch", type=int, default=DEFAULT_BATCH)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--compare", type=Path, nargs=2, metavar=("ALONE", "BATCHED"))
     args = parser.parse_args(argv)

@@ -76,7 +76,27 @@ def test_bad_shard_and_jobs_are_errors(tmp_path, here):
     assert line == "harness: error: --shard '3/2': I must be between 1 and N"
     line = _one_line_error(here("run", "--ops", "aten.sin.default", "--jobs", "0", "--out", str(tmp_path)))
     assert line == "harness: error: --jobs must be at least 1"
+    line = _one_line_error(here("run", "--ops", "aten.sin.default", "--worker-cases", "0", "--out", str(tmp_path)))
+    assert line == "harness: error: --worker-cases must be at least 1"
     assert not (tmp_path / "results.jsonl").exists()
+
+
+def test_worker_cases_reaches_the_pool(tmp_path, monkeypatch):
+    from harness import runner
+    from harness.pool import PoolError
+
+    seen = []
+
+    class Refusing:
+        def __init__(self, options):
+            seen.append(options)
+            raise PoolError("stop here")
+
+    monkeypatch.setattr(runner, "Pool", Refusing)
+    options = runner.RunOptions(out=tmp_path, worker_cases=7)
+    with pytest.raises(PoolError):
+        runner.execute(lambda: [], options)
+    assert [o.max_cases_per_worker for o in seen] == [7]
 
 
 def test_unloadable_convert_map_is_an_error(tmp_path, here):
