@@ -5,6 +5,7 @@ what they were before the option existed."""
 
 import dataclasses
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -157,6 +158,22 @@ def _cli_records(out: Path, *options: str) -> dict[str, dict]:
     return {r["case_id"]: stable(r) for r in map(json.loads, (out / "results.jsonl").read_text().splitlines())}
 
 
+_FLOAT = re.compile(r"-?\d+\.\d+(?:e[-+]?\d+)?")
+
+
+def _digits(value):
+    """`value` with every float, and every decimal written in a string, kept to 12 digits."""
+    if isinstance(value, float):
+        return float(f"{value:.12g}")
+    if isinstance(value, str):
+        return _FLOAT.sub(lambda m: f"{float(m.group()):.12g}", value)
+    if isinstance(value, dict):
+        return {k: _digits(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_digits(v) for v in value]
+    return value
+
+
 @pytest.mark.slow
 def test_the_default_road_gives_the_records_it_gave_before_the_option(tmp_path):
     """tests/data/export_road_records.jsonl holds these cases' records as the harness wrote them
@@ -171,8 +188,10 @@ def test_the_default_road_gives_the_records_it_gave_before_the_option(tmp_path):
         # on scaled sides since (harness.compare), may differ in their last bits.
         figures = ("cosine", "rel_l2_err")
         later = {"frontend", "pipeline", "deploy", "expected", *figures}
-        assert {k: {f: v for f, v in r.items() if f not in later} for k, r in records.items()} == \
-            {k: {f: v for f, v in r.items() if f not in later} for k, r in golden.items()}
+        # Eager's own float64 results differ in the last bit with the CPU's vector width (torch picks
+        # its kernels by AVX2 or AVX-512: sin of float64 here), so figures are compared to 12 digits.
+        assert {k: _digits({f: v for f, v in r.items() if f not in later}) for k, r in records.items()} == \
+            {k: _digits({f: v for f, v in r.items() if f not in later}) for k, r in golden.items()}
         for case_id, record in records.items():
             for figure in figures:
                 want = golden[case_id][figure]
