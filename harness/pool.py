@@ -40,9 +40,9 @@ STARTUP_SECONDS = 180.0  # the default limit on a worker's start (importing torc
 # Seconds a case may take when it sets no limit of its own (`--timeout`, `--harness-timeout`).
 DEFAULT_TIMEOUT = 60.0
 
-# The most op cases one batch holds by default (`--batch`). Measured on 2 cores: CPU seconds per
-# batched quick op case 0.1727 at 16, 0.1528 at 32, 0.1651 at 64 (`python -m harness.bench`, one
-# process); the quick profile back to back 393.8 s wall at 16 and 376.6 s at 32, same verdicts.
+# The most op cases one batch holds by default (`--batch`). Measured on 2 cores: `python -m
+# harness.bench --batch 16 32` gave 0.0847 s per case at 16 and 0.0544 s at 32 (unbatched 0.1527 s);
+# the quick profile back to back took 393.8 s wall at 16 and 376.6 s at 32, with the same verdicts.
 DEFAULT_BATCH = 32
 
 
@@ -56,7 +56,7 @@ OP_CASE_SECONDS = 0.3
 # A worker is retired after this many cases (`--worker-cases`). Each replacement costs ~17 worker-s
 # (imports, warm-up, dynamo's first export, the deploy loader's own start); an op worker grows only
 # ~50 MB per 1,000 cases, and max_rss_mb still retires one that a model left large. Measured: the
-# quick profile at 400 took 478.6 s wall and without retirement 393.8 s; README (Workers).
+# quick profile at 400 took 478.6 s wall and without retirement 393.8 s (README, after Batches).
 WORKER_CASES = 4000
 
 
