@@ -1,4 +1,4 @@
-"""Command line: `harness run|check|list|report|merge|bringup|doctor` (also `python -m harness`).
+"""Command line: `harness run|check|list|report|merge|bringup|doctor|serve` (also `python -m harness`).
 
 Exit status: 0 when nothing unexpected happened, 1 when a case failed unexpectedly (or a
 report found a regression), 2 for bad input (unknown op, missing directory, corrupt
@@ -15,8 +15,8 @@ import os
 import sys
 from pathlib import Path
 
+from harness import forkserver, sources
 from harness import merge as merging
-from harness import sources
 from harness.case import FRONTENDS, UNEXPECTED, safe_name
 from harness.deploy import DEFAULT_SAMPLE
 from harness.family import OPTIONS
@@ -125,6 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
     merge = commands.add_parser("merge", help="merge shard outputs into one directory")
     merge.add_argument("dirs", type=Path, nargs="+")
     merge.add_argument("--out", type=Path, required=True)
+
+    serve = commands.add_parser(
+        "serve", help="keep torch and TVM imported in the background: workers start in a fraction of the time")
+    serve.add_argument("--idle", type=float, default=forkserver.DEFAULT_IDLE, metavar="SECONDS",
+                       help="exit after this long with nothing to do")
+    serve.add_argument("--stop", action="store_true", help="stop this environment's server")
 
     doctor = commands.add_parser(
         "doctor", help="what a CUDA run will and will not do here; exit 0 runs, 3 compile only, 1 broken")
@@ -333,6 +339,22 @@ def cmd_merge(args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    if args.stop:
+        pid = forkserver.stop()
+        print(f"stopped the server (pid {pid})" if pid else f"no server listens on {forkserver.address()}")
+        return 0
+    if args.idle <= 0:
+        raise UsageError("--idle must be positive")
+    try:
+        answer = forkserver.start(args.idle)
+    except forkserver.ServerError as err:
+        raise UsageError(str(err)) from None
+    print(f"server pid {answer['pid']} on {forkserver.address()}: this environment's workers are forked from it "
+          f"until it is idle for {answer['idle']:g}s or `harness serve --stop`")
+    return 0
+
+
 def cmd_doctor(args) -> int:
     from harness import doctor
 
@@ -340,7 +362,7 @@ def cmd_doctor(args) -> int:
 
 
 COMMANDS = {"run": cmd_run, "check": cmd_check, "list": cmd_list, "report": cmd_report,
-            "merge": cmd_merge, "bringup": cmd_bringup, "doctor": cmd_doctor}
+            "merge": cmd_merge, "bringup": cmd_bringup, "doctor": cmd_doctor, "serve": cmd_serve}
 
 
 def main(argv: list[str] | None = None) -> int:

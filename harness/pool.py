@@ -142,12 +142,30 @@ class _Worker:
                  "--deploy-sample", repr(options.deploy_sample)]
         if options.out is not None:
             argv += ["--out", str(options.out)]
-        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=log, env=env, start_new_session=True)
+        self.proc, cold = self._launch(argv, env, log)
         if log is not subprocess.DEVNULL:
+            if cold not in ("", "no server"):
+                log.write(f"started cold, not forked by the warm server: {cold}\n".encode())
             log.close()
         os.set_blocking(self.proc.stdout.fileno(), False)
         self.log_offset = self._log_size()
+
+    @staticmethod
+    def _launch(argv: list[str], env: dict, log) -> tuple:
+        """The worker, forked by this environment's warm server (harness.forkserver) when one
+        answers, else started: (process, why it started cold or "")."""
+        from harness import forkserver
+
+        stderr = os.open(os.devnull, os.O_WRONLY) if log is subprocess.DEVNULL else log.fileno()
+        try:
+            forked, why = forkserver.fork_worker(argv[3:], env, stderr)
+        finally:
+            if log is subprocess.DEVNULL:
+                os.close(stderr)
+        if forked is not None:
+            return forked, ""
+        return subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=env,
+                                start_new_session=True), why
 
     def _log_size(self) -> int:
         try:
