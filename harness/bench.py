@@ -2,6 +2,7 @@
 
     python -m harness.bench [--cases N] [--batch 4 8 16 32]
     python -m harness.bench --decompositions ROUNDS
+    python -m harness.bench --check OP [--rounds N]
 
 
 The harness runs them unbatched and in batches of each size (harness.batch). Both sides run the same programs in the same process kind (a fresh Python that has
@@ -14,6 +15,10 @@ installed) with torch's CompositeImplicitAutograd override and with harness.cia_
 call of each in turn in one process, and prints the medians and their ratio, of the process's
 CPU seconds (what the call costs, which the machine's other load barely changes) and of wall
 seconds.
+
+`--check OP` times the whole `harness check OP` command as a user runs it, every worker started
+cold against every worker forked by a warm server (`harness serve`, harness.forkserver),
+alternating, and prints the medians and their ratio.
 """
 
 from __future__ import annotations
@@ -149,6 +154,40 @@ def decomposition_ratio(rounds: int) -> dict:
     return found
 
 
+def check_ratio(op: str, rounds: int) -> dict:
+    """Wall seconds of `harness check OP` as a user runs it, with every worker started cold and
+    forked by a warm server (harness.forkserver), alternating (ABBA) after one untimed run of
+    each; the server's own start is timed once. The server is stopped afterwards unless one was
+    already listening."""
+    import os
+    import statistics
+
+    from harness import forkserver
+
+    ours = forkserver.ping() is None
+    began = time.perf_counter()
+    forkserver.start()
+    server_start = time.perf_counter() - began
+    times: dict[bool, list[float]] = {False: [], True: []}
+    try:
+        with tempfile.TemporaryDirectory() as out:
+            for i in range(rounds + 1):
+                for warm in (False, True) if i % 2 == 0 else (True, False):
+                    env = {**os.environ, "HARNESS_FORKSERVER": "1" if warm else "0"}
+                    start = time.perf_counter()
+                    subprocess.run([sys.executable, "-m", "harness", "check", op, "--out", str(Path(out) / "check")],
+                                   env=env, check=False, capture_output=True)
+                    if i:
+                        times[warm].append(time.perf_counter() - start)
+    finally:
+        if ours:
+            forkserver.stop()
+    cold, warm = statistics.median(times[False]), statistics.median(times[True])
+    pairs = zip(times[False], times[True], strict=True)
+    return {"server_start": server_start, "cold": cold, "warm": warm, "ratio": warm / cold,
+            "pairwise_ratio": statistics.median([w / c for c, w in pairs]), "times": times}
+
+
 def main(argv: list[str] | None = None) -> int:
     from harness.pool import DEFAULT_BATCH
 
@@ -160,7 +199,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bare", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--decompositions", type=int, metavar="ROUNDS",
                         help="only time run_decompositions() with torch's CIA override against the harness's")
+    parser.add_argument("--check", metavar="OP",
+                        help="only time `harness check OP` with workers started cold and forked by a warm server")
     args = parser.parse_args(argv)
+    if args.check is not None:
+        found = check_ratio(args.check, args.rounds)
+        print(f"harness check {args.check}, wall s (medians of {args.rounds}): cold {found['cold']:.2f}, "
+              f"warm server {found['warm']:.2f}; ratio {found['ratio']:.3f}, median of pairwise ratios "
+              f"{found['pairwise_ratio']:.3f}; the server's own start {found['server_start']:.2f}")
+        print("  cold: " + " ".join(f"{t:.2f}" for t in found["times"][False]))
+        print("  warm: " + " ".join(f"{t:.2f}" for t in found["times"][True]))
+        return 0
     if args.decompositions is not None:
         if args.decompositions < 1:
             parser.error("--decompositions takes a number of rounds of at least 1")
