@@ -95,7 +95,8 @@ def _connect(path: Path) -> socket.socket | None:
 # --- the requester's side --------------------------------------------------------------------
 
 class Forked:
-    """A worker the server forked, with the parts of subprocess.Popen that harness.pool uses."""
+    """A worker the server forked, with the parts of subprocess.Popen that harness.pool uses
+    (pid, stdin, stdout, wait, returncode); it is killed by its process group, as a started one."""
 
     def __init__(self, conn: socket.socket, pid: int, stdin_fd: int, stdout_fd: int):
         self.conn, self.pid, self.returncode = conn, pid, None
@@ -108,18 +109,6 @@ class Forked:
         self.conn.close()
         return self.returncode
 
-    def poll(self) -> int | None:
-        if self.returncode is None:
-            self.conn.setblocking(False)
-            try:
-                self._ended(self.conn.recv(_MESSAGE))
-            except BlockingIOError:
-                pass
-            finally:
-                if self.returncode is None:
-                    self.conn.setblocking(True)
-        return self.returncode
-
     def wait(self, timeout: float | None = None) -> int:
         if self.returncode is None:
             self.conn.settimeout(timeout)
@@ -128,12 +117,6 @@ class Forked:
             except TimeoutError:
                 raise subprocess.TimeoutExpired(f"worker {self.pid}", timeout) from None
         return self.returncode
-
-    def kill(self) -> None:
-        try:
-            os.killpg(self.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
 
 
 def fork_worker(argv: list[str], env: dict[str, str], stderr_fd: int) -> tuple[Forked | None, str]:
