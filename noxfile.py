@@ -57,13 +57,12 @@ def _pytest(session: nox.Session, marks: str) -> None:
     """pytest, with a warm server (`harness serve`) forking the workers of the tests' runs:
     most of them would otherwise spend their time importing torch and TVM."""
     workers = str(min(2, os.cpu_count() or 1))
-    python = _env(session)
-    session.run(python, "-m", "harness", "serve", "--idle", "900", external=True)
+    _harness(session, "serve", "--idle", "900")
     try:
-        session.run(python, "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider", "-m", marks,
+        session.run(_env(session), "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider", "-m", marks,
                     "-n", workers, "--durations=15", *session.posargs, external=True)
     finally:
-        session.run(python, "-m", "harness", "serve", "--stop", external=True)
+        _harness(session, "serve", "--stop")
 
 
 @nox.session(venv_backend="none")

@@ -76,13 +76,18 @@ def _send(conn: socket.socket, message: dict, fds: list[int] = ()) -> None:
         conn.send(data)
 
 
-def _connect(path: Path) -> socket.socket | None:
+def _private(directory: Path) -> bool:
+    """Whether only this user can put a socket in `directory`."""
     try:
-        owner = path.parent.stat()
+        owner = directory.stat()
     except OSError:
+        return False
+    return owner.st_uid == os.getuid() and not owner.st_mode & 0o077
+
+
+def _connect(path: Path) -> socket.socket | None:
+    if not _private(path.parent):
         return None
-    if owner.st_uid != os.getuid() or owner.st_mode & 0o077:
-        return None  # a directory someone else could have put a socket in
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     try:
         conn.connect(str(path))
@@ -445,8 +450,7 @@ def serve(idle: float) -> int:
 
     path = address()
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    owner = path.parent.stat()
-    if owner.st_uid != os.getuid() or owner.st_mode & 0o077:
+    if not _private(path.parent):
         raise ServerError(f"{path.parent} must be this user's alone (mode 700)")
     env = import_env(dict(os.environ))  # as the imports found it: torch's add to it
     # numpy's OpenBLAS starts its thread pool when loaded and stops it around a fork

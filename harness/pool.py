@@ -135,14 +135,14 @@ class _Worker:
             log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
         else:
             log = subprocess.DEVNULL
-        argv = [sys.executable, "-m", "harness.worker", options.target]
+        args = [options.target]
         if options.convert_map:
-            argv.append(options.convert_map)
-        argv += ["--frontend", options.frontend, "--pipeline", options.pipeline, "--trials", str(options.trials),
+            args.append(options.convert_map)
+        args += ["--frontend", options.frontend, "--pipeline", options.pipeline, "--trials", str(options.trials),
                  "--deploy-sample", repr(options.deploy_sample)]
         if options.out is not None:
-            argv += ["--out", str(options.out)]
-        self.proc, cold = self._launch(argv, env, log)
+            args += ["--out", str(options.out)]
+        self.proc, cold = self._launch(args, env, log)
         if log is not subprocess.DEVNULL:
             if cold not in ("", "no server"):
                 log.write(f"started cold, not forked by the warm server: {cold}\n".encode())
@@ -151,20 +151,20 @@ class _Worker:
         self.log_offset = self._log_size()
 
     @staticmethod
-    def _launch(argv: list[str], env: dict, log) -> tuple:
-        """The worker, forked by this environment's warm server (harness.forkserver) when one
-        answers, else started: (process, why it started cold or "")."""
+    def _launch(args: list[str], env: dict, log) -> tuple:
+        """The worker (`harness.worker` ARGS), forked by this environment's warm server
+        (harness.forkserver) when one answers, else started: (process, why it started cold or "")."""
         from harness import forkserver
 
         stderr = os.open(os.devnull, os.O_WRONLY) if log is subprocess.DEVNULL else log.fileno()
         try:
-            forked, why = forkserver.fork_worker(argv[3:], env, stderr)
+            forked, why = forkserver.fork_worker(args, env, stderr)
         finally:
             if log is subprocess.DEVNULL:
                 os.close(stderr)
         if forked is not None:
             return forked, ""
-        return subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=env,
+        return subprocess.Popen([sys.executable, "-m", "harness.worker", *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=env,
                                 start_new_session=True), why
 
     def _log_size(self) -> int:
