@@ -69,3 +69,39 @@ def test_a_missing_case_and_bad_input(tmp_path, capsys):
     assert same_run.main([str(before), str(tmp_path / "nowhere")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no such directory" in err[0]
+
+
+def _flaky_dirs(tmp_path, before: dict, after: dict):
+    """Two runs of one take case whose entry is flaky in the run that failed as declared."""
+    def one(name, fields):
+        fields = dict(fields)
+        return write_dir(tmp_path / name, [record("aten.take.default[int8-neg-0]", "aten.take.default", **fields)])
+    return one("a", before), one("b", after)
+
+
+FLAKY = {"expected": {"id": "indexing.take-2", "flaky": True}}
+
+
+def test_a_flaky_case_that_changes_is_listed_apart_not_a_difference(tmp_path, capsys):
+    # The same uninitialised read shows as NaN in one run and a wrong value in the next, or not
+    # at all (the garbage happened to be the right answer).
+    before, after = _flaky_dirs(tmp_path, dict(status="xfail", raw="mismatch", error="output 0: nan 1/1", **FLAKY),
+                                dict(status="xfail", raw="mismatch", error="output 0: values 1/1", **FLAKY))
+    code, line = _compare(before, after, capsys)
+    assert code == 0 and line.startswith("same: 1 records")
+    assert "flaky, listed apart: 1 cases changed (aten.take.default[int8-neg-0])" in line
+    before, after = _flaky_dirs(tmp_path, dict(status="pass"), dict(status="xfail", raw="mismatch", **FLAKY))
+    assert _compare(before, after, capsys)[0] == 0
+
+
+def test_a_flaky_case_failing_in_an_undeclared_way_still_differs(tmp_path, capsys):
+    before, after = _flaky_dirs(tmp_path, dict(status="xfail", raw="mismatch", **FLAKY),
+                                dict(status="crash", raw="crash", error="crash SIGSEGV"))
+    code, line = _compare(before, after, capsys)
+    assert code == 1 and line.startswith("differ: 1 verdicts") and "flaky" not in line
+    # Without the flag the same change is a difference.
+    before, after = _flaky_dirs(tmp_path, dict(status="xfail", raw="mismatch", error="output 0: nan 1/1",
+                                               expected={"id": "indexing.take-2"}),
+                                dict(status="xfail", raw="mismatch", error="output 0: values 1/1",
+                                     expected={"id": "indexing.take-2"}))
+    assert _compare(before, after, capsys)[0] == 1
