@@ -224,21 +224,28 @@ def test_the_identity_check_holds_verdicts_and_excuses_only_undefined_values(tmp
     garbage = {**base, "facets": [{**values, "count": 2, "got": 5e-310}]}
     probe = {**base, "case_id": "d@probe", "status": "skip", "raw_status": "skip",
              "probe": {"outcome": "silent-wrong"}}
+    flaky = {**base, "case_id": "f", "expected": {"flaky": True}}
+    passed = {**base, "case_id": "f", "status": "pass", "raw_status": "pass", "stage": "compare",
+              "error_signature": None, "facets": [], "expected": None}
     write(tmp_path / "one", [base, {**base, "case_id": "b"}, {**base, "case_id": "c", "expected": {"unmodelled": "x"}},
-                             probe, {**probe, "case_id": "e@probe", "probe": {"outcome": "silent-correct"}}])
+                             probe, {**probe, "case_id": "e@probe", "probe": {"outcome": "silent-correct"}},
+                             flaky, {**flaky, "case_id": "g"}])
     nan_too = {"error_signature": "compare: output N nan; output N values",
                "facets": [{**values, "facet": "nan"}, values]}
     write(tmp_path / "two", [garbage,
                              {**base, "case_id": "b", "status": "mismatch"},
                              {**base, "case_id": "c", "expected": {"unmodelled": "x"}, **nan_too},
                              {**probe, **nan_too},
-                             {**probe, "case_id": "e@probe", "probe": {"outcome": "silent-correct"}, **nan_too}])
+                             {**probe, "case_id": "e@probe", "probe": {"outcome": "silent-correct"}, **nan_too},
+                             passed, {**flaky, "case_id": "g", "status": "crash", "raw_status": "crash"}])
     lines, details = batch_identity.differences(tmp_path / "one", tmp_path / "two")
     assert lines == ["b: status alone 'xfail' batched 'mismatch'",
                      "e@probe: error_signature alone 'compare: output N values' batched "
                      "'compare: output N nan; output N values'",
-                     "e@probe: facet_kinds alone \"[(0, 'values')]\" batched \"[(0, 'nan'), (0, 'values')]\""]
-    assert [d.split(":")[0] for d in details] == ["a", "c", "c", "d@probe", "d@probe"]
+                     "e@probe: facet_kinds alone \"[(0, 'values')]\" batched \"[(0, 'nan'), (0, 'values')]\"",
+                     "g: status alone 'xfail' batched 'crash'", "g: raw_status alone 'mismatch' batched 'crash'"]
+    # A flaky case that passes in one run and fails as declared in the other is shown only.
+    assert [d.split(":")[0] for d in details] == ["a", "c", "c", "d@probe", "d@probe"] + ["f"] * 4
 
 
 def _sin_of_input(module, inputs):

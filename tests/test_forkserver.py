@@ -2,7 +2,9 @@
 crash, hang and die with their run like them, and it refuses rather than fork stale or foreign
 code. Each test's server is private: XDG_RUNTIME_DIR points at a directory of its own."""
 
+import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -22,9 +24,25 @@ from tests.helpers import run, sin_case, stable
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _private_server(monkeypatch, **environ) -> dict:
-    # A short directory: a socket's path may hold at most 107 bytes.
-    monkeypatch.setenv("XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="hs"))
+@contextlib.contextmanager
+def _short_dir():
+    """A directory of its own, removed afterwards, with a short path: a socket's may hold at most
+    107 bytes, which pytest's tmp_path can exceed."""
+    path = tempfile.mkdtemp(prefix="hs")
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def runtime_dir():
+    with _short_dir() as path:
+        yield path
+
+
+def _private_server(monkeypatch, runtime_dir: str, **environ) -> dict:
+    monkeypatch.setenv("XDG_RUNTIME_DIR", runtime_dir)
     monkeypatch.delenv("HARNESS_FORKSERVER", raising=False)
     for key, value in environ.items():
         monkeypatch.setenv(key, value)
@@ -34,8 +52,8 @@ def _private_server(monkeypatch, **environ) -> dict:
 @pytest.fixture(scope="module")
 def server():
     """One server for the module's tests that leave it as it was (each counts its own forks)."""
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        answer = _private_server(monkeypatch)
+    with pytest.MonkeyPatch.context() as monkeypatch, _short_dir() as runtime_dir:
+        answer = _private_server(monkeypatch, runtime_dir)
         yield answer
         assert forkserver.stop() == answer["pid"]
 
@@ -110,11 +128,11 @@ def test_only_a_value_the_server_did_not_start_with_or_set_itself_differs():
     assert forkserver._env_mismatch({"TVM_LIBRARY_PATH": "/a", "TVM_NUM_THREADS": "7"}, started, imported) is None
 
 
-def test_a_changed_file_stops_the_server_and_workers_start_cold(tmp_path, monkeypatch):
+def test_a_changed_file_stops_the_server_and_workers_start_cold(tmp_path, monkeypatch, runtime_dir):
     site = tmp_path / "site"
     site.mkdir()
     (site / "sitecustomize.py").write_text("")  # imported by every interpreter this PYTHONPATH starts
-    first = _private_server(monkeypatch, PYTHONPATH=os.pathsep.join([str(site), str(ROOT)]))
+    first = _private_server(monkeypatch, runtime_dir, PYTHONPATH=os.pathsep.join([str(site), str(ROOT)]))
     later = time.time() + 10
     os.utime(site / "sitecustomize.py", (later, later))
     (record,) = run([sin_case()], tmp_path / "run").values()
