@@ -118,7 +118,7 @@ def compare(before_dir: Path, after_dir: Path) -> tuple[list[str], dict]:
         old, new = tuple(was.get(k) for k in VERDICT), tuple(now.get(k) for k in VERDICT)
         if _apart(was, now):
             if old != new:
-                counts["flaky"].append(f"flaky: {case_id}: {old} -> {new}")
+                counts["flaky"].append(f"apart: {case_id}: {old} -> {new}")
             continue
         if old != new:
             counts["verdicts"] += 1
@@ -146,7 +146,7 @@ def summary(lines: list[str], counts: dict) -> str:
     fields = "".join([f"; fields only after: {', '.join(counts['fields_added'])}" if counts["fields_added"] else "",
                       f"; fields only before: {', '.join(counts['fields_removed'])}" if counts["fields_removed"] else ""])
     flaky = counts["flaky"]
-    apart = (f"; flaky, listed apart: {len(flaky)} records changed ("
+    apart = (f"; listed apart (flaky cases, silently wrong probes): {len(flaky)} records changed ("
              + ", ".join(line.split(": ")[1] for line in flaky) + ")") if flaky else ""
     if not lines:
         return (f"same: {counts['records']} records with equal (case_id, status, stage, error_signature), "

@@ -89,7 +89,7 @@ def test_a_flaky_case_that_changes_is_listed_apart_not_a_difference(tmp_path, ca
                                 dict(status="xfail", raw="mismatch", error="output 0: values 1/1", **FLAKY))
     code, line = _compare(before, after, capsys)
     assert code == 0 and line.startswith("same: 1 records")
-    assert "flaky, listed apart: 1 records changed (aten.take.default[int8-neg-0])" in line
+    assert "listed apart (flaky cases, silently wrong probes): 1 records changed (aten.take.default[int8-neg-0])" in line
     before, after = _flaky_dirs(tmp_path, dict(status="pass"), dict(status="xfail", raw="mismatch", **FLAKY))
     assert _compare(before, after, capsys)[0] == 0
 
@@ -112,7 +112,7 @@ def test_a_silently_wrong_probe_changes_only_its_signature_apart(tmp_path, capsy
     probe = dict(status="skip", raw="skip", probe={"outcome": "silent-wrong"}, stage="compare")
     before, after = _flaky_dirs(tmp_path, dict(probe, error="output 0: nan 1/1"), dict(probe, error="output 0: values 1/1"))
     code, line = _compare(before, after, capsys)
-    assert code == 0 and "flaky, listed apart: 1 records changed" in line
+    assert code == 0 and "listed apart (flaky cases, silently wrong probes): 1 records changed" in line
     right = dict(probe, probe={"outcome": "silent-correct"})
     before, after = _flaky_dirs(tmp_path, dict(right, error="output 0: nan 1/1"), dict(right, error="output 0: values 1/1"))
     assert _compare(before, after, capsys)[0] == 1
