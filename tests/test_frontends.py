@@ -286,6 +286,23 @@ def test_an_entry_is_scoped_by_frontends_and_suggestions_name_their_road(tmp_pat
         load_file(bad)
 
 
+def test_an_op_entry_for_the_fx_roads_names_converters_both_tvm_tables_share():
+    """An export-road claim carries to fx and dynamo only where TVM's FX table holds the very
+    converter the export table does (opsuite/expectations/shared_converters.py); the check itself
+    tells a shared converter (sin: _unary_op) from one each table writes its own way (narrow)."""
+    from opsuite.expectations.shared_converters import entry_not_shared, not_shared
+
+    assert not_shared("aten.sin.default") is None
+    assert "different code" in not_shared("aten.narrow.default")
+    assert "no converter in the export table" in not_shared("aten._cdist_forward.default")
+    assert entry_not_shared({"op": ["aten.cos.default", "aten.narrow.default[[]int8-*"]}) == [
+        not_shared("aten.narrow.default")]
+    declared = [e for e in entries.load() if {"fx", "dynamo"} & set(e.get("frontends", ()))
+                and "model" not in e.get("kinds", ())]
+    assert len(declared) >= 50
+    assert {e["id"]: entry_not_shared(e) for e in declared} == {e["id"]: [] for e in declared}
+
+
 def test_dynamo_on_cuda_is_a_one_line_usage_error(tmp_path, capsys):
     from harness.cli import main
 
