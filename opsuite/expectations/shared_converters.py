@@ -20,7 +20,9 @@ import types
 from harness.programs import resolve_op
 
 
-def _tables():
+@functools.cache
+def tables():
+    """(export table, FX table by name, helper names an importer overrides, the base class)."""
     from tvm.relax.frontend.torch.base_fx_graph_translator import BaseFXGraphImporter
     from tvm.relax.frontend.torch.exported_program_translator import ExportedProgramImporter
     from tvm.relax.frontend.torch.fx_translator import TorchFXImporter
@@ -30,12 +32,6 @@ def _tables():
     overridden = {name for cls in (ExportedProgramImporter, TorchFXImporter) for name, value in vars(cls).items()
                   if callable(value) and name in vars(BaseFXGraphImporter)}
     return ExportedProgramImporter().create_convert_map(), fx, overridden, BaseFXGraphImporter
-
-
-@functools.cache
-def tables():
-    """(export table, FX table by name, helper names an importer overrides, the base class)."""
-    return _tables()
 
 
 def identity(fn, base):
@@ -94,7 +90,7 @@ def ops_named(pattern: str) -> list[str]:
     (`aten.take.default[[]nodecomp-*`), or the op table's rows an op glob matches."""
     from opsuite.table import rows
 
-    op = pattern.split("[", 1)[0] if "[[]" in pattern or pattern.endswith("]") else pattern
+    op = pattern.split("[[]", 1)[0]  # a case id's bracket is escaped in a glob
     if not any(c in op for c in "*?["):
         return [op]
     return sorted(row.op for row in rows() if fnmatch.fnmatchcase(row.op, op))
