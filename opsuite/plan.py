@@ -6,7 +6,8 @@ references), while a run's workers wait for the plan. Rows are independent: each
 tier) draws under its own seed (opsuite.generate), so any process builds the same cases for a
 row, and the rows are dealt round-robin to PROCESSES spawned processes (neighbouring rows are
 often alike in cost) and their cases put back in table order. A small selection (`harness check
-OP`) is built here, where starting processes would cost more than it saves.
+OP`) is built here, where starting processes would cost more than it saves. Rows this code
+has built before are read from opsuite.plan_cache instead; only the others are drawn.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 from itertools import repeat
 
 from harness.case import Case
+from opsuite import plan_cache
 from opsuite.generate import row_cases, row_id
 from opsuite.table.row import OpRow
 
@@ -52,13 +54,28 @@ def _cases_of(ids: list[str], profile: str, seed: int) -> bytes:
 
 
 def cases(chosen: list[OpRow], profile: str, seed: int) -> list[Case]:
-    """Every case of `chosen`, in table order, as row_cases gives them one row at a time."""
+    """Every case of `chosen`, in table order, as row_cases gives them one row at a time; rows
+    this code has built before come from opsuite.plan_cache."""
+    ids = [row_id(row) for row in chosen]
+    by_row: dict[str, list[Case]] = {}
+    for i in ids:
+        if (kept := plan_cache.load(i, profile, seed)) is not None:
+            by_row[i] = kept
+    missing = [row for row, i in zip(chosen, ids, strict=True) if i not in by_row]
+    built = _build(missing, profile, seed)
+    for i, found in built.items():
+        plan_cache.store(i, profile, seed, found)
+    by_row.update(built)
+    return [case for i in ids for case in by_row[i]]
+
+
+def _build(chosen: list[OpRow], profile: str, seed: int) -> dict[str, list[Case]]:
     count = min(processes(len(chosen)), len(chosen))
     if count <= 1:
-        return [case for row in chosen for case in row_cases(row, profile, seed)]
+        return {row_id(row): row_cases(row, profile, seed) for row in chosen}
     ids = [row_id(row) for row in chosen]
     by_row: dict[str, list[Case]] = {}
     with ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn")) as pool:
         for part in pool.map(_cases_of, [ids[i::count] for i in range(count)], repeat(profile), repeat(seed)):
             by_row.update(pickle.loads(part))
-    return [case for i in ids for case in by_row[i]]
+    return by_row

@@ -8,7 +8,7 @@ import functools
 import pytest
 import torch
 
-from opsuite import plan
+from opsuite import plan, plan_cache
 from opsuite.generate import row_cases
 from opsuite.table import rows
 
@@ -33,6 +33,7 @@ def _value(x):
 
 
 def test_rows_built_in_two_processes_give_the_cases_one_process_gives(monkeypatch):
+    monkeypatch.setenv(plan_cache.CACHE_ENV, "off")  # every row drawn here, none read back
     chosen = list(rows()[::20])  # ~20 rows from every part of the table
     monkeypatch.setattr(plan, "MIN_ROWS", len(chosen))
     alone = [case for row in chosen for case in row_cases(row, "quick", 3)]
@@ -63,3 +64,51 @@ def test_the_process_count(monkeypatch):
     for rows_ in (plan.MIN_ROWS, 1):  # bad input is an error even where one process would build
         with pytest.raises(ValueError, match="HARNESS_PLAN_PROCESSES='two': expected a whole number"):
             plan.processes(rows_)
+
+
+def _refuse_to_draw(*_):
+    raise AssertionError("a row was drawn that the cache holds")
+
+
+def test_rows_read_back_from_the_cache_are_the_rows_drawn(tmp_path, monkeypatch):
+    chosen = list(rows()[5::40])
+    monkeypatch.setenv(plan_cache.CACHE_ENV, "off")
+    drawn = plan.cases(chosen, "quick", 0)
+    assert not tmp_path.joinpath("plans").exists()
+    monkeypatch.setenv(plan_cache.CACHE_ENV, str(tmp_path / "plans"))
+    first = plan.cases(chosen, "quick", 0)
+    kept = sorted((tmp_path / "plans").rglob("*.pickle"))
+    assert len(kept) == len(chosen)
+    monkeypatch.setattr(plan, "row_cases", _refuse_to_draw)
+    read = plan.cases(chosen, "quick", 0)
+    assert [_value(c) for c in read] == [_value(c) for c in first] == [_value(c) for c in drawn]
+    # Another seed is another plan: drawn, not read.
+    with pytest.raises(AssertionError, match="a row was drawn"):
+        plan.cases(chosen[:1], "quick", 1)
+
+
+def test_an_unreadable_cache_file_is_drawn_again_and_rewritten(tmp_path, monkeypatch):
+    monkeypatch.setenv(plan_cache.CACHE_ENV, str(tmp_path))
+    chosen = list(rows()[:2])
+    first = plan.cases(chosen, "quick", 0)
+    for torn in tmp_path.rglob("*.pickle"):
+        torn.write_bytes(torn.read_bytes()[:50])
+    assert [plan_cache.load(plan.row_id(row), "quick", 0) for row in chosen] == [None, None]
+    assert [_value(c) for c in plan.cases(chosen, "quick", 0)] == [_value(c) for c in first]
+    assert all(plan_cache.load(plan.row_id(row), "quick", 0) for row in chosen)
+
+
+def test_the_key_changes_with_any_source_file_and_any_library(tmp_path, monkeypatch):
+    for top in plan_cache.SOURCES:
+        (tmp_path / top).mkdir()
+        (tmp_path / top / "a.py").write_text("A = 1\n")
+    monkeypatch.setattr(plan_cache, "ROOT", tmp_path)
+    key = plan_cache.code_key.__wrapped__
+    before = key()
+    assert key() == before
+    (tmp_path / "opsuite" / "a.py").write_text("A = 2\n")
+    edited = key()
+    (tmp_path / "harness" / "b.toml").write_text("")
+    added = key()
+    monkeypatch.setattr(plan_cache, "_version", lambda name: "9" if name == "hypothesis" else "1")
+    assert len({before, edited, added, key()}) == 4
