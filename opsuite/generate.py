@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import torch
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import core as _hypothesis_core
 from hypothesis import seed as hypothesis_seed
 from hypothesis.internal import reflection as _reflection
 from hypothesis.internal.conjecture import providers as _providers
@@ -75,6 +76,24 @@ def _first_param_referenced_once(f) -> bool:
 
 if hasattr(_strategies_core, "is_first_param_referenced_in_function"):
     _strategies_core.is_first_param_referenced_in_function = _first_param_referenced_once
+
+# Every `collect` wraps the same function in @given, and hypothesis digests its source (for a
+# database key this module never uses) on each run: about a tenth of drawing a plan. The digest
+# depends on the code object and the signature, the same for every call.
+_digests: dict = {}
+_function_digest = _hypothesis_core.function_digest
+
+
+def _function_digest_once(function) -> bytes:
+    code = getattr(function, "__code__", None)
+    if code is None:
+        return _function_digest(function)
+    if code not in _digests:
+        _digests[code] = _function_digest(function)
+    return _digests[code]
+
+
+_hypothesis_core.function_digest = _function_digest_once
 
 
 def stable_seed(*parts: object) -> int:
