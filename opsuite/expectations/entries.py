@@ -157,10 +157,13 @@ def _literal_prefix(pattern: str) -> str:
     return pattern[:min((i for i in map(pattern.find, "*?[") if i >= 0), default=len(pattern))]
 
 
-def _may_name(entry: dict, op: str) -> bool:
-    """Whether any of the entry's patterns can match `op` or a case id that starts with it."""
-    patterns = [entry["op"]] if isinstance(entry["op"], str) else entry["op"]
-    prefixes = map(_literal_prefix, patterns)
+def _prefixes(entry: dict) -> tuple[str, ...]:
+    return tuple(map(_literal_prefix, [entry["op"]] if isinstance(entry["op"], str) else entry["op"]))
+
+
+def _may_name(prefixes: tuple[str, ...], op: str) -> bool:
+    """Whether any of an entry's patterns (by their literal prefixes) can match `op` or a case
+    id that starts with it."""
     return any(op.startswith(p) or p.startswith(op) for p in prefixes)
 
 
@@ -185,11 +188,12 @@ def attach(cases: list[Case], entries: list[dict] | None = None, tvm_version: st
         compiled = [(e, x) for e, x in compiled if applies_to_tvm(e, running)]
     # Each case is matched only against the entries whose patterns could name its op: a
     # nightly profile has tens of thousands of cases and hundreds of entries.
+    indexed = [(_prefixes(e), e, x) for e, x in compiled]
     candidates: dict[str, list] = {}
     out = []
     for case in cases:
         if case.op not in candidates:
-            candidates[case.op] = [(e, x) for e, x in compiled if _may_name(e, case.op)]
+            candidates[case.op] = [(e, x) for prefixes, e, x in indexed if _may_name(prefixes, case.op)]
         extra = tuple(x for e, x in candidates[case.op] if entry_matches(e, case))
         out.append(dataclasses.replace(case, expectations=case.expectations + extra) if extra else case)
     return out
