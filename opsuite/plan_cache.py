@@ -22,7 +22,6 @@ import pickle
 import re
 import sys
 import tempfile
-import time
 from importlib import metadata
 from pathlib import Path
 
@@ -32,8 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # are included with the rest, which costs a rebuild after editing them and nothing else.
 SOURCES = ("harness", "opsuite")
 LIBRARIES = ("torch", "hypothesis", "numpy", "apache-tvm")
-# Plans of other code are dropped once this old: another checkout may still be using them.
-KEEP_OTHERS_S = 7 * 24 * 3600
+# Plans of other code kept beside this code's, the most recently written first: another checkout
+# (or the last commit's) may still be using them, and every edit of a source file makes a new key.
+KEEP_OTHERS = 4
 
 
 def directory() -> Path | None:
@@ -108,15 +108,18 @@ def store(row_id: str, profile: str, seed: int, cases: list) -> None:
 
 @functools.cache
 def _drop_stale(base: Path) -> None:
-    """Remove other code's plans untouched for KEEP_OTHERS_S (once per process)."""
-    now = time.time()
+    """Remove other code's plans but the KEEP_OTHERS most recently written (once per process)."""
+    others = []
     for other in base.iterdir():
-        if other.name == code_key() or not other.is_dir():
-            continue
+        if other.name != code_key() and other.is_dir():
+            try:
+                others.append((max(p.stat().st_mtime for p in (other, *other.iterdir())), other))
+            except OSError:
+                continue
+    for _, other in sorted(others, reverse=True)[KEEP_OTHERS:]:
         try:
-            if now - other.stat().st_mtime > KEEP_OTHERS_S:
-                for path in sorted(other.rglob("*"), reverse=True):
-                    path.rmdir() if path.is_dir() else path.unlink()
-                other.rmdir()
+            for path in sorted(other.rglob("*"), reverse=True):
+                path.rmdir() if path.is_dir() else path.unlink()
+            other.rmdir()
         except OSError:
             continue

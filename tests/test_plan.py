@@ -112,3 +112,19 @@ def test_the_key_changes_with_any_source_file_and_any_library(tmp_path, monkeypa
     added = key()
     monkeypatch.setattr(plan_cache, "_version", lambda name: "9" if name == "hypothesis" else "1")
     assert len({before, edited, added, key()}) == 4
+
+
+def test_only_the_most_recent_plans_of_other_code_are_kept(tmp_path, monkeypatch):
+    import os
+
+    monkeypatch.setenv(plan_cache.CACHE_ENV, str(tmp_path))
+    others = [f"other{i}" for i in range(plan_cache.KEEP_OTHERS + 2)]
+    for age, name in enumerate(others):  # other0 the newest
+        (tmp_path / name / "quick-0").mkdir(parents=True)
+        (tmp_path / name / "quick-0" / "row.pickle").write_bytes(b"")
+        for path in (tmp_path / name, tmp_path / name / "quick-0"):
+            os.utime(path, (1e9 - age * 1000, 1e9 - age * 1000))
+    plan_cache.store("aten.sin.default", "quick", 0, [])
+    kept = sorted(p.name for p in tmp_path.iterdir())
+    assert kept == sorted([plan_cache.code_key(), *others[:plan_cache.KEEP_OTHERS]])
+    assert plan_cache.load("aten.sin.default", "quick", 0) == []
