@@ -59,41 +59,33 @@ PROFILES = {
 _NO_LOCAL_CONSTANTS = _providers.Constants()
 _providers._get_local_constants = lambda: _NO_LOCAL_CONSTANTS
 
+def _once_per_code(compute):
+    """`compute(f)`, worked out once for each code object: for the two hypothesis helpers below
+    the answer depends on the function's code alone (and, for the digest, on its signature, which
+    the one function digested here never changes)."""
+    found: dict = {}
+
+    def once(f):
+        code = getattr(f, "__code__", None)
+        if code is None:
+            return compute(f)
+        if code not in found:
+            found[code] = compute(f)
+        return found[code]
+
+    return once
+
+
 # st.composite parses its function's source on every decoration (to warn about a composite that
 # never draws), and the rows decorate nested composites once per dtype: thousands of parses per
-# nightly profile. The answer depends on the code object alone, so it is computed once for each.
-_first_param_referenced: dict = {}
-
-
-def _first_param_referenced_once(f) -> bool:
-    code = getattr(f, "__code__", None)
-    if code is None:
-        return _reflection.is_first_param_referenced_in_function(f)
-    if code not in _first_param_referenced:
-        _first_param_referenced[code] = _reflection.is_first_param_referenced_in_function(f)
-    return _first_param_referenced[code]
-
-
+# nightly profile.
 if hasattr(_strategies_core, "is_first_param_referenced_in_function"):
-    _strategies_core.is_first_param_referenced_in_function = _first_param_referenced_once
+    _strategies_core.is_first_param_referenced_in_function = _once_per_code(
+        _reflection.is_first_param_referenced_in_function)
 
 # Every `collect` wraps the same function in @given, and hypothesis digests its source (for a
-# database key this module never uses) on each run: about a tenth of drawing a plan. The digest
-# depends on the code object and the signature, the same for every call.
-_digests: dict = {}
-_function_digest = _hypothesis_core.function_digest
-
-
-def _function_digest_once(function) -> bytes:
-    code = getattr(function, "__code__", None)
-    if code is None:
-        return _function_digest(function)
-    if code not in _digests:
-        _digests[code] = _function_digest(function)
-    return _digests[code]
-
-
-_hypothesis_core.function_digest = _function_digest_once
+# database key this module never uses) on each run: about a tenth of drawing a plan.
+_hypothesis_core.function_digest = _once_per_code(_hypothesis_core.function_digest)
 
 
 def stable_seed(*parts: object) -> int:
