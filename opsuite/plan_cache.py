@@ -20,6 +20,7 @@ import hashlib
 import os
 import pickle
 import re
+import shutil
 import sys
 import tempfile
 from importlib import metadata
@@ -98,7 +99,7 @@ def store(row_id: str, profile: str, seed: int, cases: list) -> None:
         return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        _drop_stale(path.parent.parent.parent)
+        _drop_stale(directory())
         with tempfile.NamedTemporaryFile("wb", dir=path.parent, suffix=".tmp", delete=False) as f:
             pickle.dump((row_id, cases), f, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(f.name, path)  # whole or absent: processes building the same row race safely
@@ -117,9 +118,4 @@ def _drop_stale(base: Path) -> None:
             except OSError:
                 continue
     for _, other in sorted(others, reverse=True)[KEEP_OTHERS:]:
-        try:
-            for path in sorted(other.rglob("*"), reverse=True):
-                path.rmdir() if path.is_dir() else path.unlink()
-            other.rmdir()
-        except OSError:
-            continue
+        shutil.rmtree(other, ignore_errors=True)  # another process may be reading it: it redraws

@@ -136,6 +136,7 @@ def batched_programs(cases, size: int) -> list:
         programs.append(("+".join(case.case_id for case in part), ep))
     return programs + [case_program(case) for case in alone]
 
+
 def kernels_now() -> dict:
     """Every CIA op's Python kernels, as objects: a dict compares them by identity."""
     from torch.export import exported_program as ep_module
