@@ -270,6 +270,11 @@ class Case:
     cost: float = 1.0  # expected relative cost, for sharding
     meta: Mapping[str, Any] = field(default_factory=dict)  # shown in reports and repros
     family: str = ""  # the family that made it (harness.family.Family.build sets it)
+    # A cheaper build that torch.export traces exactly as `program`'s, leaving out what only the
+    # reference needs (a model's calibration pass: export traces with fake tensors, so no value
+    # decides its outcome). A case that declares an export failure is exported from it first, and
+    # its reference is built only if that export succeeds (harness.stages).
+    tracing: Program | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

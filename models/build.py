@@ -253,17 +253,24 @@ def quantize(model, inputs):
     return model
 
 
-def build_model(name, seed=0, batch=1, height=224, width=224, frames=8, options=None):
+def build_model(name, seed=0, batch=1, height=224, width=224, frames=8, options=None, calibrated=True):
     """`(model.eval(), inputs)` for TorchVision model `name`, everything drawn from `seed`.
 
     `options` are extra keyword arguments of the TorchVision builder (an image size the
     architecture is built for, a detector's resize limits). The weights depend on the seed
     and the sizes but not on `batch`, so one model can be run at several batch sizes.
+    `calibrated=False` stops after the seeded re-initialisation: the same architecture, for a
+    trace whose outcome no weight decides (not for a quantised model, whose modules the
+    calibration data's observers choose).
     """
     task = task_of(name)
     torch.manual_seed(seed)  # TorchVision's own initialisation, overwritten below, uses it
     model = construct(name, task, options)
     reinitialise(model, seed)
+    if not calibrated:
+        if task == "quantized":
+            raise ValueError(f"{name}: a quantised model is built from its calibration; it has no uncalibrated form")
+        return model.eval(), make_inputs(task, seed, batch, height, width, frames)
     calibration = make_inputs(task, seed, CALIBRATION_BATCH, height, width, frames)
     outputs = calibrate(model, calibration, seed)
     problem = health(outputs)

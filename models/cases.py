@@ -57,12 +57,21 @@ def _meta(row: ModelRow) -> dict:
             "note": f"rebuild with build_model(**KWARGS) from models/build.py ({row.name}, seed and sizes)"}
 
 
+def _tracing(row: ModelRow, seed: int) -> Program | None:
+    """The model without its calibration pass, which is most of what a detector costs before
+    export (keypointrcnn_resnet50_fpn: 170 s of 8 images, then 21 s for the reference, against
+    2 s to fail at export); a quantised model has no such form."""
+    if task_of(row.name) == "quantized":
+        return None
+    return Program(build_model, {**_kwargs(row, seed), "calibrated": False})
+
+
 def model_case(row: ModelRow, seed: int) -> Case:
     return Case(
         case_id=f"{row.name}[float32-{input_label(row)}]", kind="model", op=row.name,
         program=Program(build_model, _kwargs(row, seed)), dtype="float32", seed=seed,
         tolerance=tolerance(row), timeout=row.timeout,
-        cost=row.cost, meta=_meta(row))
+        cost=row.cost, meta=_meta(row), tracing=_tracing(row, seed))
 
 
 def dynamic_batch_case(row: ModelRow, seed: int) -> Case:
