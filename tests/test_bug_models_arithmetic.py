@@ -157,3 +157,11 @@ def test_tvm_computes_what_the_experiment_based_reasons_say(tmp_path):
         record = records[case.case_id]
         assert record["status"] == "xfail", (case.case_id, record["status"], record.get("error"))
         assert record["model_checks"]["modelled"]["ok"]
+
+
+def test_leaky_relu_with_a_zero_slope_loses_the_nan_of_minus_inf_times_zero():
+    inf, nan = float("inf"), float("nan")
+    x = torch.tensor([-inf, nan, 1.5, -2.0], dtype=torch.bfloat16)
+    (found,) = _call(pointwise.leaky_relu_with_folded_zero, "aten.leaky_relu.default", x, negative_slope=0.0)
+    assert found.tolist() == [0.0, 0.0, 1.5, 0.0]
+    assert torch.ops.aten.leaky_relu.default(x, 0.0)[:2].isnan().all()  # torch: -inf * 0 and NaN * 0

@@ -58,3 +58,14 @@ def test_var_correction_beyond_the_count_is_nan_in_tvm():
     x = torch.tensor([1.0, 3.0], dtype=torch.float64)
     assert _call(reductions.var_scaled_by_converter, "aten.var.correction", x, [0], correction=2).isnan()
     assert torch.var(x, [0], correction=2).isinf()
+
+
+def test_infinity_norm_folds_its_absolute_values_so_a_nan_yields_to_the_next_element():
+    nan = float("nan")
+    x = torch.tensor([[1.0, nan, -2.0], [nan, 3.0, -1.0], [0.5, -4.0, nan]], dtype=torch.float64)
+    found = _call(reductions.norm_inf_by_fold, "aten.linalg_vector_norm.default", x, math.inf, [1], True)
+    assert found["outputs"][0].reshape(-1)[:2].tolist() == [2.0, 3.0]  # the NaN was replaced
+    assert math.isnan(found["outputs"][0].reshape(-1)[2].item())  # a NaN last survives
+    assert torch.linalg.vector_norm(x, math.inf, [1]).isnan().all()  # torch: NaN for every row
+    smallest = _call(reductions.norm_inf_by_fold, "aten.linalg_vector_norm.default", x, -math.inf, [1], True)
+    assert smallest["outputs"][0].reshape(-1)[:2].tolist() == [2.0, 1.0]

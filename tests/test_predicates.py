@@ -378,3 +378,9 @@ def test_slice_backwards_wraps_and_clamps_the_bounds_as_torch_does():
     assert not backwards(_call(op, x, 0, 100, 50))  # both clamp to 5
     assert not backwards(_call(op, x, 0, -100, -200))  # both clamp to 0
     assert not backwards(_call(op, x, 0, 1, 1)) and not backwards(_call(op, x, 0, None, 3))
+
+
+def test_empty_first_looks_at_the_first_tensor_only():
+    first = predicates.parse("empty_first")
+    assert first(_case(torch.ones(0), torch.ones(2, 3))) and first(_case(torch.ones(2, 0, 3), torch.ones(0)))
+    assert not first(_case(torch.ones(2), torch.ones(0))) and not first(_case(torch.ones(())))

@@ -221,6 +221,12 @@ def empty_dim(case: Case) -> bool:
     return isinstance(dim, int) and tensors[0].shape[dim] == 0
 
 
+def empty_first(case: Case) -> bool:
+    """The call's first tensor has no elements (isin's `elements`)."""
+    tensors = _tensors(case)
+    return bool(tensors) and tensors[0].numel() == 0
+
+
 def empty_not_first(case: Case) -> bool:
     tensors = _tensors(case)
     return bool(tensors) and 0 in tensors[0].shape[1:]
@@ -537,7 +543,7 @@ def slice_backwards(case: Case) -> bool:
 
 
 _PARAMETRISED = {"value": value, "holds": holds, "kwarg": kwarg, "variant": variant, "sample": sample, "tier": tier, "above": above, "shows": shows}
-_PLAIN = {"empty": empty, "empty_inner": empty_inner, "empty_reduction": empty_reduction, "empty_dim": empty_dim, "empty_not_first": empty_not_first, "scalar": scalar, "decomposed": decomposed, "nan": nan,
+_PLAIN = {"empty": empty, "empty_inner": empty_inner, "empty_reduction": empty_reduction, "empty_dim": empty_dim, "empty_first": empty_first, "empty_not_first": empty_not_first, "scalar": scalar, "decomposed": decomposed, "nan": nan,
           "inf": inf, "scalar_outside": scalar_outside, "zero_scalar": zero_scalar, "zero_divisor": zero_divisor,
           "scalar_min": scalar_min, "zerodim_widens": zerodim_widens, "alpha_shows": alpha_shows,
           "float_outside": float_outside, "const_divisor_zero": const_divisor_zero, "nan_first": nan_first,

@@ -19,6 +19,8 @@ def _computed(t: torch.Tensor) -> torch.Tensor:
 def tvm_log_softmax(x: torch.Tensor, dim: int) -> torch.Tensor:
     """topi.nn.log_softmax: x - max - log(sum(exp(x - max))), in x's dtype."""
     y = _computed(x)
+    if y.numel() == 0:
+        return y.to(x.dtype)
     top = y.amax(dim=dim, keepdim=True)
     out = y - top - torch.log(torch.exp(y - top).sum(dim=dim, keepdim=True))
     return out.to(x.dtype)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import torch
 import torch.nn.functional as F
+
+from opsuite.expectations.bug_models import on_call
 
 
 def _tuple(value, nd: int) -> list[int]:
@@ -96,3 +99,28 @@ def max_pool(module, inputs):
     args, kwargs = module.call_arguments(inputs)
     nd = next(n for n in (1, 2, 3) if f"max_pool{n}d" in module.op_name)
     return [tvm_max_pool(args[0], nd, *args[1:], **kwargs)]
+
+
+@on_call
+def adaptive_avg_pool_even_axes_first(x, output_size):
+    """relax adaptive_avg_pool as legalised: each window is summed one element at a time in x's
+    dtype with the reduction axes whose input side is a multiple of the output side as the outer
+    loops and the others inside (the PrimFunc's adaptive_pool_sum_l1 block), then divided by the
+    window's size; torch sums in row-major order, so where huge values cancel, other small terms
+    are absorbed."""
+    nd = len(output_size)
+    sizes = list(x.shape[-nd:])
+    even = [a for a in range(nd) if sizes[a] % output_size[a] == 0]
+    order = even + [a for a in range(nd) if a not in even]
+    out = torch.empty(*x.shape[:-nd], *output_size, dtype=x.dtype)
+    for index in itertools.product(*(range(o) for o in output_size)):
+        bounds = [(index[a] * sizes[a] // output_size[a], -(-(index[a] + 1) * sizes[a] // output_size[a]))
+                  for a in range(nd)]
+        acc = torch.zeros(x.shape[:-nd], dtype=x.dtype)
+        for offsets in itertools.product(*(range(*bounds[a]) for a in order)):
+            position = [0] * nd
+            for axis, offset in zip(order, offsets, strict=True):
+                position[axis] = offset
+            acc = acc + x[(..., *position)]
+        out[(..., *index)] = acc / math.prod(hi - lo for lo, hi in bounds)
+    return [out]

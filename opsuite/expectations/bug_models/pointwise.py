@@ -191,6 +191,13 @@ def multiply_by_folded_zero(x, other):
 
 
 @on_call
+def leaky_relu_with_folded_zero(x, negative_slope=0.01):
+    """topi.nn.leaky_relu, select(x > 0, x, x * alpha), with the constant alpha 0 folded: the
+    negative branch is the constant 0, for -inf and NaN too."""
+    return [torch.where(x > 0, x, torch.zeros_like(x))]
+
+
+@on_call
 def log_of_exp_sum(x, other):
     """relax.log_add_exp as topi legalises it: log(exp(a) + exp(b)) in the operands' dtype, with
     no maximum taken out first, so exp overflows (float16 above 11.1, float32 above 88.7)."""

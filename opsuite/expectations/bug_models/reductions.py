@@ -228,6 +228,15 @@ def norm_in_input_dtype(x, ord=2, dim=None, keepdim=False, dtype=None):  # noqa:
     return torch.pow(_sum_in_dtype(powered, axes, keepdim), torch.tensor(1.0 / ord, dtype=x.dtype))
 
 
+@on_call
+def norm_inf_by_fold(x, ord=2, dim=None, keepdim=False, dtype=None):  # noqa: A002 - the schema's name
+    """linalg_vector_norm with ord = +-inf: _norm's relax.max/min of |x|, folded as topi compiles
+    it (a NaN wins only as the newest element)."""
+    fold = _fold_max if ord == math.inf else _fold_min
+    out, unknown = fold(x.abs(), dim, keepdim)
+    return {"outputs": [out], "unknown": [unknown]}
+
+
 # ------------------------------------------------------------------------------ sorting
 
 
