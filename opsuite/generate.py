@@ -12,7 +12,9 @@ one-element tensors, argmin of a single element, isnan of values without NaN): s
 is replaced by a fresh one (`informative`; the others keep their ids and draws), unless the
 row says why it keeps them (`OpRow.degenerate`: zeros and full are constant by definition,
 isnan of integers all False; hamming_window, which has no edge tier, draws its window lengths
-0 and 1 on purpose). The edge tier keeps them all.
+0 and 1 on purpose). The edge tier keeps them for the row's first dtype (the only one with an
+edge tier in the quick profile); the nightly's edge tiers of its other dtypes replace them as the
+normal tier does, keeping a degenerate draw only where no fresh one avoids it.
 
 Same seed, same cases: each (row, dtype, tier) gets its own hypothesis seed derived from
 the run seed and the row's id with a stable hash, never Python's randomised `hash()`.
@@ -176,15 +178,22 @@ def informative(row: OpRow, call: Call) -> bool:
 REDRAW_ROUNDS = 8
 
 
-def _informative_calls(row: OpRow, dtype: str, strategy, calls: list[Call], count: int, hseed: int) -> list[Call]:
+def _informative_calls(row: OpRow, dtype: str, strategy, calls: list[Call], count: int, hseed: int,
+                       tier: str = "normal") -> list[Call]:
     """`calls` without those whose reference is degenerate, topped up to `count` from fresh
-    draws: a call that was informative keeps its place, so its case keeps its id and draw."""
-    kept = [c for c in calls if informative(row, c)]
+    draws: a call that was informative keeps its place, so its case keeps its id and draw. An
+    edge tier whose draws cannot avoid a degenerate reference keeps as many of its own as it lacks."""
+    degenerate = []
+    kept = []
+    for call in calls:
+        (kept if informative(row, call) else degenerate).append(call)
     for round_ in range(REDRAW_ROUNDS):
         if len(kept) >= count:
             break
         fresh = collect(strategy, 4 * (count - len(kept)), stable_seed(hseed, "redraw", round_), skip_minimal=True)
         kept.extend(c for c in fresh if informative(row, c))
+    if len(kept) < count and tier == "edge":
+        kept.extend(degenerate[:count - len(kept)])
     if len(kept) < count:
         raise ValueError(f"{row_id(row)} [{dtype}]: every draw of the normal tier gives a degenerate reference; "
                          "change its draws, or say why in the row's `degenerate`")
@@ -203,8 +212,11 @@ def row_cases(row: OpRow, profile: str, seed: int) -> list[Case]:
             strategy = row.calls(Ctx(dtype, edge=tier == "edge"))
             with degenerate_shapes(tier == "edge"):
                 calls = collect(strategy, count, hseed, skip_minimal=position > 0 or tier == "edge")
-                if tier == "normal" and row.check is None and not row.degenerate_by_definition(dtype):
-                    calls = _informative_calls(row, dtype, strategy, calls, count, hseed)
+                # The edge tier's empty, constant and all-zero draws are the first dtype's; another
+                # dtype's edge cases carry values (an empty tensor is empty whatever its dtype).
+                if ((tier == "normal" or position > 0) and row.check is None
+                        and not row.degenerate_by_definition(dtype)):
+                    calls = _informative_calls(row, dtype, strategy, calls, count, hseed, tier)
             seen: dict[str, int] = {}
             for call in calls:
                 variant = variant_label(call, tier)

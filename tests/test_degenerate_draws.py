@@ -143,3 +143,22 @@ def test_a_case_carries_why_its_reference_is_degenerate_by_definition():
     cases = row_cases(isnan, "quick", 0)
     told = {c.dtype: c.meta.get("degenerate_by_definition") for c in cases}
     assert told["int32"] == isnan.degenerate["int32"] and told["float32"] is None
+
+
+# Rows whose nightly edge tiers of later dtypes drew empty, all-zero or constant references.
+NIGHTLY_EDGE = ("aten.sinh.default", "aten.sum.dim_IntList", "aten.cat.default", "aten.abs.default")
+
+
+@pytest.mark.parametrize("op", NIGHTLY_EDGE)
+def test_the_nightly_edge_tiers_of_later_dtypes_draw_references_that_are_not_degenerate(op):
+    """The first dtype's edge tier keeps its empty tensors (test_the_edge_tier_keeps_empty_tensors:
+    the quick profile's only edge tier is the first dtype's)."""
+    from harness.compare import degenerate_kind
+
+    (row,) = [row for row in rows() if row.op == op]
+    edge = [c for c in row_cases(row, "nightly", 0) if c.meta["tier"] == "edge"]
+    first = [c for c in edge if c.dtype == row.dtypes[0]]
+    later = [c for c in edge if c.dtype != row.dtypes[0]]
+    assert first and len(later) == 3 * len([d for d in row.dtypes[1:] if d != "bool"])  # bool has no edge tier
+    weak = [c.case_id for c in later if degenerate_kind(_reference(c)) is not None]
+    assert not weak, weak
