@@ -220,8 +220,7 @@ def run_case(case: Case, session: Session, base: dict,
             _export_traced(case, record, clock)
         module, inputs, expected = eager_stage(case, record, clock)
         with clock.stage("export", "export_error"):
-            ep = torch.export.export(module, copy.deepcopy(inputs),
-                                     dynamic_shapes=export_dynamic_shapes(case, inputs))
+            ep = _export(case, module, inputs)
         with clock.stage("decompose", "export_error"):
             if case.decompose:
                 ep = ep.run_decompositions()
@@ -263,11 +262,21 @@ def _export_traced(case: Case, record: dict, clock: _Clock) -> None:
     """Export the case's tracing build (Case.tracing): a failure is the case's export_error with no
     reference built; an export that succeeds leaves the case to run in full, as any other."""
     with clock.stage("eager", "skip"):
-        seed_everything(case.seed)
-        module, inputs = case.tracing.build()
-        record["input_shapes"], record["input_dtypes"] = _shapes(inputs)
+        module, inputs = _build(case, case.tracing, record)
     with clock.stage("export", "export_error"):
-        torch.export.export(module, copy.deepcopy(inputs), dynamic_shapes=export_dynamic_shapes(case, inputs))
+        _export(case, module, inputs)
+
+
+def _build(case: Case, program, record: dict) -> tuple:
+    """`program`'s module and inputs, built under the case's seed; their shapes into the record."""
+    seed_everything(case.seed)
+    module, inputs = program.build()
+    record["input_shapes"], record["input_dtypes"] = _shapes(inputs)
+    return module, inputs
+
+
+def _export(case: Case, module, inputs):
+    return torch.export.export(module, copy.deepcopy(inputs), dynamic_shapes=export_dynamic_shapes(case, inputs))
 
 
 def total_seconds(records: list[dict]) -> list[dict]:
@@ -280,9 +289,7 @@ def total_seconds(records: list[dict]) -> list[dict]:
 def eager_stage(case: Case, record: dict, clock: _Clock) -> tuple:
     """The case's module, inputs and eager outputs (the reference), built under its seed."""
     with clock.stage("eager", "skip"):
-        seed_everything(case.seed)
-        module, inputs = case.program.build()
-        record["input_shapes"], record["input_dtypes"] = _shapes(inputs)
+        module, inputs = _build(case, case.program, record)
         expected = _eager(module, inputs)
         if case.nondeterministic and not _same(expected, _eager(module, inputs)):
             raise StageFailure("skip", "eager", "nondeterministic-reference: two eager runs differ")
