@@ -122,6 +122,33 @@ def test_workflow_calls_only_tested_commands():
     assert "tvm" in trigger["workflow_dispatch"]["inputs"] and "schedule" in trigger
 
 
+def test_the_gate_draws_a_plan_once_per_change_of_its_code(monkeypatch):
+    """Every job that runs the gate's draws (seed 0: the same cases from the same code) keeps the
+    plan cache between nights, where `harness run` looks for it, under a key made of every source
+    directory the plan depends on (opsuite.plan_cache.SOURCES) and the pinned versions; a run on
+    another TVM keeps nothing."""
+    from opsuite import plan_cache
+
+    monkeypatch.delenv(plan_cache.CACHE_ENV, raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setenv("HOME", "/home/runner")
+    jobs = _load(WORKFLOW)["jobs"]
+    for name in ("shard", "roads"):
+        runs = " ".join(s.get("run", "") for s in jobs[name]["steps"])
+        assert "--mode gate" in runs, name
+        names = [s.get("name") for s in jobs[name]["steps"]]
+        (cache,) = [s for s in jobs[name]["steps"] if str(s.get("uses", "")).startswith("actions/cache@")]
+        assert names.index(cache["name"]) < next(i for i, s in enumerate(jobs[name]["steps"])
+                                                 if "harness.nightly shard" in s.get("run", ""))
+        assert cache["if"] == "env.TVM_SPEC == ''"
+        assert Path(cache["with"]["path"].replace("~", "/home/runner")) == plan_cache.directory()
+        key = cache["with"]["key"]
+        assert "hashFiles(" in key and "'pyproject.toml'" in key and "env.PROFILE" in key, key
+        assert all(f"'{source}/**'" in key for source in plan_cache.SOURCES), key
+    explore = " ".join(str(s.get("uses", "")) for s in jobs["explore-shard"]["steps"])
+    assert "actions/cache@" not in explore, "a new seed every night: its plan is never drawn twice"
+
+
 def test_action_uses_every_input_and_only_tested_commands():
     action = _load(ACTION)
     assert action["runs"]["using"] == "composite"
