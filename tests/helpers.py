@@ -16,6 +16,12 @@ def op_case(op: str, args, kwargs=None, dtype="float32", variant="0", **fields) 
                 Program(op_program, {"op": op, "args": list(args), "kwargs": kwargs or {}}), dtype, **fields)
 
 
+def model_output(model, op: str, *args, **kwargs):
+    """What a bug model (opsuite.expectations.bug_models) gives for `op` called on `args`."""
+    module, inputs = op_case(op, args, kwargs).program.build()
+    return model(module, inputs)
+
+
 def sin_case(dtype=torch.float32, variant="0", **fields) -> Case:
     gen = torch.Generator().manual_seed(1)
     x = torch.rand(3, 4, generator=gen, dtype=torch.float64).mul(4).sub(2).to(dtype)

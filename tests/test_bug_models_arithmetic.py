@@ -7,44 +7,38 @@ import torch
 
 from harness.case import Expectation
 from opsuite.expectations.bug_models import activations, creation, linalg, pointwise
-from tests.helpers import op_case, run
-
-
-def _call(model, op, *args, **kwargs):
-    case = op_case(op, args, kwargs)
-    module, inputs = case.program.build()
-    return model(module, inputs)
+from tests.helpers import model_output, op_case, run
 
 
 def test_integer_true_division_truncates_and_a_zero_divisor_is_unknown():
-    found = _call(pointwise.binary_op, "aten.div.Tensor", torch.tensor([-7, 7, 5], dtype=torch.int32),
-                  torch.tensor([2, 2, 0], dtype=torch.int32))
+    found = model_output(pointwise.binary_op, "aten.div.Tensor", torch.tensor([-7, 7, 5], dtype=torch.int32),
+                         torch.tensor([2, 2, 0], dtype=torch.int32))
     quotient, unknown = found["outputs"][0], found["unknown"][0]
     assert quotient.dtype == torch.int32 and quotient[:2].tolist() == [-3, 3]
     assert unknown.tolist() == [False, False, True]
 
 
 def test_a_zero_dim_operand_decides_the_promoted_dtype_and_alpha_is_dropped():
-    out = _call(pointwise.binary_op, "aten.sub.Tensor", torch.tensor(3, dtype=torch.int8),
-                torch.tensor([5, 1], dtype=torch.uint8), alpha=2)
+    out = model_output(pointwise.binary_op, "aten.sub.Tensor", torch.tensor(3, dtype=torch.int8),
+                       torch.tensor([5, 1], dtype=torch.uint8), alpha=2)
     assert out.dtype == torch.int16 and out.tolist() == [-2, 2]
 
 
 def test_a_float_scalar_becomes_a_truncated_constant_of_an_int_tensor():
-    out = _call(pointwise.binary_op, "aten.div.Scalar", torch.tensor([-7, 9], dtype=torch.int32), 2.68)
+    out = model_output(pointwise.binary_op, "aten.div.Scalar", torch.tensor([-7, 9], dtype=torch.int32), 2.68)
     assert out.dtype == torch.int32 and out.tolist() == [-3, 4]
 
 
 def test_adding_the_constant_int_min_is_an_or_where_the_sum_overflows():
     x = torch.tensor([5, -3, 2147483647], dtype=torch.int32)
-    out = _call(pointwise.binary_op, "aten.add.Tensor", x, -2147483648, alpha=2)
+    out = model_output(pointwise.binary_op, "aten.add.Tensor", x, -2147483648, alpha=2)
     assert out.tolist() == [-2147483643, -3, -1]  # wrapping would give 2147483645 for -3
-    wraps = _call(pointwise.binary_op, "aten.add.Tensor", x, torch.tensor(-2147483648, dtype=torch.int32))
+    wraps = model_output(pointwise.binary_op, "aten.add.Tensor", x, torch.tensor(-2147483648, dtype=torch.int32))
     assert wraps.tolist() == [-2147483643, 2147483645, -1]  # a runtime tensor is no constant to fold
 
 
 def test_floor_mod_overflowing_its_quotient_is_minus_inf():
-    out = _call(pointwise.binary_op, "aten.remainder.Scalar", torch.tensor([1.7e38, 1.0]), 1e-30)
+    out = model_output(pointwise.binary_op, "aten.remainder.Scalar", torch.tensor([1.7e38, 1.0]), 1e-30)
     assert out[0].item() == -float("inf") and torch.isfinite(out[1])
 
 
@@ -53,42 +47,42 @@ def test_bfloat16_floor_mod_is_computed_in_float32_and_rounded_once():
     # finite dividend over an infinite divisor gives a - 0 * inf = NaN.
     x = torch.tensor([2.40625, -2.40625], dtype=torch.bfloat16)
     y = torch.tensor([0.69921875, float("inf")], dtype=torch.bfloat16)
-    out = _call(pointwise.binary_op, "aten.remainder.Tensor", x, y)
+    out = model_output(pointwise.binary_op, "aten.remainder.Tensor", x, y)
     assert out.dtype == torch.bfloat16 and out[0].item() == 0.30859375 and out[1].isnan()
 
 
 def test_a_multiply_by_a_zero_constant_is_that_zero_everywhere():
-    out = _call(pointwise.multiply_by_folded_zero, "aten.mul.Scalar", torch.tensor([float("inf"), float("nan"), -2.0],
-                                                                                   dtype=torch.float64), 0.0)
+    out = model_output(pointwise.multiply_by_folded_zero, "aten.mul.Scalar", torch.tensor([float("inf"), float("nan"), -2.0],
+                                                                                          dtype=torch.float64), 0.0)
     assert out.dtype == torch.float64 and out.tolist() == [0.0, 0.0, 0.0]
-    out = _call(pointwise.multiply_by_folded_zero, "aten.mul.Scalar", torch.tensor([3, -4], dtype=torch.int32), 0.0)
+    out = model_output(pointwise.multiply_by_folded_zero, "aten.mul.Scalar", torch.tensor([3, -4], dtype=torch.int32), 0.0)
     assert out.dtype == torch.int32 and out.tolist() == [0, 0]
 
 
 def test_floor_division_floors_the_rounded_quotient():
     x, y = torch.tensor([-0.5, 1.7e38, 7.0]), torch.tensor([float("inf"), 1e-30, 2.0])
-    out = _call(pointwise.floor_of_quotient, "aten.div.Tensor_mode", x, y, rounding_mode="floor")
+    out = model_output(pointwise.floor_of_quotient, "aten.div.Tensor_mode", x, y, rounding_mode="floor")
     assert out.tolist() == [-0.0, float("inf"), 3.0]  # torch: -1, NaN, 3
-    assert _call(pointwise.binary_op, "aten.floor_divide.default", x, y).tolist() == out.tolist()
+    assert model_output(pointwise.binary_op, "aten.floor_divide.default", x, y).tolist() == out.tolist()
 
 
 def test_a_select_based_clip_makes_nan_its_upper_bound():
     x = torch.tensor([float("nan"), 7.0, -5.0])
-    assert _call(activations.clip_by_select, "aten.clamp.default", x, -1.0, 2.0).tolist() == [2.0, 2.0, -1.0]
-    assert _call(activations.clip_by_select, "aten.clamp_min.default", x, -1.0).tolist() == [float("inf"), 7.0, -1.0]
-    assert _call(activations.clip_by_select, "aten.hardtanh.default", x, max_val=3.0).tolist() == [3.0, 3.0, -1.0]
-    assert _call(activations.clip_by_select, "aten.relu6_.default", x).tolist() == [6.0, 6.0, 0.0]
+    assert model_output(activations.clip_by_select, "aten.clamp.default", x, -1.0, 2.0).tolist() == [2.0, 2.0, -1.0]
+    assert model_output(activations.clip_by_select, "aten.clamp_min.default", x, -1.0).tolist() == [float("inf"), 7.0, -1.0]
+    assert model_output(activations.clip_by_select, "aten.hardtanh.default", x, max_val=3.0).tolist() == [3.0, 3.0, -1.0]
+    assert model_output(activations.clip_by_select, "aten.relu6_.default", x).tolist() == [6.0, 6.0, 0.0]
 
 
 def test_log_add_exp_overflows_without_the_maximum_taken_out():
     x = torch.tensor([32752.0, 1.0], dtype=torch.float16)
-    out = _call(pointwise.log_of_exp_sum, "aten.logaddexp.default", x, torch.tensor([0.3, 11.0], dtype=torch.float16))
+    out = model_output(pointwise.log_of_exp_sum, "aten.logaddexp.default", x, torch.tensor([0.3, 11.0], dtype=torch.float16))
     assert out[0].item() == float("inf") and abs(out[1].item() - 11.0) < 0.01
 
 
 def test_the_matmul_converters_multiply_in_float32_without_wrapping():
     a = torch.tensor([[200, 202]], dtype=torch.uint8)
-    out = _call(linalg.matmul_in_float32, "aten.mm.default", a, torch.tensor([[1], [1]], dtype=torch.uint8))
+    out = model_output(linalg.matmul_in_float32, "aten.mm.default", a, torch.tensor([[1], [1]], dtype=torch.uint8))
     assert out.dtype == torch.float32 and out.item() == 402.0  # torch wraps uint8 to 146
 
 
@@ -98,28 +92,28 @@ def test_each_float32_term_is_rounded_before_it_is_added_so_an_overflowing_one_i
     x = torch.tensor([[-3.9375, -float("inf"), 3.5781, -1.6948e38]] * 3, dtype=torch.bfloat16)
     # stored column-major, as the draw's was: weight.T is contiguous and torch takes its gemm path
     weight = torch.tensor([[2.3906, 0.2402, -3.3281, -2.2969]] * 3, dtype=torch.bfloat16).T.contiguous().T
-    out = _call(linalg.linear_in_float32, "aten.linear.default", x, weight)
+    out = model_output(linalg.linear_in_float32, "aten.linear.default", x, weight)
     assert out.dtype == torch.float32 and out.isnan().all()
 
 
 def test_decomposed_baddbmm_promotes_the_add_and_returns_the_bare_product_with_beta_0():
     x, b1, b2 = torch.ones(1, dtype=torch.float64), torch.full((1, 1, 2), 0.1, dtype=torch.float64), torch.ones(1, 2, 1,
                                                                                                               dtype=torch.float64)
-    out = _call(linalg.baddbmm_decomposed, "aten.baddbmm.default", x, b1, b2)
+    out = model_output(linalg.baddbmm_decomposed, "aten.baddbmm.default", x, b1, b2)
     assert out.dtype == torch.float64 and out.item() == 1 + float(torch.tensor(0.2, dtype=torch.float32))
-    bare = _call(linalg.baddbmm_decomposed, "aten.baddbmm.default", torch.tensor([float("nan")], dtype=torch.float64),
-                 b1, b2, beta=0.0)
+    bare = model_output(linalg.baddbmm_decomposed, "aten.baddbmm.default", torch.tensor([float("nan")], dtype=torch.float64),
+                        b1, b2, beta=0.0)
     assert bare.dtype == torch.float32 and not bare.isnan().any()
-    small = _call(linalg.baddbmm_decomposed, "aten.baddbmm.default", torch.ones(1, dtype=torch.uint8),
-                  torch.full((1, 1, 2), 200, dtype=torch.uint8), torch.ones(1, 2, 1, dtype=torch.uint8))
+    small = model_output(linalg.baddbmm_decomposed, "aten.baddbmm.default", torch.ones(1, dtype=torch.uint8),
+                         torch.full((1, 1, 2), 200, dtype=torch.uint8), torch.ones(1, 2, 1, dtype=torch.uint8))
     assert small.dtype == torch.float32 and small.item() == 401.0  # torch wraps uint8 to 145
-    half = _call(linalg.baddbmm_decomposed, "aten.baddbmm.default", torch.ones(1, dtype=torch.bfloat16),
-                 b1.bfloat16(), b2.bfloat16(), alpha=0.0)
+    half = model_output(linalg.baddbmm_decomposed, "aten.baddbmm.default", torch.ones(1, dtype=torch.bfloat16),
+                        b1.bfloat16(), b2.bfloat16(), alpha=0.0)
     assert half.dtype == torch.bfloat16 and half.item() == 1.0
 
 
 def test_linspace_with_one_step_can_have_two_points():
-    out = _call(creation.linspace_by_arange, "aten.linspace.default", 1.07, 5.0, 1, dtype=torch.float64)
+    out = model_output(creation.linspace_by_arange, "aten.linspace.default", 1.07, 5.0, 1, dtype=torch.float64)
     assert out.dtype == torch.float32 and out.shape == (2,)
 
 
@@ -162,6 +156,6 @@ def test_tvm_computes_what_the_experiment_based_reasons_say(tmp_path):
 def test_leaky_relu_with_a_zero_slope_loses_the_nan_of_minus_inf_times_zero():
     inf, nan = float("inf"), float("nan")
     x = torch.tensor([-inf, nan, 1.5, -2.0], dtype=torch.bfloat16)
-    (found,) = _call(pointwise.leaky_relu_with_folded_zero, "aten.leaky_relu.default", x, negative_slope=0.0)
+    (found,) = model_output(pointwise.leaky_relu_with_folded_zero, "aten.leaky_relu.default", x, negative_slope=0.0)
     assert found.tolist() == [0.0, 0.0, 1.5, 0.0]
     assert torch.ops.aten.leaky_relu.default(x, 0.0)[:2].isnan().all()  # torch: -inf * 0 and NaN * 0

@@ -7,19 +7,14 @@ import torch
 import torch.nn.functional as F
 
 from opsuite.expectations.bug_models import nn_conv
-from tests.helpers import op_case
-
-
-def _call(model, op, *args):
-    module, inputs = op_case(op, list(args), {}).program.build()
-    return model(module, inputs)
+from tests.helpers import model_output
 
 
 def test_the_direct_convolution_is_torchs_on_finite_values():
     torch.manual_seed(0)
     x, weight, bias = torch.randn(2, 4, 5, 6, dtype=torch.float64), torch.randn(6, 2, 3, 2, dtype=torch.float64), \
         torch.randn(6, dtype=torch.float64)
-    got = _call(nn_conv.direct_conv, "aten.conv2d.default", x, weight, bias, [2, 1], [1, 2], [1, 2], 2)
+    got = model_output(nn_conv.direct_conv, "aten.conv2d.default", x, weight, bias, [2, 1], [1, 2], [1, 2], 2)
     torch.testing.assert_close(got, F.conv2d(x, weight, bias, [2, 1], [1, 2], [1, 2], 2))
 
 
@@ -33,14 +28,14 @@ def test_an_overflowing_product_is_inf_before_the_bias_is_added():
     bias = torch.tensor([-0.8093472, 1.7014117e38])
     args = (x, weight, bias, [1, 1], [2, 2], [1, 2], 2)
     assert torch.isfinite(F.conv2d(*args).flatten()[23])
-    assert _call(nn_conv.direct_conv, "aten.conv2d.default", *args).flatten()[23] == -float("inf")
+    assert model_output(nn_conv.direct_conv, "aten.conv2d.default", *args).flatten()[23] == -float("inf")
 
 
 def test_a_strided_transposed_convolution_multiplies_its_inserted_zeros():
     inf = float("inf")
-    got = _call(nn_conv.conv_transpose2d_by_dilated_input, "aten.conv_transpose1d.default", torch.ones(1, 1, 2),
-                torch.tensor([[[inf]]]), None, [2], [0], [0], 1, [1])
+    got = model_output(nn_conv.conv_transpose2d_by_dilated_input, "aten.conv_transpose1d.default", torch.ones(1, 1, 2),
+                       torch.tensor([[[inf]]]), None, [2], [0], [0], 1, [1])
     assert got.flatten()[0] == inf and got.flatten()[1].isnan()  # torch: [inf, 0, inf]
-    half = _call(nn_conv.conv_in_float32, "aten.conv_transpose1d.default", torch.ones(1, 1, 2, dtype=torch.bfloat16),
-                 torch.tensor([[[inf]]], dtype=torch.bfloat16), None, [2], [0], [0], 1, [1])
+    half = model_output(nn_conv.conv_in_float32, "aten.conv_transpose1d.default", torch.ones(1, 1, 2, dtype=torch.bfloat16),
+                        torch.tensor([[[inf]]], dtype=torch.bfloat16), None, [2], [0], [0], 1, [1])
     assert half.dtype == torch.float32 and half.flatten()[1].isnan()

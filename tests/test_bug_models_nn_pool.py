@@ -5,15 +5,9 @@ from __future__ import annotations
 import torch
 
 from opsuite.expectations.bug_models import nn_pool
-from tests.helpers import op_case
+from tests.helpers import model_output
 
 INF, BIG = float("inf"), 8.988465674311579e+307
-
-
-def _call(model, op, *args, **kwargs):
-    case = op_case(op, args, kwargs)
-    module, inputs = case.program.build()
-    return model(module, inputs)
 
 
 def test_adaptive_average_pool_sums_the_divisible_axes_first():
@@ -25,12 +19,12 @@ def test_adaptive_average_pool_sums_the_divisible_axes_first():
               (3, 1, 3): -1.3678787116907702}
     for (d, h, w), value in window.items():
         x[0, 0, d, h, w] = value
-    (found,) = _call(nn_pool.adaptive_avg_pool_even_axes_first, "aten._adaptive_avg_pool3d.default", x, [3, 3, 2])
+    (found,) = model_output(nn_pool.adaptive_avg_pool_even_axes_first, "aten._adaptive_avg_pool3d.default", x, [3, 3, 2])
     assert found[0, 0, 2, 1, 1].item() == 0.2796127476793575
     assert torch.ops.aten._adaptive_avg_pool3d.default(x, [3, 3, 2])[0, 0, 2, 1, 1].item() == 0.18966135929914166
 
 
 def test_adaptive_average_pool_model_is_torchs_where_the_order_cannot_matter():
     x = torch.randn(2, 3, 5, 4, 6, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
-    (found,) = _call(nn_pool.adaptive_avg_pool_even_axes_first, "aten._adaptive_avg_pool3d.default", x, [3, 2, 4])
+    (found,) = model_output(nn_pool.adaptive_avg_pool_even_axes_first, "aten._adaptive_avg_pool3d.default", x, [3, 2, 4])
     torch.testing.assert_close(found, torch.ops.aten._adaptive_avg_pool3d.default(x, [3, 2, 4]))
