@@ -136,10 +136,9 @@ def test_the_gate_draws_a_plan_once_per_change_of_its_code(monkeypatch):
     for name in ("shard", "roads"):
         runs = " ".join(s.get("run", "") for s in jobs[name]["steps"])
         assert "--mode gate" in runs, name
-        names = [s.get("name") for s in jobs[name]["steps"]]
-        (cache,) = [s for s in jobs[name]["steps"] if str(s.get("uses", "")).startswith("actions/cache@")]
-        assert names.index(cache["name"]) < next(i for i, s in enumerate(jobs[name]["steps"])
-                                                 if "harness.nightly shard" in s.get("run", ""))
+        steps = jobs[name]["steps"]
+        (cache,) = [s for s in steps if str(s.get("uses", "")).startswith("actions/cache@")]
+        assert steps.index(cache) < next(i for i, s in enumerate(steps) if "harness.nightly shard" in s.get("run", ""))
         assert cache["if"] == "env.TVM_SPEC == ''"
         assert Path(cache["with"]["path"].replace("~", "/home/runner")) == plan_cache.directory()
         key = cache["with"]["key"]
